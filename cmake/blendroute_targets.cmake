@@ -1,0 +1,37 @@
+# Helpers that give every target of ours the same warnings and include root.
+
+set(BLENDROUTE_WARNINGS -Wall -Wextra)
+if(BLENDROUTE_WERROR)
+  list(APPEND BLENDROUTE_WARNINGS -Werror)
+endif()
+
+function(blendroute_target_defaults target)
+  target_compile_options(${target} PRIVATE ${BLENDROUTE_WARNINGS})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+endfunction()
+
+# blendroute_add_library(name SOURCES...): one library per folder.
+function(blendroute_add_library name)
+  add_library(${name} STATIC ${ARGN})
+  blendroute_target_defaults(${name})
+endfunction()
+
+# blendroute_add_test(name LABEL label SOURCES ... LIBS ...): one GoogleTest binary.
+function(blendroute_add_test name)
+  cmake_parse_arguments(T "" "LABEL" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  blendroute_target_defaults(${name})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  if(T_LABEL)
+    set_tests_properties(${name} PROPERTIES LABELS ${T_LABEL})
+  endif()
+endfunction()
+
+# blendroute_add_bench(name SOURCES ... LIBS ...): one Google Benchmark binary.
+function(blendroute_add_bench name)
+  cmake_parse_arguments(B "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${B_SOURCES})
+  blendroute_target_defaults(${name})
+  target_link_libraries(${name} PRIVATE ${B_LIBS} benchmark::benchmark)
+endfunction()

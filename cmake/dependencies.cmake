@@ -1,0 +1,31 @@
+# Finds the Debian 12 packages the build needs (see README.md for the install step).
+
+find_package(Threads REQUIRED)
+
+# CAF 0.17 ships no CMake package, so it is found by header and library.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+add_library(caf::core INTERFACE IMPORTED)
+target_include_directories(caf::core SYSTEM INTERFACE ${CAF_INCLUDE_DIR})
+target_link_libraries(caf::core INTERFACE ${CAF_CORE_LIBRARY} Threads::Threads)
+
+find_package(Boost 1.74 REQUIRED COMPONENTS system)
+find_package(simdjson REQUIRED)
+find_package(RocksDB REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(spdlog REQUIRED)
+
+# CLI11 is header-only; Debian's CMake package is enough, the header is the fallback.
+find_package(CLI11 QUIET)
+if(NOT TARGET CLI11::CLI11)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 SYSTEM INTERFACE ${CLI11_INCLUDE_DIR})
+endif()
+
+if(BLENDROUTE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(BLENDROUTE_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,94 @@
+// Human routing (DESIGN.md §4): agents, per-tier queues and the choice of the next offer.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/time.hpp"
+
+namespace blendroute {
+
+/// An agent as the pool sees it.
+struct agent_record {
+  std::string id;
+  agent_presence presence = agent_presence::offline;
+  int capacity = 1;
+  std::vector<std::string> skills;
+  std::set<std::string> conversations;  ///< Offered or owned; never more than `capacity`.
+  time_point idle_since;                ///< Last time it got nothing new; longest idle first.
+};
+
+/// A conversation waiting for an agent.
+struct queue_entry {
+  std::string conv;
+  std::string tier;
+  time_point escalated_at;
+  std::vector<std::string> skills;  ///< The agent must have all of them.
+  std::string excluded_agent;       ///< Offered only when no other agent is eligible.
+  std::string target_agent;         ///< After a transfer to one agent: only that agent.
+};
+
+/// The pool's decision: offer `conv` to `agent` under the new offer id `offer`.
+struct offer_decision {
+  std::string conv;
+  std::string agent;
+  std::string offer;
+};
+
+/// Agents, queues and offers. Pure and single-threaded: the agent pool actor owns one.
+class agent_pool {
+public:
+  /// `offer_prefix` makes offer ids unique across restarts (the start time, for example).
+  explicit agent_pool(std::string offer_prefix) : offer_prefix_(std::move(offer_prefix)) {}
+
+  /// Sets the queue priority of each tier (higher first). Unknown tiers have priority 0.
+  void set_tier_priority(const std::string& tier, int priority);
+
+  /// Applies an `agent.status`. Returns the conversations the agent held when it went
+  /// offline; their conversation actors must take them back.
+  std::vector<std::string> update_status(const ingress_event& status, time_point now);
+
+  /// Queues a conversation; `at_head` puts it before every other in its tier.
+  void enqueue(queue_entry entry, bool at_head);
+
+  /// Takes a conversation out of its queue, if it is queued.
+  void withdraw(const std::string& conv);
+
+  /// Moves a queued conversation to the head of its tier's queue.
+  void raise_priority(const std::string& conv);
+
+  /// `agent` no longer holds `conv` (resolved, declined, expired, transferred…).
+  void release(const std::string& agent, const std::string& conv, time_point now);
+
+  /// Chooses the offers that can be made now: tiers by priority, oldest first within a
+  /// tier, each to the eligible agent idle longest. Reserves the agents' capacity.
+  std::vector<offer_decision> assign(time_point now);
+
+  /// Conversations waiting in `tier`.
+  std::size_t queue_depth(const std::string& tier) const;
+
+  /// How long the oldest conversation of `tier` has waited.
+  duration longest_wait(const std::string& tier, time_point now) const;
+
+  const agent_record* find_agent(const std::string& agent) const;
+
+  std::size_t agent_count() const { return agents_.size(); }
+
+private:
+  const agent_record* choose_agent(const queue_entry& entry) const;
+
+  std::string offer_prefix_;
+  std::uint64_t offers_ = 0;
+  std::map<std::string, agent_record> agents_;
+  std::map<std::string, std::deque<queue_entry>> queues_;
+  std::unordered_map<std::string, int> tier_priority_;
+};
+
+}  // namespace blendroute

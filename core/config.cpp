@@ -1,0 +1,199 @@
+// Defaults and validation of the configuration.
+#include "core/config.hpp"
+
+#include <array>
+#include <set>
+
+namespace blendroute {
+namespace {
+
+constexpr std::array<std::string_view, 4> sla_names = {"bot_attempt", "bot_max_turns",
+                                                        "human_response", "offer_accept"};
+
+constexpr std::array<std::string_view, 5> action_names = {"escalate", "reoffer", "overflow",
+                                                           "priority", "notify"};
+
+tier_policy make_tier(std::string name, int priority, duration bot_attempt, int max_turns,
+                      duration human_response, duration offer_accept) {
+  tier_policy tier;
+  tier.name = std::move(name);
+  tier.priority = priority;
+  tier.bot_attempt = bot_attempt;
+  tier.bot_max_turns = max_turns;
+  tier.human_response = human_response;
+  tier.offer_accept = offer_accept;
+  // The matrix every tier starts from: a slow bot hands over, an unanswered offer moves on,
+  // a slow human response tells the supervisors and then jumps the queue.
+  tier.escalation = {
+      {sla_kind::bot_attempt, duration{0}, escalation_action::escalate, ""},
+      {sla_kind::bot_max_turns, duration{0}, escalation_action::escalate, ""},
+      {sla_kind::offer_accept, duration{0}, escalation_action::reoffer, ""},
+      {sla_kind::human_response, duration{0}, escalation_action::notify, "supervisors"},
+      {sla_kind::human_response, human_response / 2, escalation_action::priority, ""},
+  };
+  return tier;
+}
+
+void add(std::vector<config_problem>& problems, std::string key, std::string message) {
+  problems.push_back({std::move(key), 0, std::move(message)});
+}
+
+}  // namespace
+
+std::string_view name(sla_kind k) { return sla_names[static_cast<std::size_t>(k)]; }
+
+std::string_view name(escalation_action a) { return action_names[static_cast<std::size_t>(a)]; }
+
+std::optional<sla_kind> parse_sla_kind(std::string_view text) {
+  for (std::size_t i = 0; i < sla_names.size(); ++i) {
+    if (sla_names[i] == text) {
+      return static_cast<sla_kind>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<escalation_action> parse_escalation_action(std::string_view text) {
+  for (std::size_t i = 0; i < action_names.size(); ++i) {
+    if (action_names[i] == text) {
+      return static_cast<escalation_action>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view name(sync_mode m) {
+  switch (m) {
+    case sync_mode::none:
+      return "none";
+    case sync_mode::batch:
+      return "batch";
+    case sync_mode::always:
+      return "always";
+  }
+  return "batch";
+}
+
+duration tier_policy::sla_duration(sla_kind kind) const {
+  switch (kind) {
+    case sla_kind::bot_attempt:
+      return bot_attempt;
+    case sla_kind::human_response:
+      return human_response;
+    case sla_kind::offer_accept:
+      return offer_accept;
+    case sla_kind::bot_max_turns:
+      break;
+  }
+  return duration{0};
+}
+
+const tier_policy* config::find_tier(std::string_view tier_name) const {
+  for (const auto& tier : tiers) {
+    if (tier.name == tier_name) {
+      return &tier;
+    }
+  }
+  return nullptr;
+}
+
+config default_config() {
+  using std::chrono::seconds;
+  config cfg;
+  cfg.tiers.push_back(make_tier("standard", 0, seconds{5}, 3, seconds{60}, seconds{15}));
+  cfg.tiers.push_back(make_tier("priority", 10, seconds{2}, 2, seconds{30}, seconds{10}));
+  return cfg;
+}
+
+std::vector<config_problem> validate(const config& cfg) {
+  std::vector<config_problem> problems;
+
+  if (cfg.listener.max_frame_bytes < 64 || cfg.listener.max_frame_bytes > (16u << 20)) {
+    add(problems, "listen.max_frame_bytes", "must be between 64 and 16777216");
+  }
+  if (cfg.listener.io_threads < 1 || cfg.listener.io_threads > 64) {
+    add(problems, "listen.io_threads", "must be between 1 and 64");
+  }
+  if (cfg.journal.path.empty()) {
+    add(problems, "journal.path", "must not be empty");
+  }
+  if (cfg.journal.max_batch_events < 1 || cfg.journal.max_batch_events > 100000) {
+    add(problems, "journal.max_batch_events", "must be between 1 and 100000");
+  }
+  if (cfg.runtime.scheduler_threads < 1 || cfg.runtime.scheduler_threads > 256) {
+    add(problems, "runtime.scheduler_threads", "must be between 1 and 256");
+  }
+  if (cfg.runtime.policy != "sharing" && cfg.runtime.policy != "stealing") {
+    add(problems, "runtime.policy", "must be \"sharing\" or \"stealing\"");
+  }
+  if (cfg.runtime.max_throughput < 1) {
+    add(problems, "runtime.max_throughput", "must be at least 1");
+  }
+  if (cfg.bot.transcript_lines < 0 || cfg.bot.transcript_lines > 200) {
+    add(problems, "bot.transcript_lines", "must be between 0 and 200");
+  }
+
+  if (cfg.tiers.empty()) {
+    add(problems, "tiers", "at least one tier is required");
+  }
+  std::set<std::string> seen;
+  for (const auto& tier : cfg.tiers) {
+    const std::string key = "tiers." + tier.name;
+    if (!seen.insert(tier.name).second) {
+      add(problems, key, "tier defined twice");
+    }
+    if (tier.bot_attempt.count() <= 0) {
+      add(problems, key + ".bot_attempt", "must be longer than 0ms");
+    }
+    if (tier.human_response.count() <= 0) {
+      add(problems, key + ".human_response", "must be longer than 0ms");
+    }
+    if (tier.offer_accept.count() <= 0) {
+      add(problems, key + ".offer_accept", "must be longer than 0ms");
+    }
+    if (tier.bot_max_turns < 1) {
+      add(problems, key + ".bot_max_turns", "must be at least 1");
+    }
+    if (tier.resume_window.count() < 0) {
+      add(problems, key + ".resume_window", "must not be negative");
+    }
+    for (const auto& step : tier.escalation) {
+      if (step.after.count() < 0) {
+        add(problems, key + ".escalation", "a step's `after` must not be negative");
+      }
+      if (step.action == escalation_action::overflow && cfg.find_tier(step.target) == nullptr) {
+        add(problems, key + ".escalation",
+            "overflow target \"" + step.target + "\" is not a configured tier");
+      }
+    }
+  }
+  if (cfg.find_tier(cfg.default_tier) == nullptr) {
+    add(problems, "routing.default_tier", "\"" + cfg.default_tier + "\" is not a configured tier");
+  }
+  for (const auto& rule : cfg.routing) {
+    if (cfg.find_tier(rule.tier) == nullptr) {
+      add(problems, "routing.rule", "tier \"" + rule.tier + "\" is not a configured tier");
+    }
+    if (rule.attr.empty()) {
+      add(problems, "routing.rule", "`attr` must not be empty");
+    }
+  }
+  return problems;
+}
+
+void scale_slas(config& cfg, double factor) {
+  auto scaled = [factor](duration d) {
+    return duration{static_cast<std::int64_t>(static_cast<double>(d.count()) / factor)};
+  };
+  for (auto& tier : cfg.tiers) {
+    tier.bot_attempt = scaled(tier.bot_attempt);
+    tier.human_response = scaled(tier.human_response);
+    tier.offer_accept = scaled(tier.offer_accept);
+    tier.resume_window = scaled(tier.resume_window);
+    for (auto& step : tier.escalation) {
+      step.after = scaled(step.after);
+    }
+  }
+}
+
+}  // namespace blendroute

@@ -1,0 +1,131 @@
+// The validated configuration (DESIGN.md §8): one plain struct per TOML section.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace blendroute {
+
+/// The four service levels of a tier (DESIGN.md §3).
+enum class sla_kind : std::uint8_t { bot_attempt, bot_max_turns, human_response, offer_accept };
+
+/// What an escalation step does when it runs.
+enum class escalation_action : std::uint8_t { escalate, reoffer, overflow, priority, notify };
+
+std::string_view name(sla_kind k);
+std::string_view name(escalation_action a);
+std::optional<sla_kind> parse_sla_kind(std::string_view text);
+std::optional<escalation_action> parse_escalation_action(std::string_view text);
+
+/// One step of a tier's escalation matrix: `after` the SLA's deadline, run `action`.
+struct escalation_step {
+  sla_kind sla = sla_kind::bot_attempt;
+  duration after{0};  ///< Delay after the deadline; 0 runs the step at the deadline. ≥ 0.
+  escalation_action action = escalation_action::notify;
+  std::string target;  ///< overflow: the tier to move to; notify: free text for supervisors.
+};
+
+/// A tier's service levels and how a breach is handled.
+struct tier_policy {
+  std::string name;
+  int priority = 0;  ///< Queues of higher priority are served first. Any integer.
+  duration bot_attempt{5000};      ///< Customer message → bot reply. > 0.
+  int bot_max_turns = 3;           ///< Bot replies allowed before it must have resolved. ≥ 1.
+  duration human_response{60000};  ///< Escalation → first agent reply. > 0.
+  duration offer_accept{15000};    ///< Offer → accept, else re-offer. > 0.
+  duration resume_window{600000};  ///< A message this soon after resolution reopens. ≥ 0.
+  std::vector<escalation_step> escalation;  ///< Ordered by `after` within each SLA.
+
+  /// The deadline length of `kind` (bot_max_turns has none and returns 0).
+  duration sla_duration(sla_kind kind) const;
+};
+
+/// Sends new conversations whose attribute `attr` equals `equals` to `tier`.
+struct routing_rule {
+  std::string attr;
+  std::string equals;
+  std::string tier;
+};
+
+/// The TCP NDJSON listener.
+struct listener_config {
+  std::string host = "127.0.0.1";      ///< Address to bind; loopback by default.
+  std::uint16_t tcp_port = 7400;       ///< 0 picks a free port (tests).
+  std::size_t max_frame_bytes = 65536;  ///< Longest accepted frame. 64 B – 16 MiB.
+  int io_threads = 1;                  ///< Threads decoding frames. 1–64.
+};
+
+/// Tokens each role presents in its `hello`. An empty token disables that role.
+struct auth_config {
+  std::string gateway = "gateway-dev-token";
+  std::string bot = "bot-dev-token";
+  std::string agent = "agent-dev-token";
+  std::string supervisor = "supervisor-dev-token";
+  std::string admin = "admin-dev-token";
+};
+
+/// When an ack may be sent relative to the journal write (DESIGN.md §6).
+enum class sync_mode : std::uint8_t { none, batch, always };
+
+std::string_view name(sync_mode m);
+
+/// The RocksDB journal.
+struct journal_config {
+  std::string path = "var/journal";  ///< Directory of the RocksDB database.
+  sync_mode sync = sync_mode::batch;
+  std::size_t max_batch_events = 1000;  ///< Largest group commit. 1–100000.
+};
+
+/// The CAF actor runtime.
+struct runtime_config {
+  int scheduler_threads = 2;         ///< Worker threads. 1–256.
+  std::string policy = "sharing";    ///< `sharing` or `stealing` (see DESIGN.md §9).
+  int max_throughput = 300;          ///< Messages an actor handles per turn. ≥ 1.
+};
+
+/// The embedded FAQ bot.
+struct bot_config {
+  std::string rules_file = "conf/faq_bot.toml";
+  int transcript_lines = 10;  ///< Recent lines sent in each `context`. 0–200.
+};
+
+/// The whole validated configuration. Immutable once validated; a reload builds a new one.
+struct config {
+  listener_config listener;
+  auth_config auth;
+  journal_config journal;
+  runtime_config runtime;
+  bot_config bot;
+  std::vector<tier_policy> tiers;
+  std::vector<routing_rule> routing;
+  std::string default_tier = "standard";
+
+  /// The tier called `name`, or nullptr.
+  const tier_policy* find_tier(std::string_view name) const;
+};
+
+/// The built-in defaults: the `standard` and `priority` tiers of DESIGN.md §3 and their
+/// escalation matrices.
+config default_config();
+
+/// One problem found by validation, with the key (and line, when read from a file).
+struct config_problem {
+  std::string key;
+  int line = 0;  ///< 0 when unknown.
+  std::string message;
+};
+
+/// Checks values and combinations of values; reports every problem, clamps nothing.
+std::vector<config_problem> validate(const config& cfg);
+
+/// Divides every SLA duration and escalation delay by `factor` (> 0). Used by replays that
+/// compress the conversations' time by the same factor.
+void scale_slas(config& cfg, double factor);
+
+}  // namespace blendroute

@@ -1,0 +1,544 @@
+// Transitions of the conversation state machine.
+#include "core/conversation.hpp"
+
+#include <algorithm>
+
+namespace blendroute {
+namespace {
+
+std::size_t index(sla_kind sla) { return static_cast<std::size_t>(sla); }
+
+/// The escalation steps of `tier` for `sla`, in configured order.
+std::vector<const escalation_step*> steps_for(const tier_policy& tier, sla_kind sla) {
+  std::vector<const escalation_step*> steps;
+  for (const auto& step : tier.escalation) {
+    if (step.sla == sla) {
+      steps.push_back(&step);
+    }
+  }
+  return steps;
+}
+
+}  // namespace
+
+std::string_view name(conversation_state s) {
+  static constexpr std::array<std::string_view, 7> names = {
+      "bot", "queued", "offered", "agent", "resolved", "abandoned", "closed"};
+  return names[static_cast<std::size_t>(s)];
+}
+
+bool is_open(conversation_state s) {
+  return s == conversation_state::bot || s == conversation_state::queued
+         || s == conversation_state::offered || s == conversation_state::agent;
+}
+
+std::string conversation::owner() const {
+  switch (state_) {
+    case conversation_state::bot:
+      return "bot";
+    case conversation_state::queued:
+    case conversation_state::offered:
+      return "queue:" + tier_;
+    case conversation_state::agent:
+      return "agent:" + owner_agent_;
+    case conversation_state::resolved:
+    case conversation_state::abandoned:
+    case conversation_state::closed:
+      break;
+  }
+  return "none";
+}
+
+result<void> conversation::check(const ingress_event& event) const {
+  const bool customer_side = event.type == event_type::customer_message
+                             || event.type == event_type::customer_csat
+                             || event.type == event_type::customer_left
+                             || event.type == event_type::conversation_close;
+  if (!opened_ && !customer_side) {
+    return {errc::unknown_conversation, "conversation " + id_ + " does not exist"};
+  }
+  if (!opened_ && event.type != event_type::customer_message) {
+    return {errc::unknown_conversation, "conversation " + id_ + " does not exist"};
+  }
+
+  switch (event.type) {
+    case event_type::bot_reply:
+      if (state_ != conversation_state::bot) {
+        return {errc::not_owner, "the bot does not own conversation " + id_};
+      }
+      return {};
+    case event_type::agent_accept:
+    case event_type::agent_decline:
+      if (state_ != conversation_state::offered || event.offer != offer_id_
+          || event.agent != offered_agent_) {
+        return {errc::stale_offer, "offer " + event.offer + " is not pending for " + event.agent};
+      }
+      return {};
+    case event_type::agent_reply:
+    case event_type::agent_transfer:
+    case event_type::agent_passback:
+    case event_type::agent_resolve:
+      if (state_ != conversation_state::agent || event.agent != owner_agent_) {
+        return {errc::not_owner, "agent " + event.agent + " does not own conversation " + id_};
+      }
+      if (event.type == event_type::agent_transfer && event.to_agent == event.agent) {
+        return {errc::bad_value, "to_agent is the transferring agent"};
+      }
+      return {};
+    default:
+      return {};
+  }
+}
+
+std::vector<effect> conversation::apply(const ingress_event& event, const tier_policy& tier,
+                                        time_point now) {
+  std::vector<effect> out;
+  switch (event.type) {
+    case event_type::customer_message:
+      on_customer_message(event, tier, now, out);
+      break;
+    case event_type::customer_csat:
+      csat_ = event.csat_score;
+      break;
+    case event_type::customer_left:
+      if (is_open(state_)) {
+        release_owner("customer_left", now, out);
+        finish(conversation_state::abandoned, "customer_left", now, out);
+      }
+      break;
+    case event_type::conversation_close:
+      if (state_ != conversation_state::closed) {
+        release_owner("closed", now, out);
+        finish(conversation_state::closed, event.reason.empty() ? "closed" : event.reason, now,
+               out);
+      }
+      break;
+    case event_type::bot_reply:
+      on_bot_reply(event, tier, now, out);
+      break;
+    case event_type::agent_accept: {
+      disarm(sla_kind::offer_accept);
+      owner_agent_ = offered_agent_;
+      egress_frame assigned = frame(egress_type::agent_assigned, now);
+      assigned.offer = offer_id_;
+      out.push_back({effect::kind::to_agent, std::move(assigned), owner_agent_});
+      offered_agent_.clear();
+      set_state(conversation_state::agent, "accepted", now, out);
+      break;
+    }
+    case event_type::agent_decline: {
+      disarm(sla_kind::offer_accept);
+      const std::string declined = offered_agent_;
+      out.push_back({effect::kind::release_agent, {}, declined});
+      offered_agent_.clear();
+      offer_id_.clear();
+      requeue(declined, "declined", now, out);
+      break;
+    }
+    case event_type::agent_reply: {
+      add_line("agent:" + event.agent, event.text, now);
+      if (!agent_replied_) {
+        agent_replied_ = true;
+        disarm(sla_kind::human_response);
+      }
+      egress_frame deliver = frame(egress_type::customer_deliver, now);
+      deliver.delivery = next_delivery();
+      deliver.from = "agent";
+      deliver.agent = event.agent;
+      deliver.text = event.text;
+      out.push_back({effect::kind::to_gateway, std::move(deliver)});
+      break;
+    }
+    case event_type::agent_transfer: {
+      ++transfers_;
+      const std::string from_agent = owner_agent_;
+      release_owner("transfer", now, out);
+      set_state(conversation_state::queued, "transfer", now, out);
+      effect request{effect::kind::enqueue};
+      request.tier = tier_;
+      request.at_head = true;
+      request.agent = from_agent;
+      request.target_agent = event.to_agent;
+      if (!event.to_skill.empty()) {
+        request.skills = {event.to_skill};
+      }
+      out.push_back(std::move(request));
+      break;
+    }
+    case event_type::agent_passback:
+      passback_note_ = event.note;
+      if (!event.intent.empty()) {
+        intent_ = event.intent;
+      }
+      release_owner("passback", now, out);
+      disarm(sla_kind::human_response);
+      bot_turns_ = 0;
+      set_state(conversation_state::bot, "passback", now, out);
+      break;
+    case event_type::agent_resolve:
+      release_owner("", now, out);
+      finish(conversation_state::resolved,
+             event.disposition.empty() ? "agent_resolved" : event.disposition, now, out);
+      break;
+    case event_type::agent_status:
+    case event_type::delivery_ack:
+      break;
+  }
+  return out;
+}
+
+void conversation::open(const ingress_event& event, const tier_policy& tier, time_point now) {
+  opened_ = true;
+  tier_ = tier.name;
+  customer_ = event.customer;
+  channel_ = event.channel;
+  lang_ = event.lang;
+  attrs_ = event.attrs;
+  opened_at_ = now;
+  bot_turns_ = 0;
+  transfers_ = 0;
+  csat_ = 0;
+  ever_escalated_ = false;
+  agent_replied_ = false;
+  intent_.clear();
+  confidence_ = -1;
+  slots_json_.clear();
+  skills_.clear();
+  escalation_reason_.clear();
+  passback_note_.clear();
+  deadlines_ = {};
+}
+
+void conversation::on_customer_message(const ingress_event& event, const tier_policy& tier,
+                                       time_point now, std::vector<effect>& out) {
+  if (!opened_) {
+    open(event, tier, now);
+    set_state(conversation_state::bot, "opened", now, out);
+  } else if (state_ == conversation_state::resolved && now - resolved_at_ <= tier.resume_window) {
+    // Inside the resume window the same conversation continues, and it no longer counts as
+    // resolved on first contact.
+    ++reopens_;
+    bot_turns_ = 0;
+    set_state(conversation_state::bot, "reopened", now, out);
+  } else if (!is_open(state_)) {
+    // After the window (or after an abandon or close) the customer starts a new episode of
+    // the same conversation id, linked to the previous one by its episode number.
+    ++episode_;
+    open(event, tier, now);
+    set_state(conversation_state::bot, "follow_up", now, out);
+  }
+
+  add_line("customer", event.text, now);
+  switch (state_) {
+    case conversation_state::bot: {
+      if (!deadlines_[index(sla_kind::bot_attempt)]) {
+        arm(sla_kind::bot_attempt, now + tier.bot_attempt, 1, now + tier.bot_attempt, out);
+      }
+      egress_frame request = frame(egress_type::bot_request, now);
+      request.delivery = next_delivery();
+      request.turn = bot_turns_ + 1;
+      request.text = event.text;
+      out.push_back({effect::kind::to_bot, std::move(request)});
+      break;
+    }
+    case conversation_state::agent: {
+      egress_frame message = frame(egress_type::agent_message, now);
+      message.delivery = next_delivery();
+      message.ingress_id = event.id;
+      message.text = event.text;
+      message.channel = channel_;
+      out.push_back({effect::kind::to_agent, std::move(message), owner_agent_});
+      break;
+    }
+    default:
+      // Queued or offered: the message waits in the transcript that the offer carries.
+      break;
+  }
+}
+
+void conversation::on_bot_reply(const ingress_event& event, const tier_policy& tier,
+                                time_point now, std::vector<effect>& out) {
+  ++bot_turns_;
+  disarm(sla_kind::bot_attempt);
+  if (!event.intent.empty()) {
+    intent_ = event.intent;
+  }
+  if (event.confidence) {
+    confidence_ = *event.confidence;
+  }
+  if (!event.slots_json.empty()) {
+    slots_json_ = event.slots_json;
+  }
+  if (!event.skills.empty()) {
+    skills_ = event.skills;
+  }
+  add_line("bot", event.text, now);
+
+  if (!event.text.empty()) {
+    egress_frame deliver = frame(egress_type::customer_deliver, now);
+    deliver.delivery = next_delivery();
+    deliver.from = "bot";
+    deliver.text = event.text;
+    out.push_back({effect::kind::to_gateway, std::move(deliver)});
+  }
+
+  if (event.outcome == bot_outcome::resolved) {
+    finish(conversation_state::resolved, "bot_resolved", now, out);
+    return;
+  }
+  if (event.outcome == bot_outcome::handoff) {
+    escalate("bot_handoff", tier, now, out);
+    return;
+  }
+  if (bot_turns_ >= tier.bot_max_turns) {
+    // The Nth reply did not resolve: a breach of bot_max_turns, and always an escalation,
+    // whatever the matrix adds to it.
+    auto steps = steps_for(tier, sla_kind::bot_max_turns);
+    const auto action = steps.empty() ? escalation_action::escalate : steps.front()->action;
+    breach(sla_kind::bot_max_turns, now, 1, action, now, out);
+    escalate("bot_max_turns", tier, now, out);
+  }
+}
+
+void conversation::escalate(const std::string& reason, const tier_policy& tier, time_point now,
+                            std::vector<effect>& out) {
+  disarm(sla_kind::bot_attempt);
+  escalation_reason_ = reason;
+  escalated_at_ = now;
+  ever_escalated_ = true;
+  agent_replied_ = false;
+  set_state(conversation_state::queued, reason, now, out);
+
+  effect request{effect::kind::enqueue};
+  request.tier = tier_;
+  request.skills = skills_;
+  out.push_back(std::move(request));
+  arm(sla_kind::human_response, now + tier.human_response, 1, now + tier.human_response, out);
+}
+
+void conversation::requeue(const std::string& excluded_agent, const std::string& reason,
+                           time_point now, std::vector<effect>& out) {
+  set_state(conversation_state::queued, reason, now, out);
+  effect request{effect::kind::enqueue};
+  request.tier = tier_;
+  request.skills = skills_;
+  request.at_head = true;
+  request.agent = excluded_agent;
+  out.push_back(std::move(request));
+}
+
+void conversation::release_owner(const std::string& revoke_reason, time_point now,
+                                 std::vector<effect>& out) {
+  if (state_ == conversation_state::queued) {
+    out.emplace_back(effect::kind::withdraw);
+  }
+  if (state_ == conversation_state::offered) {
+    disarm(sla_kind::offer_accept);
+    egress_frame revoked = frame(egress_type::agent_revoked, now);
+    revoked.offer = offer_id_;
+    revoked.reason = revoke_reason;
+    out.push_back({effect::kind::to_agent, std::move(revoked), offered_agent_});
+    out.push_back({effect::kind::release_agent, {}, offered_agent_});
+    offered_agent_.clear();
+    offer_id_.clear();
+  }
+  if (state_ == conversation_state::agent) {
+    if (!revoke_reason.empty()) {
+      egress_frame revoked = frame(egress_type::agent_revoked, now);
+      revoked.reason = revoke_reason;
+      out.push_back({effect::kind::to_agent, std::move(revoked), owner_agent_});
+    }
+    out.push_back({effect::kind::release_agent, {}, owner_agent_});
+    owner_agent_.clear();
+  }
+}
+
+void conversation::finish(conversation_state final_state, const std::string& reason,
+                          time_point now, std::vector<effect>& out) {
+  deadlines_ = {};
+  if (final_state == conversation_state::resolved) {
+    resolved_at_ = now;
+  }
+  set_state(final_state, reason, now, out);
+}
+
+std::vector<effect> conversation::offer_made(const std::string& agent, const std::string& offer,
+                                             const tier_policy& tier, time_point now) {
+  std::vector<effect> out;
+  if (state_ != conversation_state::queued) {
+    // The customer left or the conversation moved on while the pool was choosing.
+    out.push_back({effect::kind::release_agent, {}, agent});
+    return out;
+  }
+
+  offered_agent_ = agent;
+  offer_id_ = offer;
+  const time_point expires = now + tier.offer_accept;
+  egress_frame offer_frame = frame(egress_type::agent_offer, now);
+  offer_frame.delivery = next_delivery();
+  offer_frame.offer = offer;
+  offer_frame.expires_at = expires;
+  out.push_back({effect::kind::to_agent, std::move(offer_frame), agent});
+  set_state(conversation_state::offered, "offered", now, out);
+  arm(sla_kind::offer_accept, expires, 1, expires, out);
+  return out;
+}
+
+bool conversation::timer_is_current(sla_kind sla, time_point deadline) const {
+  const auto& armed = deadlines_[index(sla)];
+  return armed && *armed == deadline;
+}
+
+std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, int level,
+                                           const tier_policy& tier, time_point now) {
+  std::vector<effect> out;
+  if (!timer_is_current(sla, deadline)) {
+    return out;
+  }
+
+  auto steps = steps_for(tier, sla);
+  const std::size_t step_index = static_cast<std::size_t>(level - 1);
+  const auto action = step_index < steps.size() ? steps[step_index]->action
+                                                : escalation_action::notify;
+  breach(sla, deadline, level, action, now, out);
+
+  switch (action) {
+    case escalation_action::escalate:
+      if (state_ == conversation_state::bot) {
+        escalate(name(sla) == "bot_attempt" ? "bot_attempt_breach" : "sla_breach", tier, now, out);
+      }
+      break;
+    case escalation_action::reoffer:
+      if (state_ == conversation_state::offered) {
+        const std::string expired_agent = offered_agent_;
+        disarm(sla_kind::offer_accept);
+        egress_frame revoked = frame(egress_type::agent_revoked, now);
+        revoked.offer = offer_id_;
+        revoked.reason = "expired";
+        out.push_back({effect::kind::to_agent, std::move(revoked), expired_agent});
+        out.push_back({effect::kind::release_agent, {}, expired_agent});
+        offered_agent_.clear();
+        offer_id_.clear();
+        requeue(expired_agent, "offer_expired", now, out);
+      }
+      break;
+    case escalation_action::overflow:
+      if (state_ == conversation_state::queued && step_index < steps.size()) {
+        out.emplace_back(effect::kind::withdraw);
+        tier_ = steps[step_index]->target;
+        effect request{effect::kind::enqueue};
+        request.tier = tier_;
+        request.skills = skills_;
+        request.at_head = true;
+        out.push_back(std::move(request));
+        set_state(conversation_state::queued, "overflow", now, out);
+      }
+      break;
+    case escalation_action::priority:
+      if (state_ == conversation_state::queued) {
+        out.emplace_back(effect::kind::raise_priority);
+      }
+      break;
+    case escalation_action::notify:
+      break;
+  }
+
+  // The next step of the matrix, if any, runs later against the same deadline, unless the
+  // condition has cleared by then (the deadline is disarmed).
+  if (timer_is_current(sla, deadline) && step_index + 1 < steps.size()) {
+    arm(sla, deadline, level + 1, deadline + steps[step_index + 1]->after, out);
+  } else if (timer_is_current(sla, deadline)) {
+    // The last step ran; keep the breach from being announced again.
+    disarm(sla);
+  }
+  return out;
+}
+
+std::vector<effect> conversation::agent_offline(const std::string& agent, const tier_policy& tier,
+                                                time_point now) {
+  std::vector<effect> out;
+  (void)tier;
+  if (state_ == conversation_state::offered && offered_agent_ == agent) {
+    release_owner("offline", now, out);
+    requeue(agent, "agent_offline", now, out);
+  } else if (state_ == conversation_state::agent && owner_agent_ == agent) {
+    release_owner("offline", now, out);
+    requeue("", "agent_offline", now, out);
+  }
+  return out;
+}
+
+conversation_context conversation::context(time_point now, int lines) const {
+  conversation_context ctx;
+  const std::size_t keep = std::min(transcript_.size(), static_cast<std::size_t>(lines));
+  ctx.transcript.assign(transcript_.end() - static_cast<std::ptrdiff_t>(keep), transcript_.end());
+  ctx.attrs = attrs_;
+  ctx.customer = customer_;
+  ctx.channel = channel_;
+  ctx.intent = intent_;
+  ctx.confidence = confidence_;
+  ctx.slots_json = slots_json_;
+  ctx.skills = skills_;
+  ctx.bot_turns = bot_turns_;
+  if (ever_escalated_ && state_ != conversation_state::bot) {
+    ctx.waited_ms = (now - escalated_at_).count();
+  }
+  ctx.escalation_reason = escalation_reason_;
+  ctx.passback_note = passback_note_;
+  return ctx;
+}
+
+void conversation::set_state(conversation_state next, const std::string& reason, time_point now,
+                             std::vector<effect>& out) {
+  state_ = next;
+  egress_frame announce = frame(egress_type::conversation_state, now);
+  announce.state = std::string(name(next));
+  announce.owner = owner();
+  announce.reason = reason;
+  out.push_back({effect::kind::to_supervisors, std::move(announce)});
+}
+
+void conversation::arm(sla_kind sla, time_point deadline, int level, time_point at,
+                       std::vector<effect>& out) {
+  deadlines_[index(sla)] = deadline;
+  effect timer{effect::kind::arm_timer};
+  timer.sla = sla;
+  timer.deadline = deadline;
+  timer.at = at;
+  timer.level = level;
+  out.push_back(std::move(timer));
+}
+
+void conversation::disarm(sla_kind sla) { deadlines_[index(sla)].reset(); }
+
+void conversation::add_line(std::string speaker, std::string text, time_point now) {
+  transcript_.push_back({std::move(speaker), std::move(text), now});
+  if (transcript_.size() > max_transcript_lines) {
+    transcript_.pop_front();
+  }
+}
+
+void conversation::breach(sla_kind sla, time_point deadline, int level, escalation_action action,
+                          time_point now, std::vector<effect>& out) {
+  egress_frame announce = frame(egress_type::sla_breach, now);
+  announce.sla = std::string(name(sla));
+  announce.deadline = deadline;
+  announce.level = level;
+  announce.action = std::string(name(action));
+  out.push_back({effect::kind::to_supervisors, std::move(announce)});
+}
+
+std::string conversation::next_delivery() {
+  return id_ + "#" + std::to_string(episode_) + "." + std::to_string(++deliveries_);
+}
+
+egress_frame conversation::frame(egress_type type, time_point now) const {
+  egress_frame f;
+  f.type = type;
+  f.conv = id_;
+  f.at = now;
+  f.tier = tier_;
+  return f;
+}
+
+}  // namespace blendroute

@@ -1,0 +1,205 @@
+// The conversation state machine of DESIGN.md §2, pure: events and time in, effects out.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/egress.hpp"
+#include "core/error.hpp"
+#include "core/event.hpp"
+#include "core/time.hpp"
+
+namespace blendroute {
+
+enum class conversation_state : std::uint8_t {
+  bot,
+  queued,
+  offered,
+  agent,
+  resolved,
+  abandoned,
+  closed,
+};
+
+std::string_view name(conversation_state s);
+
+/// Whether a conversation in `s` still needs the bot or an agent.
+bool is_open(conversation_state s);
+
+/// What the owner of a conversation actor must do after a transition. Egress kinds carry the
+/// frame to send; the others are requests to the agent pool or the actor's timer.
+struct effect {
+  enum class kind : std::uint8_t {
+    to_bot,
+    to_agent,
+    to_gateway,
+    to_supervisors,
+    enqueue,         ///< Ask the pool for an agent (`at_head`, `agent` excluded, `target`).
+    withdraw,        ///< Take the conversation out of its queue.
+    release_agent,   ///< `agent` no longer holds this conversation: its capacity is free.
+    raise_priority,  ///< Move the conversation to the head of its queue.
+    arm_timer,       ///< Call `fire_sla` for `sla` at `at` (`deadline`, `level`).
+  };
+
+  effect() = default;
+
+  explicit effect(kind k) : what(k) {}
+
+  effect(kind k, egress_frame f, std::string agent_id = {})
+      : what(k), frame(std::move(f)), agent(std::move(agent_id)) {}
+
+  kind what = kind::to_supervisors;
+  egress_frame frame;  ///< For the egress kinds.
+  std::string agent;   ///< to_agent, enqueue (excluded), release_agent.
+  std::string target_agent;  ///< enqueue after a transfer to one agent.
+  std::vector<std::string> skills;  ///< enqueue: skills the agent needs.
+  std::string tier;    ///< enqueue: the queue.
+  bool at_head = false;
+  sla_kind sla = sla_kind::bot_attempt;
+  time_point deadline;
+  time_point at;
+  int level = 0;
+};
+
+/// A conversation and its transitions. Not thread-safe: one conversation actor owns it.
+///
+/// Every input is split in two: `check` says whether it may apply (no state change), and
+/// `apply` performs it and returns the effects. The caller journals the input between the
+/// two, so an ownership change is durable before any of its effects leaves the router.
+class conversation {
+public:
+  /// A conversation that no message has opened yet.
+  explicit conversation(std::string id) : id_(std::move(id)) {}
+
+  /// Whether `event` may apply now. Errors: not_owner, stale_offer, unknown_conversation.
+  result<void> check(const ingress_event& event) const;
+
+  /// Applies an event that passed `check`. `tier` is the policy of the conversation's tier;
+  /// for a conversation not yet opened it is the tier chosen by routing.
+  std::vector<effect> apply(const ingress_event& event, const tier_policy& tier, time_point now);
+
+  /// The pool reserved `agent` for this conversation under `offer`. Returns the effects, or a
+  /// single release_agent when the conversation no longer waits for an agent.
+  std::vector<effect> offer_made(const std::string& agent, const std::string& offer,
+                                 const tier_policy& tier, time_point now);
+
+  /// Whether the timer (`sla`, `deadline`) armed earlier is still the current one.
+  bool timer_is_current(sla_kind sla, time_point deadline) const;
+
+  /// A current SLA timer fired at `level` (1 for the deadline itself): announces the breach
+  /// and runs the tier's escalation step for that level.
+  std::vector<effect> fire_sla(sla_kind sla, time_point deadline, int level,
+                               const tier_policy& tier, time_point now);
+
+  /// `agent` went offline: an offer to it is revoked, a conversation it owns goes back to
+  /// the head of its queue with its context.
+  std::vector<effect> agent_offline(const std::string& agent, const tier_policy& tier,
+                                    time_point now);
+
+  const std::string& id() const { return id_; }
+
+  bool opened() const { return opened_; }
+
+  conversation_state state() const { return state_; }
+
+  const std::string& tier() const { return tier_; }
+
+  /// `bot`, `queue:<tier>` or `agent:<id>`, as announced in `conversation.state`.
+  std::string owner() const;
+
+  const std::string& owner_agent() const { return owner_agent_; }
+
+  const std::string& offered_agent() const { return offered_agent_; }
+
+  const std::string& offer_id() const { return offer_id_; }
+
+  int bot_turns() const { return bot_turns_; }
+
+  int transfers() const { return transfers_; }
+
+  int reopens() const { return reopens_; }
+
+  int episode() const { return episode_; }
+
+  bool ever_escalated() const { return ever_escalated_; }
+
+  time_point opened_at() const { return opened_at_; }
+
+  const std::string& customer() const { return customer_; }
+
+  const std::string& channel() const { return channel_; }
+
+  const std::string& intent() const { return intent_; }
+
+  const std::deque<transcript_line>& transcript() const { return transcript_; }
+
+  /// The context sent with bot requests and offers, with at most `lines` transcript lines.
+  conversation_context context(time_point now, int lines) const;
+
+  /// The most transcript lines a conversation keeps in memory; older ones stay in the journal.
+  static constexpr std::size_t max_transcript_lines = 50;
+
+private:
+  void open(const ingress_event& event, const tier_policy& tier, time_point now);
+  void on_customer_message(const ingress_event& event, const tier_policy& tier, time_point now,
+                           std::vector<effect>& out);
+  void on_bot_reply(const ingress_event& event, const tier_policy& tier, time_point now,
+                    std::vector<effect>& out);
+  void escalate(const std::string& reason, const tier_policy& tier, time_point now,
+                std::vector<effect>& out);
+  void requeue(const std::string& excluded_agent, const std::string& reason, time_point now,
+               std::vector<effect>& out);
+  void release_owner(const std::string& revoke_reason, time_point now, std::vector<effect>& out);
+  void finish(conversation_state final_state, const std::string& reason, time_point now,
+              std::vector<effect>& out);
+  void set_state(conversation_state next, const std::string& reason, time_point now,
+                 std::vector<effect>& out);
+  void arm(sla_kind sla, time_point deadline, int level, time_point at, std::vector<effect>& out);
+  void disarm(sla_kind sla);
+  void add_line(std::string speaker, std::string text, time_point now);
+  void breach(sla_kind sla, time_point deadline, int level, escalation_action action,
+              time_point now, std::vector<effect>& out);
+  std::string next_delivery();
+  egress_frame frame(egress_type type, time_point now) const;
+
+  std::string id_;
+  bool opened_ = false;
+  conversation_state state_ = conversation_state::bot;
+  std::string tier_;
+  std::string customer_;
+  std::string channel_;
+  std::string lang_;
+  std::vector<std::pair<std::string, std::string>> attrs_;
+  time_point opened_at_;
+  time_point escalated_at_;
+  time_point resolved_at_;
+  int episode_ = 0;   ///< Bumped when a message after the resume window starts anew.
+  int reopens_ = 0;   ///< Reopened inside the resume window (counts against FCR).
+  int bot_turns_ = 0;
+  int transfers_ = 0;
+  int csat_ = 0;
+  bool ever_escalated_ = false;
+  bool agent_replied_ = false;  ///< Since the last escalation.
+  std::string owner_agent_;
+  std::string offered_agent_;
+  std::string offer_id_;
+  std::string intent_;
+  double confidence_ = -1;
+  std::string slots_json_;
+  std::vector<std::string> skills_;
+  std::string escalation_reason_;
+  std::string passback_note_;
+  std::deque<transcript_line> transcript_;
+  std::uint64_t deliveries_ = 0;
+  /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
+  /// stale. This is how cancelled timers are recognised, since CAF cannot cancel them.
+  std::array<std::optional<time_point>, 4> deadlines_;
+};
+
+}  // namespace blendroute
