@@ -1,0 +1,60 @@
+// The journal interface (DESIGN.md §6): durable, group-committed records and ingress dedupe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+
+namespace blendroute::persist {
+
+/// One record to make durable. A record belongs to a conversation (`conv`), to an agent
+/// (`agent`), or to neither (router-wide, such as a delivery ack).
+struct journal_record {
+  std::string conv;
+  std::string agent;
+  std::string dedupe_id;  ///< The ingress id this record consumes, or empty.
+  std::string payload;    ///< A JSON object describing what happened.
+};
+
+/// Called once per append, on the journal's commit thread, when the records are durable
+/// under the configured sync mode or have failed. Must not block.
+using commit_callback = std::function<void(const result<void>&)>;
+
+/// Answer of `journal::claim`.
+enum class dedupe_claim { fresh, duplicate };
+
+/// The durable journal. Thread-safe: any actor or I/O thread may call it.
+class journal {
+public:
+  virtual ~journal() = default;
+
+  /// Queues `records` for the next group commit; `done` runs when they are written. Records
+  /// of one append are written atomically and in order.
+  virtual void append(std::vector<journal_record> records, commit_callback done) = 0;
+
+  /// Claims ingress id `id`. `fresh` means the caller owns it until it appends a record
+  /// carrying it (which makes it permanent) or calls `release` (a rejected event, whose id
+  /// may be used again). `duplicate` means it was accepted before, or is being applied now.
+  virtual dedupe_claim claim(const std::string& id) = 0;
+
+  /// Gives back a fresh claim whose event was rejected.
+  virtual void release(const std::string& id) = 0;
+
+  /// The payloads journaled for `conv`, oldest first (for `journal inspect`).
+  virtual result<std::vector<std::string>> history(const std::string& conv) = 0;
+
+  /// Writes what is queued and stops the commit thread. Later appends fail.
+  virtual void close() = 0;
+};
+
+/// Opens (or creates) the RocksDB journal at `cfg.path`.
+result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg);
+
+/// A journal kept in memory, for tests: same contract, nothing survives the process.
+std::unique_ptr<journal> make_memory_journal();
+
+}  // namespace blendroute::persist

@@ -1,0 +1,50 @@
+// A journal in memory for tests: commits at once, on the caller's thread.
+#include <map>
+#include <mutex>
+
+#include "persist/dedupe_index.hpp"
+#include "persist/journal.hpp"
+
+namespace blendroute::persist {
+namespace {
+
+class memory_journal final : public journal {
+public:
+  void append(std::vector<journal_record> records, commit_callback done) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& record : records) {
+        if (!record.dedupe_id.empty()) {
+          dedupe_.confirm(record.dedupe_id);
+        }
+        if (!record.conv.empty()) {
+          conversations_[record.conv].push_back(std::move(record.payload));
+        }
+      }
+    }
+    done(result<void>{});
+  }
+
+  dedupe_claim claim(const std::string& id) override { return dedupe_.claim(id); }
+
+  void release(const std::string& id) override { dedupe_.release(id); }
+
+  result<std::vector<std::string>> history(const std::string& conv) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = conversations_.find(conv);
+    return it == conversations_.end() ? std::vector<std::string>{} : it->second;
+  }
+
+  void close() override {}
+
+private:
+  std::mutex mutex_;
+  dedupe_index dedupe_;
+  std::map<std::string, std::vector<std::string>> conversations_;
+};
+
+}  // namespace
+
+std::unique_ptr<journal> make_memory_journal() { return std::make_unique<memory_journal>(); }
+
+}  // namespace blendroute::persist
