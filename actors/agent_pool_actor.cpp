@@ -1,0 +1,108 @@
+// Agent pool actor: agent status, queues per tier, and offers to the longest-idle agent.
+#include "actors/agent_pool_actor.hpp"
+
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "actors/journal_codec.hpp"
+#include "actors/router_context.hpp"
+#include "actors/type_ids.hpp"
+
+namespace blendroute::actors {
+namespace {
+
+constexpr std::string_view component = "actors.agent_pool";
+
+struct agent_pool_state {
+  router_context* ctx = nullptr;
+  std::optional<agent_pool> pool;
+
+  static inline const char* name = "agent_pool_actor";
+};
+
+using actor_type = caf::stateful_actor<agent_pool_state>;
+
+/// Makes every offer that is possible now.
+void dispatch(actor_type* self) {
+  auto& st = self->state;
+  const time_point now = st.ctx->clock();
+  for (auto& decision : st.pool->assign(now)) {
+    auto conversation_actor = st.ctx->directory.find(decision.conv);
+    if (!conversation_actor) {
+      st.pool->release(decision.agent, decision.conv, now);
+      continue;
+    }
+    st.ctx->log_line(log_level::debug, component,
+                     "offer conv=" + decision.conv + " agent=" + decision.agent
+                         + " offer=" + decision.offer);
+    self->send(*conversation_actor, offer_atom_v, decision.agent, decision.offer);
+  }
+}
+
+caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.pool.emplace("o" + std::to_string(unix_ms(ctx->clock())));
+  for (const auto& tier : ctx->cfg->tiers) {
+    st.pool->set_tier_priority(tier.name, tier.priority);
+  }
+  return {
+      [=](enqueue_atom, enqueue_msg& request) {
+        self->state.pool->enqueue(std::move(request.entry), request.at_head);
+        dispatch(self);
+      },
+      [=](withdraw_atom, const std::string& conv) { self->state.pool->withdraw(conv); },
+      [=](release_atom, const std::string& agent, const std::string& conv) {
+        self->state.pool->release(agent, conv, self->state.ctx->clock());
+        dispatch(self);
+      },
+      [=](raise_atom, const std::string& conv) {
+        self->state.pool->raise_priority(conv);
+        dispatch(self);
+      },
+      [=](status_atom, ingress_envelope& envelope) {
+        // Journal first: after a crash the agent's last announced state must be known.
+        persist::journal_record record;
+        record.agent = envelope.event.agent;
+        record.dedupe_id = envelope.claimed ? envelope.event.id : std::string{};
+        record.payload = journal_event(envelope.event, self->state.ctx->clock());
+        auto pending = std::make_shared<ingress_envelope>(std::move(envelope));
+        caf::actor me = caf::actor_cast<caf::actor>(self);
+        self->state.ctx->journal->append({std::move(record)}, [me, pending](const result<void>& r) {
+          caf::anon_send(me, committed_atom_v, std::move(*pending), r.ok(),
+                         r.ok() ? std::string{} : r.err().message);
+        });
+      },
+      [=](committed_atom, ingress_envelope& envelope, bool written, const std::string& failure) {
+        auto& state = self->state;
+        if (!written) {
+          state.ctx->log_line(log_level::warn, component,
+                              "journal_write_failed agent=" + envelope.event.agent
+                                  + " error=" + failure);
+          envelope.done({ack_status::rejected, errc::unavailable, "journal unavailable: " + failure});
+          return;
+        }
+        const ingress_event& status = envelope.event;
+        auto orphaned = state.pool->update_status(status, state.ctx->clock());
+        state.ctx->log_line(log_level::debug, component,
+                            "agent_status agent=" + status.agent
+                                + " status=" + std::string(name(status.presence)));
+        for (const auto& conv : orphaned) {
+          if (auto conversation_actor = state.ctx->directory.find(conv)) {
+            self->send(*conversation_actor, offline_atom_v, status.agent);
+          }
+        }
+        envelope.done({ack_status::ok, errc::bad_value, {}});
+        dispatch(self);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_agent_pool_actor(caf::actor_system& system, router_context* ctx) {
+  return system.spawn(agent_pool_actor, ctx);
+}
+
+}  // namespace blendroute::actors

@@ -1,0 +1,63 @@
+// Bot connector: remote bot connections first, the embedded FAQ bot when none is connected.
+#include "actors/bot_connector_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/router_context.hpp"
+#include "actors/type_ids.hpp"
+
+namespace blendroute::actors {
+namespace {
+
+constexpr std::string_view component = "actors.bot";
+
+/// The embedded bot's reply, as the ingress event a remote bot would have sent.
+ingress_event embedded_reply(const egress_frame& request, const faq_bot& bot) {
+  const faq_answer answer = bot.answer(request.text);
+  ingress_event reply;
+  reply.type = event_type::bot_reply;
+  reply.id = "embedded-bot:" + request.delivery;
+  reply.conv = request.conv;
+  reply.text = answer.text;
+  reply.outcome = answer.outcome;
+  reply.intent = answer.intent;
+  if (!answer.intent.empty()) {
+    reply.confidence = answer.confidence;
+  }
+  return reply;
+}
+
+caf::behavior bot_connector_actor(caf::event_based_actor* self, router_context* ctx) {
+  return {
+      [=](bot_atom, bot_request_msg& request) {
+        if (ctx->egress->send_to_bot(request.frame)) {
+          return;
+        }
+        // TODO(bot): the embedded bot answers at once; a remote bot's unacked requests are
+        // not yet handed to it when that bot's connection drops (DESIGN.md §5).
+        auto conversation_actor = ctx->directory.find(request.frame.conv);
+        if (!conversation_actor) {
+          return;
+        }
+        ingress_envelope envelope;
+        envelope.event = embedded_reply(request.frame, *ctx->bot);
+        const std::string conv = request.frame.conv;
+        envelope.done = [ctx, conv](ack answer) {
+          if (answer.status == ack_status::rejected) {
+            // The conversation moved on (escalated by a timer) before the bot answered.
+            ctx->log_line(log_level::debug, component,
+                          "embedded_reply_dropped conv=" + conv + " reason=" + answer.message);
+          }
+        };
+        self->send(*conversation_actor, ingress_atom_v, std::move(envelope));
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_bot_connector_actor(caf::actor_system& system, router_context* ctx) {
+  return system.spawn(bot_connector_actor, ctx);
+}
+
+}  // namespace blendroute::actors

@@ -1,0 +1,278 @@
+// Conversation actors: journal first, then apply the state machine and carry out effects.
+#include "actors/conversation_actor.hpp"
+
+#include <deque>
+#include <optional>
+#include <variant>
+
+#include <caf/all.hpp>
+
+#include "actors/journal_codec.hpp"
+#include "actors/router_context.hpp"
+#include "actors/type_ids.hpp"
+#include "core/conversation.hpp"
+
+namespace blendroute::actors {
+namespace {
+
+constexpr std::string_view component = "actors.conversation";
+
+/// The pool chose an agent for this conversation.
+struct offer_input {
+  std::string agent;
+  std::string offer;
+};
+
+/// An SLA timer (or a later step of the escalation matrix) came due.
+struct timer_input {
+  sla_kind sla;
+  time_point deadline;
+  int level;
+};
+
+/// The agent that held this conversation went offline.
+struct offline_input {
+  std::string agent;
+};
+
+using conversation_input = std::variant<ingress_envelope, offer_input, timer_input, offline_input>;
+
+struct conversation_actor_state {
+  router_context* ctx = nullptr;
+  std::optional<conversation> conv;
+  bool committing = false;
+  std::optional<conversation_input> in_flight;
+  std::deque<conversation_input> backlog;
+
+  static inline const char* name = "conversation_actor";
+};
+
+using actor_type = caf::stateful_actor<conversation_actor_state>;
+
+void reject(ingress_envelope& envelope, const error& err, router_context& ctx) {
+  if (envelope.claimed) {
+    ctx.journal->release(envelope.event.id);
+  }
+  envelope.done({ack_status::rejected, err.code, err.message});
+}
+
+void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
+  auto& st = self->state;
+  router_context& ctx = *st.ctx;
+  const conversation& conv = *st.conv;
+  std::shared_ptr<const conversation_context> context;
+  auto shared_context = [&] {
+    if (!context) {
+      context = std::make_shared<conversation_context>(
+          conv.context(now, ctx.cfg->bot.transcript_lines));
+    }
+    return context;
+  };
+
+  for (auto& e : effects) {
+    switch (e.what) {
+      case effect::kind::to_bot:
+        e.frame.context = shared_context();
+        self->send(ctx.bot_connector, bot_atom_v, bot_request_msg{std::move(e.frame)});
+        break;
+      case effect::kind::to_agent:
+        if (e.frame.type == egress_type::agent_offer) {
+          e.frame.context = shared_context();
+        }
+        if (!ctx.egress->send_to_agent(e.agent, e.frame)) {
+          // TODO(net): keep undelivered frames for re-sending when the agent reconnects;
+          // today an offer to a disconnected agent simply expires and is re-offered.
+          ctx.log_line(log_level::debug, component,
+                       "agent_unreachable conv=" + conv.id() + " agent=" + e.agent);
+        }
+        break;
+      case effect::kind::to_gateway:
+        if (!ctx.egress->send_to_gateway(e.frame)) {
+          ctx.log_line(log_level::debug, component, "gateway_unreachable conv=" + conv.id());
+        }
+        break;
+      case effect::kind::to_supervisors:
+        ctx.egress->send_to_supervisors(e.frame);
+        if (e.frame.type == egress_type::conversation_state) {
+          ctx.log_line(log_level::debug, component,
+                       "state conv=" + conv.id() + " state=" + e.frame.state
+                           + " owner=" + e.frame.owner + " reason=" + e.frame.reason);
+        } else {
+          ctx.log_line(log_level::debug, component,
+                       "sla_breach conv=" + conv.id() + " sla=" + e.frame.sla
+                           + " level=" + std::to_string(e.frame.level)
+                           + " action=" + e.frame.action);
+        }
+        break;
+      case effect::kind::enqueue: {
+        queue_entry entry{conv.id(), e.tier, now, e.skills, e.agent, e.target_agent};
+        self->send(ctx.agent_pool, enqueue_atom_v, enqueue_msg{std::move(entry), e.at_head});
+        break;
+      }
+      case effect::kind::withdraw:
+        self->send(ctx.agent_pool, withdraw_atom_v, conv.id());
+        break;
+      case effect::kind::release_agent:
+        self->send(ctx.agent_pool, release_atom_v, e.agent, conv.id());
+        break;
+      case effect::kind::raise_priority:
+        self->send(ctx.agent_pool, raise_atom_v, conv.id());
+        break;
+      case effect::kind::arm_timer: {
+        // TODO(sla): one delayed_send per deadline costs ~256 B and one clock-thread hop
+        // each (ENVIRONMENT.md); a million armed SLAs want a timer wheel per tier router.
+        const auto delay = std::max(duration{0}, e.at - now);
+        self->delayed_send(self, delay, timer_atom_v, static_cast<int>(e.sla),
+                           unix_ms(e.deadline), e.level);
+        break;
+      }
+    }
+  }
+}
+
+void process_next(actor_type* self);
+
+/// Journals `input` (if it still has an effect) and marks the actor busy until the write
+/// completes; the result arrives as a `committed` message.
+void begin(actor_type* self, conversation_input input) {
+  auto& st = self->state;
+  router_context& ctx = *st.ctx;
+  conversation& conv = *st.conv;
+  const time_point now = ctx.clock();
+
+  persist::journal_record record;
+  record.conv = conv.id();
+  if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
+    auto allowed = conv.check(envelope->event);
+    if (!allowed) {
+      reject(*envelope, allowed.err(), ctx);
+      return;
+    }
+    if (envelope->claimed) {
+      record.dedupe_id = envelope->event.id;
+    }
+    record.payload = journal_event(envelope->event, now);
+  } else if (auto* offer = std::get_if<offer_input>(&input)) {
+    if (conv.state() != conversation_state::queued) {
+      self->send(ctx.agent_pool, release_atom_v, offer->agent, conv.id());
+      return;
+    }
+    record.payload = journal_offer(offer->agent, offer->offer, now);
+  } else if (auto* timer = std::get_if<timer_input>(&input)) {
+    if (!conv.timer_is_current(timer->sla, timer->deadline)) {
+      return;  // Disarmed or replaced since it was armed.
+    }
+    record.payload = journal_breach(timer->sla, timer->deadline, timer->level, now);
+  } else if (auto* offline = std::get_if<offline_input>(&input)) {
+    if (conv.owner_agent() != offline->agent && conv.offered_agent() != offline->agent) {
+      return;
+    }
+    record.payload = journal_agent_offline(offline->agent, now);
+  }
+
+  st.committing = true;
+  st.in_flight = std::move(input);
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  ctx.journal->append({std::move(record)}, [me](const result<void>& written) {
+    caf::anon_send(me, committed_atom_v, written.ok(), written.ok() ? std::string{}
+                                                                    : written.err().message);
+  });
+}
+
+void on_committed(actor_type* self, bool written, const std::string& failure) {
+  auto& st = self->state;
+  router_context& ctx = *st.ctx;
+  conversation& conv = *st.conv;
+  conversation_input input = std::move(*st.in_flight);
+  st.in_flight.reset();
+  st.committing = false;
+  const time_point now = ctx.clock();
+
+  if (!written) {
+    // Nothing was applied. The journal has already given back the dedupe claim.
+    ctx.log_line(log_level::warn, component,
+                 "journal_write_failed conv=" + conv.id() + " error=" + failure);
+    if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
+      envelope->done({ack_status::rejected, errc::unavailable, "journal unavailable: " + failure});
+    } else if (auto* offer = std::get_if<offer_input>(&input)) {
+      self->send(ctx.agent_pool, release_atom_v, offer->agent, conv.id());
+      self->send(ctx.agent_pool, raise_atom_v, conv.id());
+    } else {
+      // A breach or an offline agent must still be handled: try again shortly, holding
+      // back later inputs so that the order stays as it arrived.
+      st.backlog.push_front(std::move(input));
+      st.committing = true;
+      self->delayed_send(self, std::chrono::milliseconds{100}, retry_atom_v);
+      return;
+    }
+    process_next(self);
+    return;
+  }
+
+  std::vector<effect> effects;
+  if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
+    const std::string& tier_name = conv.opened() ? conv.tier() : envelope->tier;
+    effects = conv.apply(envelope->event, ctx.policy(tier_name), now);
+    envelope->done({ack_status::ok, errc::bad_value, {}});
+  } else if (auto* offer = std::get_if<offer_input>(&input)) {
+    effects = conv.offer_made(offer->agent, offer->offer, ctx.policy(conv.tier()), now);
+  } else if (auto* timer = std::get_if<timer_input>(&input)) {
+    effects = conv.fire_sla(timer->sla, timer->deadline, timer->level, ctx.policy(conv.tier()), now);
+  } else if (auto* offline = std::get_if<offline_input>(&input)) {
+    effects = conv.agent_offline(offline->agent, ctx.policy(conv.tier()), now);
+  }
+  carry_out(self, effects, now);
+  process_next(self);
+}
+
+void enqueue_input(actor_type* self, conversation_input input) {
+  auto& st = self->state;
+  if (st.committing) {
+    st.backlog.push_back(std::move(input));
+    return;
+  }
+  begin(self, std::move(input));
+}
+
+void process_next(actor_type* self) {
+  auto& st = self->state;
+  while (!st.committing && !st.backlog.empty()) {
+    conversation_input next = std::move(st.backlog.front());
+    st.backlog.pop_front();
+    begin(self, std::move(next));
+  }
+}
+
+caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::string conv_id) {
+  self->state.ctx = ctx;
+  self->state.conv.emplace(std::move(conv_id));
+  return {
+      [=](ingress_atom, ingress_envelope& envelope) {
+        enqueue_input(self, std::move(envelope));
+      },
+      [=](committed_atom, bool written, const std::string& failure) {
+        on_committed(self, written, failure);
+      },
+      [=](offer_atom, const std::string& agent, const std::string& offer) {
+        enqueue_input(self, offer_input{agent, offer});
+      },
+      [=](timer_atom, int sla, std::int64_t deadline_ms, int level) {
+        enqueue_input(self, timer_input{static_cast<sla_kind>(sla), from_unix_ms(deadline_ms),
+                                        level});
+      },
+      [=](offline_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
+      [=](retry_atom) {
+        self->state.committing = false;
+        process_next(self);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_conversation_actor(caf::actor_system& system, router_context* ctx,
+                                    const std::string& conv) {
+  return system.spawn(conversation_actor, ctx, conv);
+}
+
+}  // namespace blendroute::actors

@@ -1,0 +1,54 @@
+// Sharded lookups of conversation actors.
+#include "actors/conversation_directory.hpp"
+
+namespace blendroute::actors {
+
+std::optional<caf::actor> conversation_directory::find(const std::string& conv) const {
+  shard& s = shard_of(conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.actors.find(conv);
+  if (it == s.actors.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+caf::actor conversation_directory::insert(const std::string& conv, caf::actor actor) {
+  shard& s = shard_of(conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto [it, inserted] = s.actors.try_emplace(conv, std::move(actor));
+  return it->second;
+}
+
+void conversation_directory::erase(const std::string& conv) {
+  shard& s = shard_of(conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.actors.erase(conv);
+}
+
+std::size_t conversation_directory::size() const {
+  std::size_t total = 0;
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    total += s.actors.size();
+  }
+  return total;
+}
+
+void conversation_directory::for_each(const std::function<void(const caf::actor&)>& visit) const {
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    for (const auto& [conv, actor] : s.actors) {
+      visit(actor);
+    }
+  }
+}
+
+void conversation_directory::clear() {
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.actors.clear();
+  }
+}
+
+}  // namespace blendroute::actors

@@ -1,0 +1,48 @@
+// Which actor runs each conversation; read by I/O threads, written by the tier routers.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+
+namespace blendroute::actors {
+
+/// A sharded map from conversation id to its actor. Lookups from many I/O threads take one
+/// shard's lock only, so they rarely contend.
+class conversation_directory {
+public:
+  std::optional<caf::actor> find(const std::string& conv) const;
+
+  /// Registers `actor` for `conv` unless one is registered; returns the registered one.
+  caf::actor insert(const std::string& conv, caf::actor actor);
+
+  void erase(const std::string& conv);
+
+  std::size_t size() const;
+
+  /// Calls `visit` for every registered actor (at shutdown).
+  void for_each(const std::function<void(const caf::actor&)>& visit) const;
+
+  void clear();
+
+private:
+  static constexpr std::size_t shard_count = 64;
+
+  struct shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, caf::actor> actors;
+  };
+
+  shard& shard_of(const std::string& conv) const {
+    return shards_[std::hash<std::string>{}(conv) % shard_count];
+  }
+
+  mutable std::array<shard, shard_count> shards_;
+};
+
+}  // namespace blendroute::actors

@@ -1,0 +1,36 @@
+// The narrow interface through which the network layer hands decoded events to the actors.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/event.hpp"
+
+namespace blendroute::actors {
+
+enum class ack_status : std::uint8_t { ok, duplicate, rejected };
+
+/// The answer to one ingress event (DESIGN.md §5 "Acks").
+struct ack {
+  ack_status status = ack_status::ok;
+  errc code = errc::bad_value;  ///< Set when rejected.
+  std::string message;          ///< Set when rejected.
+};
+
+/// Receives the ack of one event. Called exactly once, from an actor or journal thread: it
+/// must be cheap and must not block (post the work to the connection's own executor).
+using ack_callback = std::function<void(ack)>;
+
+/// What the router offers the network layer. Thread-safe.
+class ingress_port {
+public:
+  virtual ~ingress_port() = default;
+
+  /// Submits an event that is well formed and that the sender's role may send. `done`
+  /// receives its ack once the event is journaled (or rejected).
+  virtual void submit(ingress_event event, ack_callback done) = 0;
+};
+
+}  // namespace blendroute::actors

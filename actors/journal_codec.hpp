@@ -1,0 +1,24 @@
+// The JSON payloads the actors write to the journal.
+#pragma once
+
+#include <string>
+
+#include "core/config.hpp"
+#include "core/event.hpp"
+#include "core/time.hpp"
+
+namespace blendroute::actors {
+
+/// An applied ingress event, with the router time it was applied at.
+std::string journal_event(const ingress_event& event, time_point at);
+
+/// An offer the pool made and the conversation accepted to send (an ownership change).
+std::string journal_offer(const std::string& agent, const std::string& offer, time_point at);
+
+/// A breach fired at `level` of the escalation matrix.
+std::string journal_breach(sla_kind sla, time_point deadline, int level, time_point at);
+
+/// An agent that went offline while it held the conversation.
+std::string journal_agent_offline(const std::string& agent, time_point at);
+
+}  // namespace blendroute::actors

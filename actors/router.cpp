@@ -1,0 +1,167 @@
+// Starting and stopping the actor system, and the dispatch of ingress events to actors.
+#include "actors/router.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/agent_pool_actor.hpp"
+#include "actors/bot_connector_actor.hpp"
+#include "actors/journal_codec.hpp"
+#include "actors/router_context.hpp"
+#include "actors/tier_router_actor.hpp"
+#include "actors/type_ids.hpp"
+
+namespace blendroute::actors {
+namespace {
+
+/// Copies the runtime section of the configuration into CAF's (STYLE.md §7: one place).
+void apply_runtime(const runtime_config& runtime, caf::actor_system_config& caf_cfg) {
+  caf_cfg.set("scheduler.policy", caf::atom_from_string(runtime.policy));
+  caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(runtime.scheduler_threads));
+  caf_cfg.set("scheduler.max-throughput", static_cast<std::size_t>(runtime.max_throughput));
+}
+
+/// The tier of a new conversation: the event's own, else the first routing rule whose
+/// attribute matches, else the default tier.
+std::string route(const ingress_event& event, const config& cfg) {
+  if (!event.tier.empty()) {
+    return event.tier;
+  }
+  for (const auto& rule : cfg.routing) {
+    for (const auto& [key, value] : event.attrs) {
+      if (key == rule.attr && value == rule.equals) {
+        return rule.tier;
+      }
+    }
+  }
+  return cfg.default_tier;
+}
+
+}  // namespace
+
+struct router::impl {
+  explicit impl(router_options options) {
+    apply_runtime(options.cfg->runtime, caf_cfg);
+    ctx.cfg = std::move(options.cfg);
+    ctx.journal = options.journal;
+    ctx.egress = options.egress;
+    ctx.bot = options.bot;
+    ctx.log = options.log;
+    ctx.clock = std::move(options.clock);
+  }
+
+  caf::actor_system_config caf_cfg;
+  std::unique_ptr<caf::actor_system> system;
+  router_context ctx;
+  bool stopped = false;
+};
+
+router::router(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+
+router::~router() { stop(); }
+
+std::unique_ptr<router> router::start(router_options options) {
+  auto state = std::make_unique<impl>(std::move(options));
+  state->system = std::make_unique<caf::actor_system>(state->caf_cfg);
+  router_context& ctx = state->ctx;
+  ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
+  ctx.bot_connector = spawn_bot_connector_actor(*state->system, &ctx);
+  for (const auto& tier : ctx.cfg->tiers) {
+    ctx.tier_routers.emplace(tier.name, spawn_tier_router_actor(*state->system, &ctx, tier.name));
+  }
+  ctx.log_line(log_level::info, "actors.router",
+               "started tiers=" + std::to_string(ctx.tier_routers.size())
+                   + " policy=" + ctx.cfg->runtime.policy
+                   + " threads=" + std::to_string(ctx.cfg->runtime.scheduler_threads));
+  return std::unique_ptr<router>(new router(std::move(state)));
+}
+
+void router::submit(ingress_event event, ack_callback done) {
+  router_context& ctx = impl_->ctx;
+  auto reject = [&](errc code, std::string message, bool claimed) {
+    if (claimed) {
+      ctx.journal->release(event.id);
+    }
+    done({ack_status::rejected, code, std::move(message)});
+  };
+
+  if (ctx.journal->claim(event.id) == persist::dedupe_claim::duplicate) {
+    done({ack_status::duplicate, errc::bad_value, {}});
+    return;
+  }
+
+  if (event.type == event_type::delivery_ack) {
+    // TODO(net): deliveries are not re-sent yet, so an ack only needs to be made durable;
+    // the re-send bookkeeping will consume it (DESIGN.md §5 "delivery ids").
+    persist::journal_record record;
+    record.dedupe_id = event.id;
+    record.payload = journal_event(event, ctx.clock());
+    ctx.journal->append({std::move(record)}, [done = std::move(done)](const result<void>& r) {
+      if (r.ok()) {
+        done({ack_status::ok, errc::bad_value, {}});
+      } else {
+        done({ack_status::rejected, errc::unavailable, "journal unavailable: " + r.err().message});
+      }
+    });
+    return;
+  }
+
+  ingress_envelope envelope{std::move(event), std::move(done), true, {}};
+  if (envelope.event.type == event_type::agent_status) {
+    caf::anon_send(ctx.agent_pool, status_atom_v, std::move(envelope));
+    return;
+  }
+
+  if (auto conversation_actor = ctx.directory.find(envelope.event.conv)) {
+    if (!envelope.event.tier.empty() && ctx.cfg->find_tier(envelope.event.tier) == nullptr) {
+      event = std::move(envelope.event);
+      done = std::move(envelope.done);
+      reject(errc::bad_value, "unknown tier \"" + event.tier + "\"", true);
+      return;
+    }
+    caf::anon_send(*conversation_actor, ingress_atom_v, std::move(envelope));
+    return;
+  }
+
+  event = std::move(envelope.event);
+  done = std::move(envelope.done);
+  if (event.type != event_type::customer_message) {
+    reject(errc::unknown_conversation, "conversation " + event.conv + " does not exist", true);
+    return;
+  }
+  std::string tier = route(event, *ctx.cfg);
+  auto tier_router = ctx.tier_routers.find(tier);
+  if (tier_router == ctx.tier_routers.end()) {
+    reject(errc::bad_value, "unknown tier \"" + tier + "\"", true);
+    return;
+  }
+  caf::anon_send(tier_router->second, open_atom_v,
+                 ingress_envelope{std::move(event), std::move(done), true, std::move(tier)});
+}
+
+void router::stop() {
+  if (!impl_ || impl_->stopped) {
+    return;
+  }
+  impl_->stopped = true;
+  router_context& ctx = impl_->ctx;
+  // Conversation actors first, so none sends to the pool or bot connector after they stop.
+  for (const auto& [tier, tier_router] : ctx.tier_routers) {
+    caf::anon_send_exit(tier_router, caf::exit_reason::user_shutdown);
+  }
+  ctx.directory.for_each([](const caf::actor& conversation_actor) {
+    caf::anon_send_exit(conversation_actor, caf::exit_reason::user_shutdown);
+  });
+  caf::anon_send_exit(ctx.agent_pool, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ctx.bot_connector, caf::exit_reason::user_shutdown);
+  impl_->system->await_all_actors_done();
+  ctx.tier_routers.clear();
+  ctx.agent_pool = nullptr;
+  ctx.bot_connector = nullptr;
+  ctx.directory.clear();
+  impl_->system.reset();
+  ctx.log_line(log_level::info, "actors.router", "stopped");
+}
+
+std::size_t router::open_conversations() const { return impl_->ctx.directory.size(); }
+
+}  // namespace blendroute::actors

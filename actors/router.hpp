@@ -1,0 +1,54 @@
+// The router: the actor system, its actors, and the ingress port the network layer uses.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "actors/ingress_port.hpp"
+#include "core/config.hpp"
+#include "core/egress.hpp"
+#include "core/faq_bot.hpp"
+#include "core/log.hpp"
+#include "core/time.hpp"
+
+namespace blendroute::persist {
+class journal;
+}
+
+namespace blendroute::actors {
+
+/// What the router needs; everything it points to must outlive the router.
+struct router_options {
+  std::shared_ptr<const config> cfg;
+  persist::journal* journal = nullptr;
+  egress_sink* egress = nullptr;
+  const faq_bot* bot = nullptr;
+  log_sink* log = nullptr;
+  std::function<time_point()> clock;  ///< Router time; the system clock in production.
+};
+
+/// Owns the CAF actor system with the tier routers, agent pool and bot connector.
+class router : public ingress_port {
+public:
+  /// Starts the actor system with the runtime settings of `options.cfg`.
+  static std::unique_ptr<router> start(router_options options);
+
+  ~router() override;
+
+  void submit(ingress_event event, ack_callback done) override;
+
+  /// Stops every actor and waits for them; submitting afterwards is not allowed.
+  void stop();
+
+  /// Conversations that have an actor.
+  std::size_t open_conversations() const;
+
+private:
+  struct impl;
+
+  explicit router(std::unique_ptr<impl> state);
+
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace blendroute::actors

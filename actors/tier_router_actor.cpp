@@ -1,0 +1,82 @@
+// Tier routers: open conversations of their tier and notice when one of them fails.
+#include "actors/tier_router_actor.hpp"
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/conversation_actor.hpp"
+#include "actors/router_context.hpp"
+#include "actors/type_ids.hpp"
+
+namespace blendroute::actors {
+namespace {
+
+constexpr std::string_view component = "actors.tier";
+
+struct tier_router_state {
+  router_context* ctx = nullptr;
+  std::string tier;
+  std::unordered_map<caf::actor_addr, std::string> conversations;
+  std::uint64_t failures = 0;
+
+  static inline const char* name = "tier_router_actor";
+};
+
+using actor_type = caf::stateful_actor<tier_router_state>;
+
+caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::string tier) {
+  self->state.ctx = ctx;
+  self->state.tier = std::move(tier);
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& st = self->state;
+    auto it = st.conversations.find(down.source);
+    if (it == st.conversations.end()) {
+      return;
+    }
+    if (down.reason) {
+      // TODO(actors): restart the conversation from its journal (snapshot plus tail) instead
+      // of dropping it; until then its next event opens it afresh.
+      ++st.failures;
+      st.ctx->log_line(log_level::error, component,
+                       "conversation_failed conv=" + it->second + " tier=" + st.tier
+                           + " reason=" + caf::to_string(down.reason));
+    }
+    st.ctx->directory.erase(it->second);
+    st.conversations.erase(it);
+  });
+  return {
+      [=](open_atom, ingress_envelope& envelope) {
+        auto& st = self->state;
+        const std::string& conv = envelope.event.conv;
+        caf::actor target;
+        if (auto existing = st.ctx->directory.find(conv)) {
+          target = *existing;
+        } else {
+          caf::actor spawned = spawn_conversation_actor(self->system(), st.ctx, conv);
+          target = st.ctx->directory.insert(conv, spawned);
+          if (target != spawned) {
+            // Another tier's router opened it first (the same new conversation arrived
+            // twice with different tiers): the first one wins.
+            self->send_exit(spawned, caf::exit_reason::user_shutdown);
+            self->send(target, ingress_atom_v, std::move(envelope));
+            return;
+          }
+          self->monitor(target);
+          st.conversations.emplace(target.address(), conv);
+          st.ctx->log_line(log_level::debug, component,
+                           "conversation_opened conv=" + conv + " tier=" + st.tier);
+        }
+        self->send(target, ingress_atom_v, std::move(envelope));
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_tier_router_actor(caf::actor_system& system, router_context* ctx,
+                                   const std::string& tier) {
+  return system.spawn(tier_router_actor, ctx, tier);
+}
+
+}  // namespace blendroute::actors

@@ -1,0 +1,63 @@
+// Atoms and message types exchanged between blendroute's actors.
+#pragma once
+
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/type_id.hpp>
+
+#include "actors/ingress_port.hpp"
+#include "core/agent_pool.hpp"
+#include "core/egress.hpp"
+#include "core/event.hpp"
+
+namespace blendroute::actors {
+
+/// An ingress event on its way to the actor that applies it, with the callback for its ack.
+/// `claimed` says whether the event holds a dedupe claim that a rejection must give back.
+struct ingress_envelope {
+  ingress_event event;
+  ack_callback done;
+  bool claimed = false;
+  std::string tier;  ///< For a conversation not yet opened: the tier chosen by routing.
+};
+
+/// A bot request on its way to the bot connector.
+struct bot_request_msg {
+  egress_frame frame;
+};
+
+/// A conversation asking the agent pool for an agent.
+struct enqueue_msg {
+  queue_entry entry;
+  bool at_head = false;
+};
+
+}  // namespace blendroute::actors
+
+CAF_BEGIN_TYPE_ID_BLOCK(blendroute, caf::first_custom_type_id)
+
+CAF_ADD_ATOM(blendroute, blendroute::actors, ingress_atom, "ingress")
+CAF_ADD_ATOM(blendroute, blendroute::actors, open_atom, "open")
+CAF_ADD_ATOM(blendroute, blendroute::actors, committed_atom, "committed")
+CAF_ADD_ATOM(blendroute, blendroute::actors, offer_atom, "offer")
+CAF_ADD_ATOM(blendroute, blendroute::actors, timer_atom, "timer")
+CAF_ADD_ATOM(blendroute, blendroute::actors, offline_atom, "offline")
+CAF_ADD_ATOM(blendroute, blendroute::actors, enqueue_atom, "enqueue")
+CAF_ADD_ATOM(blendroute, blendroute::actors, withdraw_atom, "withdraw")
+CAF_ADD_ATOM(blendroute, blendroute::actors, release_atom, "release")
+CAF_ADD_ATOM(blendroute, blendroute::actors, raise_atom, "raise")
+CAF_ADD_ATOM(blendroute, blendroute::actors, status_atom, "status")
+CAF_ADD_ATOM(blendroute, blendroute::actors, bot_atom, "bot")
+CAF_ADD_ATOM(blendroute, blendroute::actors, retry_atom, "retry")
+
+CAF_END_TYPE_ID_BLOCK(blendroute)
+
+// These messages never leave the process (actors are not distributed), so they need no
+// serialization; CAF must only be told not to demand it.
+// TODO(actors): give them inspect() overloads in one file when actors are distributed or
+// CAF moves to 0.18, whose inspect signature differs from 0.17's.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::ingress_envelope)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::bot_request_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::enqueue_msg)
