@@ -1,0 +1,395 @@
+// TOML parsing with toml++: schema walk for unknown keys, typed reads, overrides.
+#include "app/config_file.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace blendroute::app {
+namespace {
+
+/// Collects problems while a TOML document is turned into a config.
+class reader {
+public:
+  explicit reader(std::vector<config_problem>& problems) : problems_(problems) {}
+
+  void problem(const toml::node* node, std::string key, std::string message) {
+    const int line = node != nullptr ? static_cast<int>(node->source().begin.line) : 0;
+    problems_.push_back({std::move(key), line, std::move(message)});
+  }
+
+  /// Reports every key of `table` that is not in `known`.
+  void only(const toml::table& table, const std::string& prefix,
+            std::initializer_list<std::string_view> known) {
+    for (const auto& [key, node] : table) {
+      bool found = false;
+      for (auto k : known) {
+        found = found || k == key.str();
+      }
+      if (!found) {
+        problem(&node, prefix + std::string(key.str()), "unknown key");
+      }
+    }
+  }
+
+  void read(const toml::table& table, const std::string& prefix, std::string_view key,
+            std::string& out) {
+    if (const toml::node* node = table.get(key)) {
+      if (auto value = node->value<std::string>()) {
+        out = *value;
+      } else {
+        problem(node, prefix + std::string(key), "must be a string");
+      }
+    }
+  }
+
+  template <class Int>
+  void read_int(const toml::table& table, const std::string& prefix, std::string_view key,
+                Int& out) {
+    if (const toml::node* node = table.get(key)) {
+      if (node->is_integer()) {
+        out = static_cast<Int>(*node->value<std::int64_t>());
+      } else {
+        problem(node, prefix + std::string(key), "must be an integer");
+      }
+    }
+  }
+
+  void read_duration(const toml::table& table, const std::string& prefix, std::string_view key,
+                     duration& out) {
+    if (const toml::node* node = table.get(key)) {
+      auto text = node->value<std::string>();
+      if (!text) {
+        problem(node, prefix + std::string(key), "must be a duration string such as \"5s\"");
+        return;
+      }
+      auto parsed = parse_duration(*text);
+      if (!parsed) {
+        problem(node, prefix + std::string(key), parsed.err().message);
+        return;
+      }
+      out = *parsed;
+    }
+  }
+
+  const toml::table* section(const toml::table& root, std::string_view key) {
+    const toml::node* node = root.get(key);
+    if (node == nullptr) {
+      return nullptr;
+    }
+    if (!node->is_table()) {
+      problem(node, std::string(key), "must be a table");
+      return nullptr;
+    }
+    return node->as_table();
+  }
+
+private:
+  std::vector<config_problem>& problems_;
+};
+
+void read_tier(reader& r, const toml::table& table, const std::string& tier_name, config& cfg) {
+  const std::string prefix = "tiers." + tier_name + ".";
+  const config defaults = default_config();
+  tier_policy tier;
+  if (const tier_policy* builtin = defaults.find_tier(tier_name)) {
+    tier = *builtin;
+  } else {
+    tier = defaults.tiers.front();
+    tier.name = tier_name;
+  }
+  r.only(table, prefix,
+         {"priority", "bot_attempt", "bot_max_turns", "human_response", "offer_accept",
+          "resume_window", "escalation"});
+  r.read_int(table, prefix, "priority", tier.priority);
+  r.read_duration(table, prefix, "bot_attempt", tier.bot_attempt);
+  r.read_int(table, prefix, "bot_max_turns", tier.bot_max_turns);
+  r.read_duration(table, prefix, "human_response", tier.human_response);
+  r.read_duration(table, prefix, "offer_accept", tier.offer_accept);
+  r.read_duration(table, prefix, "resume_window", tier.resume_window);
+
+  if (const toml::node* node = table.get("escalation")) {
+    const toml::array* steps = node->as_array();
+    if (steps == nullptr) {
+      r.problem(node, prefix + "escalation", "must be an array of tables");
+    } else {
+      tier.escalation.clear();
+      for (const auto& step_node : *steps) {
+        const toml::table* step_table = step_node.as_table();
+        if (step_table == nullptr) {
+          r.problem(&step_node, prefix + "escalation", "each step must be a table");
+          continue;
+        }
+        const std::string step_prefix = prefix + "escalation.";
+        r.only(*step_table, step_prefix, {"sla", "after", "action", "target"});
+        escalation_step step;
+        std::string sla_text, action_text;
+        r.read(*step_table, step_prefix, "sla", sla_text);
+        r.read(*step_table, step_prefix, "action", action_text);
+        r.read_duration(*step_table, step_prefix, "after", step.after);
+        r.read(*step_table, step_prefix, "target", step.target);
+        auto sla = parse_sla_kind(sla_text);
+        auto action = parse_escalation_action(action_text);
+        if (!sla) {
+          r.problem(&step_node, step_prefix + "sla", "unknown SLA \"" + sla_text + "\"");
+          continue;
+        }
+        if (!action) {
+          r.problem(&step_node, step_prefix + "action", "unknown action \"" + action_text + "\"");
+          continue;
+        }
+        step.sla = *sla;
+        step.action = *action;
+        tier.escalation.push_back(std::move(step));
+      }
+    }
+  }
+  cfg.tiers.push_back(std::move(tier));
+}
+
+void read_document(reader& r, const toml::table& root, config& cfg) {
+  r.only(root, "", {"listen", "auth", "journal", "runtime", "bot", "routing", "tiers"});
+
+  if (const auto* listen = r.section(root, "listen")) {
+    r.only(*listen, "listen.", {"host", "tcp_port", "max_frame_bytes", "io_threads"});
+    r.read(*listen, "listen.", "host", cfg.listener.host);
+    std::int64_t port = cfg.listener.tcp_port;
+    r.read_int(*listen, "listen.", "tcp_port", port);
+    if (port < 0 || port > 65535) {
+      r.problem(listen->get("tcp_port"), "listen.tcp_port", "must be between 0 and 65535");
+    } else {
+      cfg.listener.tcp_port = static_cast<std::uint16_t>(port);
+    }
+    r.read_int(*listen, "listen.", "max_frame_bytes", cfg.listener.max_frame_bytes);
+    r.read_int(*listen, "listen.", "io_threads", cfg.listener.io_threads);
+  }
+  if (const auto* auth = r.section(root, "auth")) {
+    r.only(*auth, "auth.", {"gateway", "bot", "agent", "supervisor", "admin"});
+    r.read(*auth, "auth.", "gateway", cfg.auth.gateway);
+    r.read(*auth, "auth.", "bot", cfg.auth.bot);
+    r.read(*auth, "auth.", "agent", cfg.auth.agent);
+    r.read(*auth, "auth.", "supervisor", cfg.auth.supervisor);
+    r.read(*auth, "auth.", "admin", cfg.auth.admin);
+  }
+  if (const auto* journal = r.section(root, "journal")) {
+    r.only(*journal, "journal.", {"path", "sync", "max_batch_events"});
+    r.read(*journal, "journal.", "path", cfg.journal.path);
+    std::string sync = std::string(name(cfg.journal.sync));
+    r.read(*journal, "journal.", "sync", sync);
+    if (sync == "none") {
+      cfg.journal.sync = sync_mode::none;
+    } else if (sync == "batch") {
+      cfg.journal.sync = sync_mode::batch;
+    } else if (sync == "always") {
+      cfg.journal.sync = sync_mode::always;
+    } else {
+      r.problem(journal->get("sync"), "journal.sync", "must be none, batch or always");
+    }
+    r.read_int(*journal, "journal.", "max_batch_events", cfg.journal.max_batch_events);
+  }
+  if (const auto* runtime = r.section(root, "runtime")) {
+    r.only(*runtime, "runtime.", {"scheduler_threads", "policy", "max_throughput"});
+    r.read_int(*runtime, "runtime.", "scheduler_threads", cfg.runtime.scheduler_threads);
+    r.read(*runtime, "runtime.", "policy", cfg.runtime.policy);
+    r.read_int(*runtime, "runtime.", "max_throughput", cfg.runtime.max_throughput);
+  }
+  if (const auto* bot = r.section(root, "bot")) {
+    r.only(*bot, "bot.", {"rules_file", "transcript_lines"});
+    r.read(*bot, "bot.", "rules_file", cfg.bot.rules_file);
+    r.read_int(*bot, "bot.", "transcript_lines", cfg.bot.transcript_lines);
+  }
+  if (const auto* routing = r.section(root, "routing")) {
+    r.only(*routing, "routing.", {"default_tier", "rule"});
+    r.read(*routing, "routing.", "default_tier", cfg.default_tier);
+    if (const toml::node* rules = routing->get("rule")) {
+      if (const toml::array* list = rules->as_array()) {
+        for (const auto& rule_node : *list) {
+          const toml::table* rule_table = rule_node.as_table();
+          if (rule_table == nullptr) {
+            r.problem(&rule_node, "routing.rule", "each rule must be a table");
+            continue;
+          }
+          r.only(*rule_table, "routing.rule.", {"attr", "equals", "tier"});
+          routing_rule rule;
+          r.read(*rule_table, "routing.rule.", "attr", rule.attr);
+          r.read(*rule_table, "routing.rule.", "equals", rule.equals);
+          r.read(*rule_table, "routing.rule.", "tier", rule.tier);
+          cfg.routing.push_back(std::move(rule));
+        }
+      } else {
+        r.problem(rules, "routing.rule", "must be an array of tables ([[routing.rule]])");
+      }
+    }
+  }
+  if (const auto* tiers = r.section(root, "tiers")) {
+    cfg.tiers.clear();
+    for (const auto& [tier_name, node] : *tiers) {
+      if (const toml::table* tier_table = node.as_table()) {
+        read_tier(r, *tier_table, std::string(tier_name.str()), cfg);
+      } else {
+        r.problem(&node, "tiers." + std::string(tier_name.str()), "must be a table");
+      }
+    }
+  }
+}
+
+/// Sets `dotted_key` in `root` to `text` read as a TOML value (a bare word is a string).
+std::optional<std::string> apply_override(toml::table& root, const std::string& assignment) {
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    return "--set expects key=value, got \"" + assignment + "\"";
+  }
+  const std::string key = assignment.substr(0, equals);
+  const std::string text = assignment.substr(equals + 1);
+
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + text);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", text}};
+  }
+
+  toml::table* table = &root;
+  std::size_t start = 0;
+  for (;;) {
+    const auto dot = key.find('.', start);
+    const std::string part = key.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (dot == std::string::npos) {
+      table->insert_or_assign(part, *parsed.get("v"));
+      return std::nullopt;
+    }
+    toml::node* next = table->get(part);
+    if (next == nullptr) {
+      table->insert_or_assign(part, toml::table{});
+      next = table->get(part);
+    }
+    if (!next->is_table()) {
+      return "--set " + key + ": " + part + " is not a table";
+    }
+    table = next->as_table();
+    start = dot + 1;
+  }
+}
+
+std::string describe(const std::vector<config_problem>& problems, const std::string& path) {
+  std::ostringstream out;
+  out << problems.size() << (problems.size() == 1 ? " problem" : " problems") << " in "
+      << (path.empty() ? "the built-in configuration" : path) << ":";
+  for (const auto& p : problems) {
+    out << "\n  " << p.key;
+    if (p.line > 0) {
+      out << " (line " << p.line << ")";
+    }
+    out << ": " << p.message;
+  }
+  return out.str();
+}
+
+}  // namespace
+
+result<config> load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  toml::table root;
+  if (!path.empty()) {
+    try {
+      root = toml::parse_file(path);
+    } catch (const toml::parse_error& err) {
+      std::ostringstream out;
+      out << path << " line " << err.source().begin.line << ": " << err.description();
+      return error{errc::config_invalid, out.str()};
+    }
+  }
+  for (const auto& assignment : overrides) {
+    if (auto problem = apply_override(root, assignment)) {
+      return error{errc::config_invalid, *problem};
+    }
+  }
+
+  config cfg = default_config();
+  std::vector<config_problem> problems;
+  reader r(problems);
+  read_document(r, root, cfg);
+  if (problems.empty()) {
+    problems = validate(cfg);
+  }
+  if (!problems.empty()) {
+    return error{errc::config_invalid, describe(problems, path)};
+  }
+  return cfg;
+}
+
+result<faq_bot> load_faq_bot(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& err) {
+    std::ostringstream out;
+    out << path << " line " << err.source().begin.line << ": " << err.description();
+    return error{errc::config_invalid, out.str()};
+  }
+
+  std::vector<config_problem> problems;
+  reader r(problems);
+  r.only(root, "", {"fallback", "rule"});
+  auto read_outcome = [&](const toml::table& table, const std::string& prefix) {
+    std::string text = "continue";
+    r.read(table, prefix, "outcome", text);
+    auto outcome = parse_bot_outcome(text);
+    if (!outcome) {
+      r.problem(table.get("outcome"), prefix + "outcome", "must be continue, resolved or handoff");
+      return bot_outcome::continue_turn;
+    }
+    return *outcome;
+  };
+
+  faq_answer fallback{"", "Could you tell me a bit more about what you need?",
+                      bot_outcome::continue_turn, 0};
+  if (const auto* table = r.section(root, "fallback")) {
+    r.only(*table, "fallback.", {"answer", "outcome"});
+    r.read(*table, "fallback.", "answer", fallback.text);
+    fallback.outcome = read_outcome(*table, "fallback.");
+  }
+
+  std::vector<faq_rule> rules;
+  if (const toml::node* node = root.get("rule")) {
+    const toml::array* list = node->as_array();
+    if (list == nullptr) {
+      r.problem(node, "rule", "must be an array of tables ([[rule]])");
+    } else {
+      for (const auto& rule_node : *list) {
+        const toml::table* table = rule_node.as_table();
+        if (table == nullptr) {
+          r.problem(&rule_node, "rule", "each rule must be a table");
+          continue;
+        }
+        r.only(*table, "rule.", {"intent", "keywords", "answer", "outcome"});
+        faq_rule rule;
+        r.read(*table, "rule.", "intent", rule.intent);
+        r.read(*table, "rule.", "answer", rule.answer);
+        rule.outcome = read_outcome(*table, "rule.");
+        if (const toml::array* keywords = table->get_as<toml::array>("keywords")) {
+          for (const auto& keyword : *keywords) {
+            if (auto text = keyword.value<std::string>()) {
+              rule.keywords.push_back(*text);
+            } else {
+              r.problem(&keyword, "rule.keywords", "must be strings");
+            }
+          }
+        }
+        if (rule.intent.empty() || rule.keywords.empty()) {
+          r.problem(&rule_node, "rule", "a rule needs `intent` and at least one keyword");
+          continue;
+        }
+        rules.push_back(std::move(rule));
+      }
+    }
+  }
+  if (!problems.empty()) {
+    return error{errc::config_invalid, describe(problems, path)};
+  }
+  return faq_bot(std::move(rules), std::move(fallback));
+}
+
+}  // namespace blendroute::app

@@ -1,0 +1,78 @@
+// blendroute: the command line of the router (serve, check-config, journal inspect).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "app/config_file.hpp"
+#include "app/server.hpp"
+#include "app/spdlog_sink.hpp"
+
+int main(int argc, char** argv) {
+  using namespace blendroute;
+
+  CLI::App cli{"blendroute: the router between chat gateways, the bot and human agents"};
+  std::string config_path = "conf/blendroute.toml";
+  std::vector<std::string> overrides;
+  std::string log_level_name = "info";
+  double sla_speed = 1.0;
+  app::serve_options serve_options;
+  cli.add_option("-c,--config", config_path, "configuration file (TOML)");
+  cli.add_option("--set", overrides, "override a key: --set journal.sync=none (repeatable)");
+  cli.add_option("--log-level", log_level_name, "trace, debug, info, warn or error");
+  cli.add_option("--sla-speed", sla_speed,
+                 "divide every SLA duration by this factor (for replays sped up as much)")
+      ->check(CLI::PositiveNumber);
+  cli.add_option("--port-file", serve_options.port_file,
+                 "write the bound TCP port to this file once listening");
+
+  auto* check = cli.add_subcommand("check-config", "validate a configuration file and exit");
+  std::string check_path;
+  check->add_option("file", check_path, "the file to check")->required();
+
+  auto* journal_cmd = cli.add_subcommand("journal", "offline journal tools");
+  auto* inspect = journal_cmd->add_subcommand("inspect", "print a conversation's history");
+  std::string inspect_conv;
+  inspect->add_option("conv", inspect_conv, "conversation id")->required();
+  journal_cmd->require_subcommand(1);
+
+  CLI11_PARSE(cli, argc, argv);
+
+  auto level = app::parse_log_level(log_level_name);
+  if (!level) {
+    std::fprintf(stderr, "blendroute: unknown log level \"%s\"\n", log_level_name.c_str());
+    return 2;
+  }
+
+  if (check->parsed()) {
+    auto cfg = app::load_config(check_path, overrides);
+    if (!cfg) {
+      std::fprintf(stderr, "%s\n", cfg.err().message.c_str());
+      return 1;
+    }
+    auto bot = app::load_faq_bot(cfg->bot.rules_file);
+    if (!bot) {
+      std::fprintf(stderr, "%s\n", bot.err().message.c_str());
+      return 1;
+    }
+    std::printf("%s: ok (%zu tiers, %zu bot rules)\n", check_path.c_str(), cfg->tiers.size(),
+                bot->rule_count());
+    return 0;
+  }
+
+  auto cfg = app::load_config(config_path, overrides);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.err().message.c_str());
+    return 2;
+  }
+  if (sla_speed != 1.0) {
+    scale_slas(*cfg, sla_speed);
+  }
+  app::spdlog_sink log(*level);
+
+  if (inspect->parsed()) {
+    return app::inspect_conversation(*cfg, inspect_conv, log);
+  }
+  return app::serve(*cfg, serve_options, log);
+}

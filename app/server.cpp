@@ -1,0 +1,104 @@
+// Start-up and shutdown order of the server, and the offline journal inspection.
+#include "app/server.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "actors/router.hpp"
+#include "app/config_file.hpp"
+#include "net/session_registry.hpp"
+#include "net/tcp_server.hpp"
+#include "persist/journal.hpp"
+
+namespace blendroute::app {
+namespace {
+
+constexpr std::string_view component = "app";
+
+time_point system_now() {
+  return std::chrono::time_point_cast<duration>(std::chrono::system_clock::now());
+}
+
+void log_line(log_sink& log, log_level level, const std::string& line) {
+  if (log.enabled(level)) {
+    log.write(level, component, line);
+  }
+}
+
+}  // namespace
+
+int serve(const config& cfg, const serve_options& options, log_sink& log) {
+  // Block the stop signals in every thread started from here on; this thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto bot = load_faq_bot(cfg.bot.rules_file);
+  if (!bot) {
+    log_line(log, log_level::error, "bot_rules_invalid " + bot.err().message);
+    return 2;
+  }
+  auto journal = persist::open_rocksdb_journal(cfg.journal);
+  if (!journal) {
+    log_line(log, log_level::error, "journal_open_failed " + journal.err().message);
+    return 3;
+  }
+  log_line(log, log_level::info, "journal_opened path=" + cfg.journal.path
+                                     + " sync=" + std::string(name(cfg.journal.sync)));
+
+  net::session_registry sessions;
+  auto shared_cfg = std::make_shared<const config>(cfg);
+  auto router = actors::router::start(
+      {shared_cfg, journal->get(), &sessions, &*bot, &log, system_now});
+
+  net::tcp_server tcp(shared_cfg->listener, shared_cfg->auth, *router, sessions, log);
+  auto port = tcp.start();
+  if (!port) {
+    log_line(log, log_level::error, "listen_failed " + port.err().message);
+    router->stop();
+    (*journal)->close();
+    return 4;
+  }
+  if (!options.port_file.empty()) {
+    std::ofstream(options.port_file) << *port << "\n";
+  }
+  log_line(log, log_level::info, "ready tcp_port=" + std::to_string(*port)
+                                     + " bot_rules=" + std::to_string(bot->rule_count()));
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  log_line(log, log_level::info, std::string("stopping signal=") + (received == SIGINT ? "SIGINT"
+                                                                                        : "SIGTERM"));
+
+  tcp.stop();
+  const std::size_t conversations = router->open_conversations();
+  router->stop();
+  (*journal)->close();
+  log_line(log, log_level::info, "stopped conversations=" + std::to_string(conversations)
+                                     + " journal=" + cfg.journal.path);
+  return 0;
+}
+
+int inspect_conversation(const config& cfg, const std::string& conv, log_sink& log) {
+  auto journal = persist::open_rocksdb_journal(cfg.journal);
+  if (!journal) {
+    log_line(log, log_level::error, "journal_open_failed " + journal.err().message);
+    return 3;
+  }
+  auto history = (*journal)->history(conv);
+  if (!history) {
+    log_line(log, log_level::error, "journal_read_failed " + history.err().message);
+    return 3;
+  }
+  for (const auto& payload : *history) {
+    std::printf("%s\n", payload.c_str());
+  }
+  (*journal)->close();
+  return history->empty() ? 1 : 0;
+}
+
+}  // namespace blendroute::app

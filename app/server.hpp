@@ -1,0 +1,22 @@
+// Running the router: journal, actors and listeners started and stopped in order.
+#pragma once
+
+#include <string>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+
+namespace blendroute::app {
+
+/// Options of `blendroute serve` beyond the configuration file.
+struct serve_options {
+  std::string port_file;  ///< When set, the bound TCP port is written here once listening.
+};
+
+/// Serves until SIGINT or SIGTERM, then stops cleanly. Returns the process exit code.
+int serve(const config& cfg, const serve_options& options, log_sink& log);
+
+/// Prints the journaled history of `conv`. Returns the process exit code.
+int inspect_conversation(const config& cfg, const std::string& conv, log_sink& log);
+
+}  // namespace blendroute::app

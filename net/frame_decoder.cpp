@@ -1,0 +1,476 @@
+// simdjson ondemand decoding of frames, field by field, with the error codes of §5.
+#include "net/frame_decoder.hpp"
+
+#include <simdjson.h>
+
+namespace blendroute::net {
+namespace {
+
+using simdjson::ondemand::json_type;
+
+/// Fields that every event type may carry, read in one pass whatever their order.
+struct raw_fields {
+  bool has_type = false, has_conv = false, has_text = false, has_outcome = false;
+  bool has_status = false, has_score = false, has_agent = false, has_offer = false;
+  bool has_delivery = false, has_role = false, has_token = false, has_id = false;
+  std::string type, outcome, status, role;
+};
+
+error field_error(errc code, std::string_view key, std::string_view what) {
+  return {code, "field `" + std::string(key) + "` " + std::string(what)};
+}
+
+errc json_errc(simdjson::error_code code) {
+  if (code == simdjson::UTF8_ERROR) {
+    return errc::bad_utf8;
+  }
+  if (code == simdjson::STRING_ERROR) {
+    // An escaped lone surrogate (or another broken escape) inside a string.
+    return errc::bad_utf8;
+  }
+  return errc::bad_json;
+}
+
+error json_error(simdjson::error_code code) {
+  return {json_errc(code), std::string("invalid JSON: ") + simdjson::error_message(code)};
+}
+
+/// Reads a string field; on a wrong type or a broken string, returns the error.
+std::optional<error> read_string(simdjson::ondemand::value& value, std::string_view key,
+                                 std::string& out) {
+  json_type type;
+  if (auto code = value.type().get(type)) {
+    return json_error(code);
+  }
+  if (type != json_type::string) {
+    return field_error(errc::bad_type, key, "must be a string");
+  }
+  std::string_view text;
+  if (auto code = value.get_string().get(text)) {
+    return json_error(code);
+  }
+  out.assign(text);
+  return std::nullopt;
+}
+
+std::optional<error> read_string_array(simdjson::ondemand::value& value, std::string_view key,
+                                       std::vector<std::string>& out) {
+  simdjson::ondemand::array array;
+  json_type type;
+  if (auto code = value.type().get(type)) {
+    return json_error(code);
+  }
+  if (type != json_type::array) {
+    return field_error(errc::bad_type, key, "must be an array of strings");
+  }
+  if (auto code = value.get_array().get(array)) {
+    return json_error(code);
+  }
+  for (auto element : array) {
+    simdjson::ondemand::value item;
+    if (auto code = element.get(item)) {
+      return json_error(code);
+    }
+    std::string text;
+    if (auto err = read_string(item, key, text)) {
+      return field_error(errc::bad_type, key, "must be an array of strings");
+    }
+    out.push_back(std::move(text));
+  }
+  return std::nullopt;
+}
+
+std::optional<error> read_integer(simdjson::ondemand::value& value, std::string_view key,
+                                  std::int64_t& out) {
+  json_type type;
+  if (auto code = value.type().get(type)) {
+    return json_error(code);
+  }
+  if (type != json_type::number) {
+    return field_error(errc::bad_type, key, "must be an integer");
+  }
+  if (value.get_int64().get(out)) {
+    return field_error(errc::bad_type, key, "must be an integer");
+  }
+  return std::nullopt;
+}
+
+/// Reads one field of the frame into `event` or `raw`. Unknown fields are skipped, so that
+/// senders may add fields without breaking older routers.
+std::optional<error> read_field(std::string_view key, simdjson::ondemand::value& value,
+                                ingress_event& event, raw_fields& raw, hello_frame& hello) {
+  if (key == "type") {
+    raw.has_type = true;
+    return read_string(value, key, raw.type);
+  }
+  if (key == "id") {
+    raw.has_id = true;
+    return read_string(value, key, event.id);
+  }
+  if (key == "conv") {
+    raw.has_conv = true;
+    return read_string(value, key, event.conv);
+  }
+  if (key == "text") {
+    raw.has_text = true;
+    return read_string(value, key, event.text);
+  }
+  if (key == "ts") {
+    std::int64_t ts = 0;
+    if (auto err = read_integer(value, key, ts)) {
+      return err;
+    }
+    event.sender_ts = ts;
+    return std::nullopt;
+  }
+  if (key == "tier") {
+    return read_string(value, key, event.tier);
+  }
+  if (key == "customer") {
+    return read_string(value, key, event.customer);
+  }
+  if (key == "channel") {
+    return read_string(value, key, event.channel);
+  }
+  if (key == "lang") {
+    return read_string(value, key, event.lang);
+  }
+  if (key == "attrs") {
+    simdjson::ondemand::object attrs;
+    json_type type;
+    if (auto code = value.type().get(type)) {
+      return json_error(code);
+    }
+    if (type != json_type::object || value.get_object().get(attrs)) {
+      return field_error(errc::bad_type, key, "must be an object of strings");
+    }
+    for (auto attr : attrs) {
+      std::string_view attr_key;
+      if (auto code = attr.unescaped_key().get(attr_key)) {
+        return json_error(code);
+      }
+      std::string attr_name(attr_key);
+      simdjson::ondemand::value attr_value;
+      if (auto code = attr.value().get(attr_value)) {
+        return json_error(code);
+      }
+      std::string text;
+      if (read_string(attr_value, key, text)) {
+        return field_error(errc::bad_type, key, "must be an object of strings");
+      }
+      event.attrs.emplace_back(std::move(attr_name), std::move(text));
+    }
+    return std::nullopt;
+  }
+  if (key == "score") {
+    raw.has_score = true;
+    std::int64_t score = 0;
+    if (auto err = read_integer(value, key, score)) {
+      return err;
+    }
+    if (score < 1 || score > 5) {
+      return field_error(errc::bad_value, key, "must be between 1 and 5");
+    }
+    event.csat_score = static_cast<int>(score);
+    return std::nullopt;
+  }
+  if (key == "outcome") {
+    raw.has_outcome = true;
+    return read_string(value, key, raw.outcome);
+  }
+  if (key == "intent") {
+    return read_string(value, key, event.intent);
+  }
+  if (key == "confidence") {
+    json_type type;
+    if (auto code = value.type().get(type)) {
+      return json_error(code);
+    }
+    double confidence = 0;
+    if (type != json_type::number || value.get_double().get(confidence)) {
+      return field_error(errc::bad_type, key, "must be a number");
+    }
+    if (confidence < 0 || confidence > 1) {
+      return field_error(errc::bad_value, key, "must be between 0 and 1");
+    }
+    event.confidence = confidence;
+    return std::nullopt;
+  }
+  if (key == "slots") {
+    json_type type;
+    if (auto code = value.type().get(type)) {
+      return json_error(code);
+    }
+    simdjson::ondemand::object slots;
+    std::string_view raw_json;
+    if (type != json_type::object || value.get_object().get(slots)) {
+      return field_error(errc::bad_type, key, "must be an object");
+    }
+    if (auto code = slots.raw_json().get(raw_json)) {
+      return json_error(code);
+    }
+    event.slots_json.assign(raw_json);
+    return std::nullopt;
+  }
+  if (key == "skills") {
+    return read_string_array(value, key, event.skills);
+  }
+  if (key == "agent") {
+    raw.has_agent = true;
+    if (auto err = read_string(value, key, event.agent)) {
+      return err;
+    }
+    hello.agent = event.agent;
+    return std::nullopt;
+  }
+  if (key == "status") {
+    raw.has_status = true;
+    return read_string(value, key, raw.status);
+  }
+  if (key == "capacity") {
+    std::int64_t capacity = 0;
+    if (auto err = read_integer(value, key, capacity)) {
+      return err;
+    }
+    if (capacity < 1 || capacity > 1000) {
+      return field_error(errc::bad_value, key, "must be between 1 and 1000");
+    }
+    event.capacity = static_cast<int>(capacity);
+    return std::nullopt;
+  }
+  if (key == "offer") {
+    raw.has_offer = true;
+    return read_string(value, key, event.offer);
+  }
+  if (key == "to_agent") {
+    return read_string(value, key, event.to_agent);
+  }
+  if (key == "to_skill") {
+    return read_string(value, key, event.to_skill);
+  }
+  if (key == "note") {
+    return read_string(value, key, event.note);
+  }
+  if (key == "disposition") {
+    return read_string(value, key, event.disposition);
+  }
+  if (key == "reason") {
+    return read_string(value, key, event.reason);
+  }
+  if (key == "delivery") {
+    raw.has_delivery = true;
+    return read_string(value, key, event.delivery);
+  }
+  if (key == "role") {
+    raw.has_role = true;
+    return read_string(value, key, raw.role);
+  }
+  if (key == "token") {
+    raw.has_token = true;
+    return read_string(value, key, hello.token);
+  }
+  return std::nullopt;
+}
+
+std::optional<error> require(bool present, std::string_view key) {
+  if (!present) {
+    return field_error(errc::missing_field, key, "is required");
+  }
+  return std::nullopt;
+}
+
+/// Checks the fields each type requires (DESIGN.md §5 "Ingress events").
+std::optional<error> check_required(ingress_event& event, const raw_fields& raw) {
+  if (is_conversation_event(event.type)) {
+    if (auto err = require(raw.has_conv, "conv")) {
+      return err;
+    }
+    if (event.conv.empty()) {
+      return field_error(errc::bad_value, "conv", "must not be empty");
+    }
+  }
+  switch (event.type) {
+    case event_type::customer_message:
+    case event_type::agent_reply:
+      if (auto err = require(raw.has_text, "text")) {
+        return err;
+      }
+      break;
+    case event_type::customer_csat:
+      return require(raw.has_score, "score");
+    case event_type::bot_reply: {
+      if (auto err = require(raw.has_text, "text")) {
+        return err;
+      }
+      if (auto err = require(raw.has_outcome, "outcome")) {
+        return err;
+      }
+      auto outcome = parse_bot_outcome(raw.outcome);
+      if (!outcome) {
+        return field_error(errc::bad_value, "outcome", "must be continue, resolved or handoff");
+      }
+      event.outcome = *outcome;
+      break;
+    }
+    case event_type::agent_status: {
+      if (auto err = require(raw.has_agent, "agent")) {
+        return err;
+      }
+      if (auto err = require(raw.has_status, "status")) {
+        return err;
+      }
+      auto presence = parse_agent_presence(raw.status);
+      if (!presence) {
+        return field_error(errc::bad_value, "status", "must be available, away or offline");
+      }
+      event.presence = *presence;
+      break;
+    }
+    case event_type::agent_accept:
+    case event_type::agent_decline:
+      if (auto err = require(raw.has_agent, "agent")) {
+        return err;
+      }
+      return require(raw.has_offer, "offer");
+    case event_type::agent_transfer:
+      if (auto err = require(raw.has_agent, "agent")) {
+        return err;
+      }
+      if (event.to_agent.empty() == event.to_skill.empty()) {
+        return field_error(errc::missing_field, "to_agent",
+                           "or `to_skill` is required (exactly one of them)");
+      }
+      break;
+    case event_type::agent_passback:
+    case event_type::agent_resolve:
+      return require(raw.has_agent, "agent");
+    case event_type::delivery_ack:
+      return require(raw.has_delivery, "delivery");
+    case event_type::customer_left:
+    case event_type::conversation_close:
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct frame_decoder::impl {
+  simdjson::ondemand::parser parser;
+  std::string padded;  ///< For frames handed over without padding.
+};
+
+frame_decoder::frame_decoder() : impl_(std::make_unique<impl>()) {}
+
+frame_decoder::~frame_decoder() = default;
+
+decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::size_t capacity) {
+  decoded_frame out;
+  if (capacity < size + simdjson::SIMDJSON_PADDING) {
+    impl_->padded.assign(data, size);
+    impl_->padded.resize(size + simdjson::SIMDJSON_PADDING);
+    data = impl_->padded.data();
+    capacity = impl_->padded.size();
+  }
+
+  simdjson::ondemand::document doc;
+  if (auto code = impl_->parser.iterate(data, size, capacity).get(doc)) {
+    out.err = json_error(code);
+    return out;
+  }
+  simdjson::ondemand::object object;
+  if (auto code = doc.get_object().get(object)) {
+    out.err = error{json_errc(code) == errc::bad_utf8 ? errc::bad_utf8 : errc::bad_json,
+                    "a frame must be one JSON object"};
+    return out;
+  }
+
+  ingress_event event;
+  raw_fields raw;
+  hello_frame hello;
+  std::optional<error> first_error;
+  // Every field is visited, so that a syntax error anywhere in the object is found.
+  for (auto field : object) {
+    std::string_view key;
+    if (auto code = field.unescaped_key().get(key)) {
+      out.err = json_error(code);
+      out.id = event.id;
+      return out;
+    }
+    simdjson::ondemand::value value;
+    if (auto code = field.value().get(value)) {
+      out.err = json_error(code);
+      out.id = event.id;
+      return out;
+    }
+    const std::string key_copy(key);
+    auto err = read_field(key_copy, value, event, raw, hello);
+    if (err && !first_error) {
+      first_error = std::move(err);
+    }
+    if (first_error && (first_error->code == errc::bad_json || first_error->code == errc::bad_utf8)) {
+      out.err = std::move(first_error);
+      out.id = event.id;
+      return out;
+    }
+  }
+  // simdjson 3.0.1 has no document::at_end(): a readable location after the object means
+  // more tokens follow it.
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
+    out.err = error{errc::bad_json, "trailing characters after the JSON object"};
+    out.id = event.id;
+    return out;
+  }
+  out.id = event.id;
+  if (first_error) {
+    out.err = std::move(first_error);
+    return out;
+  }
+
+  if (!raw.has_type) {
+    out.err = field_error(errc::missing_field, "type", "is required");
+    return out;
+  }
+  if (raw.type == "hello") {
+    if (!raw.has_role || !raw.has_token) {
+      out.err = error{errc::unauthorized, "hello needs `role` and `token`"};
+      return out;
+    }
+    auto who = parse_role(raw.role);
+    if (!who) {
+      out.err = error{errc::unauthorized, "unknown role \"" + raw.role + "\""};
+      return out;
+    }
+    hello.who = *who;
+    if (hello.who == role::agent && hello.agent.empty()) {
+      out.err = error{errc::unauthorized, "an agent's hello needs `agent`"};
+      return out;
+    }
+    out.hello = std::move(hello);
+    return out;
+  }
+
+  auto type = parse_event_type(raw.type);
+  if (!type) {
+    out.err = error{errc::unknown_type, "unknown event type \"" + raw.type + "\""};
+    return out;
+  }
+  event.type = *type;
+  if (!raw.has_id) {
+    out.err = field_error(errc::missing_field, "id", "is required");
+    return out;
+  }
+  if (event.id.empty()) {
+    out.err = field_error(errc::bad_value, "id", "must not be empty");
+    return out;
+  }
+  if (auto err = check_required(event, raw)) {
+    out.err = std::move(err);
+    return out;
+  }
+  out.event = std::move(event);
+  return out;
+}
+
+}  // namespace blendroute::net

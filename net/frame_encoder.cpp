@@ -1,0 +1,152 @@
+// JSON encoding of the router's outgoing frames (DESIGN.md §5 "Egress frames").
+#include "net/frame_encoder.hpp"
+
+#include "core/json_writer.hpp"
+
+namespace blendroute::net {
+namespace {
+
+std::string_view status_name(actors::ack_status status) {
+  switch (status) {
+    case actors::ack_status::ok:
+      return "ok";
+    case actors::ack_status::duplicate:
+      return "duplicate";
+    case actors::ack_status::rejected:
+      return "rejected";
+  }
+  return "rejected";
+}
+
+void encode_context(json_writer& json, const conversation_context& ctx) {
+  json.begin_object("context");
+  json.begin_array("transcript");
+  for (const auto& line : ctx.transcript) {
+    json.begin_object()
+        .field("from", line.speaker)
+        .field("text", line.text)
+        .field("at", unix_ms(line.at))
+        .end_object();
+  }
+  json.end_array();
+  json.begin_object("attrs");
+  for (const auto& [key, value] : ctx.attrs) {
+    json.field(key, value);
+  }
+  json.end_object();
+  json.field("customer", ctx.customer).field("channel", ctx.channel);
+  if (!ctx.intent.empty()) {
+    json.field("intent", ctx.intent);
+  }
+  if (ctx.confidence >= 0) {
+    json.field("confidence", ctx.confidence);
+  }
+  if (!ctx.slots_json.empty()) {
+    json.raw_field("slots", ctx.slots_json);
+  }
+  json.begin_array("skills");
+  for (const auto& skill : ctx.skills) {
+    json.value(skill);
+  }
+  json.end_array();
+  json.field("bot_turns", ctx.bot_turns).field("waited_ms", ctx.waited_ms);
+  if (!ctx.escalation_reason.empty()) {
+    json.field("escalation_reason", ctx.escalation_reason);
+  }
+  if (!ctx.passback_note.empty()) {
+    json.field("note", ctx.passback_note);
+  }
+  json.end_object();
+}
+
+}  // namespace
+
+void encode_ack(std::string& out, const std::string& id, const actors::ack& answer) {
+  json_writer json(out);
+  json.begin_object().field("type", "ack");
+  if (id.empty()) {
+    json.raw_field("id", "null");
+  } else {
+    json.field("id", id);
+  }
+  json.field("status", status_name(answer.status));
+  if (answer.status == actors::ack_status::rejected) {
+    json.begin_object("error")
+        .field("code", wire_code(answer.code))
+        .field("message", answer.message)
+        .end_object();
+  }
+  json.end_object();
+  out.push_back('\n');
+}
+
+void encode_welcome(std::string& out, role who, const std::string& session) {
+  json_writer(out)
+      .begin_object()
+      .field("type", "welcome")
+      .field("role", name(who))
+      .field("session", session)
+      .end_object();
+  out.push_back('\n');
+}
+
+void encode_egress(std::string& out, const egress_frame& frame) {
+  json_writer json(out);
+  json.begin_object().field("type", name(frame.type));
+  if (!frame.conv.empty()) {
+    json.field("conv", frame.conv);
+  }
+  json.field("at", unix_ms(frame.at));
+  if (!frame.delivery.empty()) {
+    json.field("delivery", frame.delivery);
+  }
+  switch (frame.type) {
+    case egress_type::bot_request:
+      json.field("tier", frame.tier).field("turn", frame.turn).field("text", frame.text);
+      break;
+    case egress_type::agent_offer:
+      json.field("offer", frame.offer)
+          .field("tier", frame.tier)
+          .field("expires_at", unix_ms(frame.expires_at));
+      break;
+    case egress_type::agent_assigned:
+      json.field("offer", frame.offer);
+      break;
+    case egress_type::agent_revoked:
+      if (!frame.offer.empty()) {
+        json.field("offer", frame.offer);
+      }
+      json.field("reason", frame.reason);
+      break;
+    case egress_type::agent_message:
+      json.field("id", frame.ingress_id).field("text", frame.text).field("channel", frame.channel);
+      break;
+    case egress_type::customer_deliver:
+      json.field("from", frame.from);
+      if (!frame.agent.empty()) {
+        json.field("agent", frame.agent);
+      }
+      json.field("text", frame.text);
+      break;
+    case egress_type::conversation_state:
+      json.field("state", frame.state)
+          .field("owner", frame.owner)
+          .field("tier", frame.tier)
+          .field("reason", frame.reason);
+      break;
+    case egress_type::sla_breach:
+      json.field("tier", frame.tier)
+          .field("sla", frame.sla)
+          .field("deadline", unix_ms(frame.deadline))
+          .field("level", frame.level)
+          .field("action", frame.action);
+      break;
+  }
+  if (frame.context) {
+    encode_context(json, *frame.context);
+  }
+  json.end_object();
+  out.push_back('\n');
+}
+
+}  // namespace blendroute::net
