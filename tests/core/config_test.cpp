@@ -1,0 +1,80 @@
+// Defaults, validation and duration parsing of the configuration.
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace blendroute {
+namespace {
+
+TEST(Config, DefaultsMatchTheTiersOfTheDesign) {
+  config cfg = default_config();
+  const tier_policy* standard = cfg.find_tier("standard");
+  const tier_policy* priority = cfg.find_tier("priority");
+  ASSERT_NE(standard, nullptr);
+  ASSERT_NE(priority, nullptr);
+  EXPECT_EQ(standard->bot_attempt, std::chrono::seconds{5});
+  EXPECT_EQ(standard->bot_max_turns, 3);
+  EXPECT_EQ(standard->human_response, std::chrono::seconds{60});
+  EXPECT_EQ(standard->offer_accept, std::chrono::seconds{15});
+  EXPECT_EQ(priority->bot_attempt, std::chrono::seconds{2});
+  EXPECT_EQ(priority->bot_max_turns, 2);
+  EXPECT_EQ(priority->human_response, std::chrono::seconds{30});
+  EXPECT_EQ(priority->offer_accept, std::chrono::seconds{10});
+  EXPECT_GT(priority->priority, standard->priority);
+  EXPECT_TRUE(validate(cfg).empty());
+}
+
+TEST(Config, ValidationReportsEveryProblemWithItsKey) {
+  config cfg = default_config();
+  cfg.tiers[0].bot_max_turns = 0;
+  cfg.tiers[1].offer_accept = duration{0};
+  cfg.runtime.policy = "fastest";
+  cfg.routing.push_back({"domain", "bank", "gold"});
+
+  auto problems = validate(cfg);
+  std::vector<std::string> keys;
+  for (const auto& p : problems) {
+    keys.push_back(p.key);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"runtime.policy", "tiers.standard.bot_max_turns",
+                                            "tiers.priority.offer_accept", "routing.rule"}));
+}
+
+TEST(Config, OverflowMustTargetAConfiguredTier) {
+  config cfg = default_config();
+  cfg.tiers[0].escalation.push_back(
+      {sla_kind::human_response, duration{0}, escalation_action::overflow, "nowhere"});
+  ASSERT_EQ(validate(cfg).size(), 1u);
+  EXPECT_EQ(validate(cfg)[0].key, "tiers.standard.escalation");
+}
+
+TEST(Config, ScalingDividesEverySla) {
+  config cfg = default_config();
+  scale_slas(cfg, 10);
+  EXPECT_EQ(cfg.find_tier("standard")->bot_attempt, std::chrono::milliseconds{500});
+  EXPECT_EQ(cfg.find_tier("priority")->human_response, std::chrono::seconds{3});
+}
+
+TEST(Duration, ParsesEveryUnit) {
+  EXPECT_EQ(*parse_duration("800ms"), std::chrono::milliseconds{800});
+  EXPECT_EQ(*parse_duration("5s"), std::chrono::seconds{5});
+  EXPECT_EQ(*parse_duration("2m"), std::chrono::minutes{2});
+  EXPECT_EQ(*parse_duration("1h"), std::chrono::hours{1});
+}
+
+TEST(Duration, RejectsMalformedText) {
+  EXPECT_FALSE(parse_duration("5").ok());
+  EXPECT_FALSE(parse_duration("s").ok());
+  EXPECT_FALSE(parse_duration("-5s").ok());
+  EXPECT_FALSE(parse_duration("5 s").ok());
+  EXPECT_FALSE(parse_duration("5d").ok());
+}
+
+TEST(Duration, FormatsInTheLargestExactUnit) {
+  EXPECT_EQ(format_duration(std::chrono::milliseconds{800}), "800ms");
+  EXPECT_EQ(format_duration(std::chrono::seconds{90}), "90s");
+  EXPECT_EQ(format_duration(std::chrono::minutes{2}), "2m");
+}
+
+}  // namespace
+}  // namespace blendroute

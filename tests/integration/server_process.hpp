@@ -1,0 +1,46 @@
+// Starts the real blendroute binary on a free loopback port with a temporary journal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace blendroute::testing {
+
+/// One server process. The journal directory is created fresh and removed by the destructor.
+class server_process {
+public:
+  server_process();
+  ~server_process();
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+
+  /// Starts the server with `extra_args`; waits (bounded) until it reports its port.
+  /// Returns false when it did not come up; `log()` then says why.
+  bool start(const std::vector<std::string>& extra_args = {});
+
+  /// Sends SIGTERM and waits up to `timeout`; returns the exit status (-1 on timeout).
+  int stop(std::chrono::milliseconds timeout = std::chrono::seconds{10});
+
+  /// SIGKILL, as a crash.
+  void kill_now();
+
+  std::uint16_t port() const { return port_; }
+
+  const std::string& journal_dir() const { return journal_dir_; }
+
+  /// What the server wrote to stderr so far.
+  std::string log() const;
+
+private:
+  std::string work_dir_;
+  std::string journal_dir_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace blendroute::testing

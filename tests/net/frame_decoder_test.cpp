@@ -1,0 +1,107 @@
+// Decoding of ingress frames and the error code each bad frame gets.
+#include "net/frame_decoder.hpp"
+
+#include <gtest/gtest.h>
+
+namespace blendroute::net {
+namespace {
+
+decoded_frame decode(const std::string& text) {
+  static frame_decoder decoder;
+  return decoder.decode(text.data(), text.size(), text.size());
+}
+
+errc code_of(const std::string& text) {
+  auto frame = decode(text);
+  EXPECT_TRUE(frame.err.has_value()) << text;
+  return frame.err ? frame.err->code : errc::bad_value;
+}
+
+TEST(FrameDecoder, DecodesACustomerMessageWithAttributes) {
+  auto frame = decode(R"({"type":"customer.message","id":"m1","conv":"c1","text":"hi \u00e9",)"
+                      R"("tier":"priority","customer":"u1","channel":"sms","ts":17,)"
+                      R"("attrs":{"domain":"bank"},"extra":[1,2]})");
+  ASSERT_TRUE(frame.event.has_value());
+  const ingress_event& e = *frame.event;
+  EXPECT_EQ(e.type, event_type::customer_message);
+  EXPECT_EQ(e.id, "m1");
+  EXPECT_EQ(e.conv, "c1");
+  EXPECT_EQ(e.text, "hi \xc3\xa9");
+  EXPECT_EQ(e.tier, "priority");
+  EXPECT_EQ(e.sender_ts, 17);
+  ASSERT_EQ(e.attrs.size(), 1u);
+  EXPECT_EQ(e.attrs[0].second, "bank");
+}
+
+TEST(FrameDecoder, DecodesABotReply) {
+  auto frame = decode(R"({"type":"bot.reply","id":"b1","conv":"c1","text":"ok","outcome":"handoff",)"
+                      R"("intent":"fraud","confidence":0.5,"slots":{"a":[1]},"skills":["fraud"]})");
+  ASSERT_TRUE(frame.event.has_value());
+  EXPECT_EQ(frame.event->outcome, bot_outcome::handoff);
+  EXPECT_EQ(frame.event->slots_json, R"({"a":[1]})");
+  EXPECT_EQ(frame.event->skills, std::vector<std::string>{"fraud"});
+  EXPECT_DOUBLE_EQ(*frame.event->confidence, 0.5);
+}
+
+TEST(FrameDecoder, DecodesAHello) {
+  auto frame = decode(R"({"type":"hello","role":"agent","token":"t","agent":"ana"})");
+  ASSERT_TRUE(frame.hello.has_value());
+  EXPECT_EQ(frame.hello->who, role::agent);
+  EXPECT_EQ(frame.hello->agent, "ana");
+}
+
+TEST(FrameDecoder, RejectsWhatIsNotAJsonObject) {
+  EXPECT_EQ(code_of("not json"), errc::bad_json);
+  EXPECT_EQ(code_of("[1,2]"), errc::bad_json);
+  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m1")"), errc::bad_json);
+  EXPECT_EQ(code_of(R"({"type":"customer.left","id":"m1","conv":"c"} {"x":1})"), errc::bad_json);
+}
+
+TEST(FrameDecoder, FindsSyntaxErrorsAfterTheFieldsItNeeds) {
+  EXPECT_EQ(code_of(R"({"type":"customer.left","id":"m1","conv":"c" "extra":1})"), errc::bad_json);
+}
+
+TEST(FrameDecoder, RejectsInvalidUtf8AndLoneSurrogates) {
+  EXPECT_EQ(code_of("{\"type\":\"customer.message\",\"id\":\"m\",\"conv\":\"c\",\"text\":\"\xff\"}"),
+            errc::bad_utf8);
+  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m","conv":"c","text":"\ud800"})"),
+            errc::bad_utf8);
+}
+
+TEST(FrameDecoder, NamesTheMissingOrMistypedField) {
+  auto missing = decode(R"({"type":"customer.message","id":"m1","conv":"c1"})");
+  ASSERT_TRUE(missing.err.has_value());
+  EXPECT_EQ(missing.err->code, errc::missing_field);
+  EXPECT_NE(missing.err->message.find("text"), std::string::npos);
+  EXPECT_EQ(missing.id, "m1");
+
+  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m1","conv":"c1","text":5})"), errc::bad_type);
+  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m1","conv":"c1","score":"5"})"), errc::bad_type);
+  EXPECT_EQ(code_of(R"({"type":"customer.message","conv":"c1","text":"x"})"), errc::missing_field);
+  EXPECT_EQ(code_of(R"({"id":"x"})"), errc::missing_field);
+}
+
+TEST(FrameDecoder, RejectsValuesOutOfRange) {
+  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m1","conv":"c1","score":7})"), errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"agent.status","id":"s","agent":"a","status":"sleeping"})"),
+            errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"agent.status","id":"s","agent":"a","status":"away","capacity":0})"),
+            errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"bot.reply","id":"b","conv":"c","text":"t","outcome":"maybe"})"),
+            errc::bad_value);
+}
+
+TEST(FrameDecoder, RejectsUnknownTypes) {
+  EXPECT_EQ(code_of(R"({"type":"customer.shout","id":"m1"})"), errc::unknown_type);
+}
+
+TEST(FrameDecoder, TransferNeedsExactlyOneTarget) {
+  EXPECT_EQ(code_of(R"({"type":"agent.transfer","id":"t","conv":"c","agent":"a"})"),
+            errc::missing_field);
+  EXPECT_EQ(code_of(R"({"type":"agent.transfer","id":"t","conv":"c","agent":"a",)"
+                    R"("to_agent":"b","to_skill":"s"})"),
+            errc::missing_field);
+}
+
+}  // namespace
+}  // namespace blendroute::net

@@ -1,0 +1,44 @@
+// Encoding of acks and egress frames.
+#include "net/frame_encoder.hpp"
+
+#include "core/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+namespace blendroute::net {
+namespace {
+
+TEST(FrameEncoder, EncodesAcksByStatus) {
+  std::string out;
+  encode_ack(out, "m1", {actors::ack_status::ok, errc::bad_value, {}});
+  encode_ack(out, "", {actors::ack_status::rejected, errc::bad_json, "not \"json\""});
+  EXPECT_EQ(out,
+            "{\"type\":\"ack\",\"id\":\"m1\",\"status\":\"ok\"}\n"
+            "{\"type\":\"ack\",\"id\":null,\"status\":\"rejected\",\"error\":{\"code\":\"bad_json\","
+            "\"message\":\"not \\\"json\\\"\"}}\n");
+}
+
+TEST(FrameEncoder, EncodesAConversationStateFrame) {
+  egress_frame frame;
+  frame.type = egress_type::conversation_state;
+  frame.conv = "c1";
+  frame.at = from_unix_ms(5);
+  frame.state = "queued";
+  frame.owner = "queue:standard";
+  frame.tier = "standard";
+  frame.reason = "bot_handoff";
+  std::string out;
+  encode_egress(out, frame);
+  EXPECT_EQ(out,
+            "{\"type\":\"conversation.state\",\"conv\":\"c1\",\"at\":5,\"state\":\"queued\","
+            "\"owner\":\"queue:standard\",\"tier\":\"standard\",\"reason\":\"bot_handoff\"}\n");
+}
+
+TEST(FrameEncoder, EscapesControlCharacters) {
+  std::string out;
+  append_json_string(out, std::string("a\nb\x01", 4));
+  EXPECT_EQ(out, "\"a\\nb\\u0001\"");
+}
+
+}  // namespace
+}  // namespace blendroute::net
