@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The main job: install, build, start blendroute with its defaults, replay the bundled real
+# conversations through it over TCP, print the report, stop the server cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+scripts/build.sh
+
+build_dir=${BLENDROUTE_BUILD_DIR:-build}
+speed=${BLENDROUTE_SPEED:-10}
+data_dir=var
+mkdir -p "$data_dir"
+port_file="$data_dir/blendroute.port"
+log_file="$data_dir/blendroute.log"
+rm -f "$port_file"
+
+# A fresh port each run (0), the SLAs compressed by the same factor as the replay.
+"$build_dir/app/blendroute" --config conf/blendroute.toml \
+  --set journal.path="$data_dir/journal" --set listen.tcp_port=0 \
+  --sla-speed "$speed" --port-file "$port_file" 2>"$log_file" &
+server_pid=$!
+trap 'kill -TERM $server_pid 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 100); do
+  [ -s "$port_file" ] && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "blendroute did not start; its log:" >&2
+    cat "$log_file" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+port=$(cat "$port_file")
+echo "blendroute listening on 127.0.0.1:$port (log: $log_file)"
+
+status=0
+"$build_dir/bench/blendroute-load" replay --addr "127.0.0.1:$port" \
+  --file data/sample/conversations.jsonl --speed "$speed" \
+  --json "$data_dir/replay-report.json" || status=$?
+
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+trap - EXIT
+echo "blendroute stopped; journal: $(pwd)/$data_dir/journal (inspect a conversation with"
+echo "  $build_dir/app/blendroute --set journal.path=$data_dir/journal journal inspect <conv>)"
+exit $status
