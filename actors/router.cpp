@@ -1,6 +1,8 @@
 // Starting and stopping the actor system, and the dispatch of ingress events to actors.
 #include "actors/router.hpp"
 
+#include <cassert>
+
 #include <caf/all.hpp>
 
 #include "actors/agent_pool_actor.hpp"
@@ -77,13 +79,10 @@ std::unique_ptr<router> router::start(router_options options) {
 
 void router::submit(ingress_event event, ack_callback done) {
   router_context& ctx = impl_->ctx;
-  auto reject = [&](errc code, std::string message, bool claimed) {
-    if (claimed) {
-      ctx.journal->release(event.id);
-    }
-    done({ack_status::rejected, code, std::move(message)});
-  };
-
+  if (!event.tier.empty() && ctx.cfg->find_tier(event.tier) == nullptr) {
+    done({ack_status::rejected, errc::bad_value, "unknown tier \"" + event.tier + "\""});
+    return;
+  }
   if (ctx.journal->claim(event.id) == persist::dedupe_claim::duplicate) {
     done({ack_status::duplicate, errc::bad_value, {}});
     return;
@@ -105,35 +104,27 @@ void router::submit(ingress_event event, ack_callback done) {
     return;
   }
 
-  ingress_envelope envelope{std::move(event), std::move(done), true, {}};
-  if (envelope.event.type == event_type::agent_status) {
-    caf::anon_send(ctx.agent_pool, status_atom_v, std::move(envelope));
+  if (event.type == event_type::agent_status) {
+    caf::anon_send(ctx.agent_pool, status_atom_v,
+                   ingress_envelope{std::move(event), std::move(done), true, {}});
     return;
   }
 
-  if (auto conversation_actor = ctx.directory.find(envelope.event.conv)) {
-    if (!envelope.event.tier.empty() && ctx.cfg->find_tier(envelope.event.tier) == nullptr) {
-      event = std::move(envelope.event);
-      done = std::move(envelope.done);
-      reject(errc::bad_value, "unknown tier \"" + event.tier + "\"", true);
-      return;
-    }
-    caf::anon_send(*conversation_actor, ingress_atom_v, std::move(envelope));
+  if (auto conversation_actor = ctx.directory.find(event.conv)) {
+    caf::anon_send(*conversation_actor, ingress_atom_v,
+                   ingress_envelope{std::move(event), std::move(done), true, {}});
     return;
   }
-
-  event = std::move(envelope.event);
-  done = std::move(envelope.done);
   if (event.type != event_type::customer_message) {
-    reject(errc::unknown_conversation, "conversation " + event.conv + " does not exist", true);
+    ctx.journal->release(event.id);
+    done({ack_status::rejected, errc::unknown_conversation,
+          "conversation " + event.conv + " does not exist"});
     return;
   }
   std::string tier = route(event, *ctx.cfg);
   auto tier_router = ctx.tier_routers.find(tier);
-  if (tier_router == ctx.tier_routers.end()) {
-    reject(errc::bad_value, "unknown tier \"" + tier + "\"", true);
-    return;
-  }
+  // Validation makes every routing rule and the default name a configured tier.
+  assert(tier_router != ctx.tier_routers.end());
   caf::anon_send(tier_router->second, open_atom_v,
                  ingress_envelope{std::move(event), std::move(done), true, std::move(tier)});
 }

@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::string_view component = "actors.tier";
 
+// TODO(actors): a conversation actor lives until shutdown, also after its conversation
+// closed; passivate closed conversations (their history is in the journal) once retention
+// and recovery exist, so that memory follows open conversations only.
 struct tier_router_state {
   router_context* ctx = nullptr;
   std::string tier;
