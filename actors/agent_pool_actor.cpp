@@ -43,7 +43,10 @@ void dispatch(actor_type* self) {
 caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
   auto& st = self->state;
   st.ctx = ctx;
-  st.pool.emplace("o" + std::to_string(unix_ms(ctx->clock())));
+  // Offer ids start with the pool's start time, so that they stay unique across restarts.
+  std::string offer_prefix = "o";
+  offer_prefix += std::to_string(unix_ms(ctx->clock()));
+  st.pool.emplace(std::move(offer_prefix));
   for (const auto& tier : ctx->cfg->tiers) {
     st.pool->set_tier_priority(tier.name, tier.priority);
   }

@@ -8,7 +8,7 @@ scripts/install-deps.sh
 scripts/build.sh
 
 build_dir=${BLENDROUTE_BUILD_DIR:-build}
-speed=${BLENDROUTE_SPEED:-10}
+speed=${BLENDROUTE_SPEED:-50}
 data_dir=var
 mkdir -p "$data_dir"
 port_file="$data_dir/blendroute.port"
@@ -36,7 +36,7 @@ echo "blendroute listening on 127.0.0.1:$port (log: $log_file)"
 
 status=0
 "$build_dir/bench/blendroute-load" replay --addr "127.0.0.1:$port" \
-  --file data/sample/conversations.jsonl --speed "$speed" \
+  --file data/sample/conversations.jsonl --speed "$speed" --ramp 10s \
   --json "$data_dir/replay-report.json" || status=$?
 
 kill -TERM "$server_pid"

@@ -1,0 +1,76 @@
+#pragma once
+// Settings of blendroute-load: the flags every mode shares and those of each mode.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace blendroute::load {
+
+/// Defaults of the command-line flags; the tokens match conf/blendroute.toml.
+namespace defaults {
+inline constexpr std::string_view addr = "127.0.0.1:7400";
+inline constexpr std::string_view gateway_token = "gateway-dev-token";
+inline constexpr std::string_view agent_token = "agent-dev-token";
+inline constexpr std::string_view supervisor_token = "supervisor-dev-token";
+inline constexpr std::string_view bot_token = "bot-dev-token";
+inline constexpr std::string_view admin_token = "admin-dev-token";
+inline constexpr std::chrono::seconds timeout{300};
+
+inline constexpr std::string_view replay_file = "data/sample/conversations.jsonl";
+inline constexpr double replay_speed = 10;
+/// Dataset time after its last message that a customer still left with the bot waits before
+/// closing the chat (reported as `customer.left`).
+inline constexpr std::chrono::milliseconds customer_walk_away{60'000};
+inline constexpr std::chrono::seconds replay_ramp{20};
+inline constexpr std::size_t replay_agents = 24;
+inline constexpr std::size_t replay_capacity = 3;
+inline constexpr std::chrono::seconds replay_think{3};
+inline constexpr std::size_t replay_gateways = 4;
+}  // namespace defaults
+
+/// Flags shared by every mode: where the router is, how to authenticate, how long to run.
+struct common_options {
+  /// `host:port` of the router's NDJSON TCP listener; `[v6]:port` for IPv6 literals.
+  std::string addr{defaults::addr};
+  std::string gateway_token{defaults::gateway_token};
+  std::string agent_token{defaults::agent_token};
+  std::string supervisor_token{defaults::supervisor_token};
+  /// Not used by `replay` (the router's bot answers); kept for modes that play the bot.
+  std::string bot_token{defaults::bot_token};
+  /// Not used by `replay`; kept for modes that drive admin endpoints.
+  std::string admin_token{defaults::admin_token};
+  /// Hard bound on the whole run, connecting included; then the unfinished work is reported.
+  std::chrono::nanoseconds timeout{defaults::timeout};
+  /// Also write the report as JSON to this file; empty for none.
+  std::string json_path;
+  /// No progress lines on stderr; the final report is still printed.
+  bool quiet = false;
+};
+
+/// Flags of `blendroute-load replay`.
+struct replay_options {
+  common_options common;
+  /// The JSONL dataset (shared/data/README.md).
+  std::string file{defaults::replay_file};
+  /// Conversations to replay from the start of the file; 0 = all.
+  std::size_t limit = 0;
+  /// Time compression: dataset seconds per wall-clock second; > 0.
+  double speed = defaults::replay_speed;
+  /// Wall time over which conversation starts are spread evenly.
+  std::chrono::nanoseconds ramp{defaults::replay_ramp};
+  /// Agent connections, `agent-01`, `agent-02`, ...
+  std::size_t agents = defaults::replay_agents;
+  /// Concurrent conversations each agent announces; >= 1.
+  std::size_t capacity = defaults::replay_capacity;
+  /// Agent think time in dataset time; a reply waits min(think, the data's own gap) / speed.
+  std::chrono::nanoseconds think{defaults::replay_think};
+  /// Gateway connections; conversations are spread over them round-robin; >= 1.
+  std::size_t gateways = defaults::replay_gateways;
+  /// Prefix of every conversation id, so that reruns against a kept journal never collide;
+  /// empty means the current Unix time in seconds.
+  std::string run_id;
+};
+
+}  // namespace blendroute::load
