@@ -33,9 +33,9 @@ void dispatch(actor_type* self) {
       st.pool->release(decision.agent, decision.conv, now);
       continue;
     }
-    st.ctx->log_line(log_level::debug, component,
-                     "offer conv=" + decision.conv + " agent=" + decision.agent
-                         + " offer=" + decision.offer);
+    st.ctx->log_line(
+        log_level::debug, component,
+        "offer conv=" + decision.conv + " agent=" + decision.agent + " offer=" + decision.offer);
     self->send(*conversation_actor, offer_atom_v, decision.agent, decision.offer);
   }
 }
@@ -80,17 +80,18 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
       [=](committed_atom, ingress_envelope& envelope, bool written, const std::string& failure) {
         auto& state = self->state;
         if (!written) {
-          state.ctx->log_line(log_level::warn, component,
-                              "journal_write_failed agent=" + envelope.event.agent
-                                  + " error=" + failure);
-          envelope.done({ack_status::rejected, errc::unavailable, "journal unavailable: " + failure});
+          state.ctx->log_line(
+              log_level::warn, component,
+              "journal_write_failed agent=" + envelope.event.agent + " error=" + failure);
+          envelope.done(
+              {ack_status::rejected, errc::unavailable, "journal unavailable: " + failure});
           return;
         }
         const ingress_event& status = envelope.event;
         auto orphaned = state.pool->update_status(status, state.ctx->clock());
-        state.ctx->log_line(log_level::debug, component,
-                            "agent_status agent=" + status.agent
-                                + " status=" + std::string(name(status.presence)));
+        state.ctx->log_line(
+            log_level::debug, component,
+            "agent_status agent=" + status.agent + " status=" + std::string(name(status.presence)));
         for (const auto& conv : orphaned) {
           if (auto conversation_actor = state.ctx->directory.find(conv)) {
             self->send(*conversation_actor, offline_atom_v, status.agent);

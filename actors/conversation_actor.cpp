@@ -63,8 +63,8 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
   std::shared_ptr<const conversation_context> context;
   auto shared_context = [&] {
     if (!context) {
-      context = std::make_shared<conversation_context>(
-          conv.context(now, ctx.cfg->bot.transcript_lines));
+      context =
+          std::make_shared<conversation_context>(conv.context(now, ctx.cfg->bot.transcript_lines));
     }
     return context;
   };
@@ -99,9 +99,8 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
                            + " owner=" + e.frame.owner + " reason=" + e.frame.reason);
         } else {
           ctx.log_line(log_level::debug, component,
-                       "sla_breach conv=" + conv.id() + " sla=" + e.frame.sla
-                           + " level=" + std::to_string(e.frame.level)
-                           + " action=" + e.frame.action);
+                       "sla_breach conv=" + conv.id() + " sla=" + e.frame.sla + " level="
+                           + std::to_string(e.frame.level) + " action=" + e.frame.action);
         }
         break;
       case effect::kind::enqueue: {
@@ -122,8 +121,8 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
         // TODO(sla): one delayed_send per deadline costs ~256 B and one clock-thread hop
         // each (ENVIRONMENT.md); a million armed SLAs want a timer wheel per tier router.
         const auto delay = std::max(duration{0}, e.at - now);
-        self->delayed_send(self, delay, timer_atom_v, static_cast<int>(e.sla),
-                           unix_ms(e.deadline), e.level);
+        self->delayed_send(self, delay, timer_atom_v, static_cast<int>(e.sla), unix_ms(e.deadline),
+                           e.level);
         break;
       }
     }
@@ -174,8 +173,8 @@ void begin(actor_type* self, conversation_input input) {
   st.in_flight = std::move(input);
   caf::actor me = caf::actor_cast<caf::actor>(self);
   ctx.journal->append({std::move(record)}, [me](const result<void>& written) {
-    caf::anon_send(me, committed_atom_v, written.ok(), written.ok() ? std::string{}
-                                                                    : written.err().message);
+    caf::anon_send(me, committed_atom_v, written.ok(),
+                   written.ok() ? std::string{} : written.err().message);
   });
 }
 
@@ -217,7 +216,8 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   } else if (auto* offer = std::get_if<offer_input>(&input)) {
     effects = conv.offer_made(offer->agent, offer->offer, ctx.policy(conv.tier()), now);
   } else if (auto* timer = std::get_if<timer_input>(&input)) {
-    effects = conv.fire_sla(timer->sla, timer->deadline, timer->level, ctx.policy(conv.tier()), now);
+    effects =
+        conv.fire_sla(timer->sla, timer->deadline, timer->level, ctx.policy(conv.tier()), now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
     effects = conv.agent_offline(offline->agent, ctx.policy(conv.tier()), now);
   }
@@ -247,9 +247,7 @@ caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::str
   self->state.ctx = ctx;
   self->state.conv.emplace(std::move(conv_id));
   return {
-      [=](ingress_atom, ingress_envelope& envelope) {
-        enqueue_input(self, std::move(envelope));
-      },
+      [=](ingress_atom, ingress_envelope& envelope) { enqueue_input(self, std::move(envelope)); },
       [=](committed_atom, bool written, const std::string& failure) {
         on_committed(self, written, failure);
       },
@@ -257,8 +255,8 @@ caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::str
         enqueue_input(self, offer_input{agent, offer});
       },
       [=](timer_atom, int sla, std::int64_t deadline_ms, int level) {
-        enqueue_input(self, timer_input{static_cast<sla_kind>(sla), from_unix_ms(deadline_ms),
-                                        level});
+        enqueue_input(self,
+                      timer_input{static_cast<sla_kind>(sla), from_unix_ms(deadline_ms), level});
       },
       [=](offline_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
       [=](retry_atom) {

@@ -59,7 +59,9 @@ struct router::impl {
 
 router::router(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 
-router::~router() { stop(); }
+router::~router() {
+  stop();
+}
 
 std::unique_ptr<router> router::start(router_options options) {
   auto state = std::make_unique<impl>(std::move(options));
@@ -153,6 +155,8 @@ void router::stop() {
   ctx.log_line(log_level::info, "actors.router", "stopped");
 }
 
-std::size_t router::open_conversations() const { return impl_->ctx.directory.size(); }
+std::size_t router::open_conversations() const {
+  return impl_->ctx.directory.size();
+}
 
 }  // namespace blendroute::actors

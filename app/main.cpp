@@ -3,11 +3,11 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "app/config_file.hpp"
 #include "app/server.hpp"
 #include "app/spdlog_sink.hpp"
+
+#include <CLI/CLI.hpp>
 
 int main(int argc, char** argv) {
   using namespace blendroute;

@@ -47,13 +47,14 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
     log_line(log, log_level::error, "journal_open_failed " + journal.err().message);
     return 3;
   }
-  log_line(log, log_level::info, "journal_opened path=" + cfg.journal.path
-                                     + " sync=" + std::string(name(cfg.journal.sync)));
+  log_line(
+      log, log_level::info,
+      "journal_opened path=" + cfg.journal.path + " sync=" + std::string(name(cfg.journal.sync)));
 
   net::session_registry sessions;
   auto shared_cfg = std::make_shared<const config>(cfg);
-  auto router = actors::router::start(
-      {shared_cfg, journal->get(), &sessions, &*bot, &log, system_now});
+  auto router =
+      actors::router::start({shared_cfg, journal->get(), &sessions, &*bot, &log, system_now});
 
   net::tcp_server tcp(shared_cfg->listener, shared_cfg->auth, *router, sessions, log);
   auto port = tcp.start();
@@ -66,20 +67,22 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   if (!options.port_file.empty()) {
     std::ofstream(options.port_file) << *port << "\n";
   }
-  log_line(log, log_level::info, "ready tcp_port=" + std::to_string(*port)
-                                     + " bot_rules=" + std::to_string(bot->rule_count()));
+  log_line(log, log_level::info,
+           "ready tcp_port=" + std::to_string(*port)
+               + " bot_rules=" + std::to_string(bot->rule_count()));
 
   int received = 0;
   sigwait(&stop_signals, &received);
-  log_line(log, log_level::info, std::string("stopping signal=") + (received == SIGINT ? "SIGINT"
-                                                                                        : "SIGTERM"));
+  log_line(log, log_level::info,
+           std::string("stopping signal=") + (received == SIGINT ? "SIGINT" : "SIGTERM"));
 
   tcp.stop();
   const std::size_t conversations = router->open_conversations();
   router->stop();
   (*journal)->close();
-  log_line(log, log_level::info, "stopped conversations=" + std::to_string(conversations)
-                                     + " journal=" + cfg.journal.path);
+  log_line(
+      log, log_level::info,
+      "stopped conversations=" + std::to_string(conversations) + " journal=" + cfg.journal.path);
   return 0;
 }
 

@@ -1,5 +1,7 @@
 # Helpers that give every target of ours the same warnings and include root.
 
+include(GoogleTest)
+
 set(BLENDROUTE_WARNINGS -Wall -Wextra)
 if(BLENDROUTE_WERROR)
   list(APPEND BLENDROUTE_WARNINGS -Werror)
@@ -22,10 +24,13 @@ function(blendroute_add_test name)
   add_executable(${name} ${T_SOURCES})
   blendroute_target_defaults(${name})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
-  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  # One CTest test per GoogleTest case, so that CTest reports each behaviour by name.
+  set(labels unit)
   if(T_LABEL)
-    set_tests_properties(${name} PROPERTIES LABELS ${T_LABEL})
+    set(labels ${T_LABEL})
   endif()
+  gtest_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS ${labels} TIMEOUT 300)
 endfunction()
 
 # blendroute_add_bench(name SOURCES ... LIBS ...): one Google Benchmark binary.

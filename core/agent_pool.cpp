@@ -98,7 +98,8 @@ void agent_pool::release(const std::string& agent, const std::string& conv, time
 const agent_record* agent_pool::choose_agent(const queue_entry& entry) const {
   if (!entry.target_agent.empty()) {
     auto it = agents_.find(entry.target_agent);
-    if (it != agents_.end() && has_room(it->second) && !it->second.conversations.count(entry.conv)) {
+    if (it != agents_.end() && has_room(it->second)
+        && !it->second.conversations.count(entry.conv)) {
       return &it->second;
     }
     return nullptr;

@@ -8,10 +8,10 @@ namespace blendroute {
 namespace {
 
 constexpr std::array<std::string_view, 4> sla_names = {"bot_attempt", "bot_max_turns",
-                                                        "human_response", "offer_accept"};
+                                                       "human_response", "offer_accept"};
 
 constexpr std::array<std::string_view, 5> action_names = {"escalate", "reoffer", "overflow",
-                                                           "priority", "notify"};
+                                                          "priority", "notify"};
 
 tier_policy make_tier(std::string name, int priority, duration bot_attempt, int max_turns,
                       duration human_response, duration offer_accept) {
@@ -40,9 +40,13 @@ void add(std::vector<config_problem>& problems, std::string key, std::string mes
 
 }  // namespace
 
-std::string_view name(sla_kind k) { return sla_names[static_cast<std::size_t>(k)]; }
+std::string_view name(sla_kind k) {
+  return sla_names[static_cast<std::size_t>(k)];
+}
 
-std::string_view name(escalation_action a) { return action_names[static_cast<std::size_t>(a)]; }
+std::string_view name(escalation_action a) {
+  return action_names[static_cast<std::size_t>(a)];
+}
 
 std::optional<sla_kind> parse_sla_kind(std::string_view text) {
   for (std::size_t i = 0; i < sla_names.size(); ++i) {

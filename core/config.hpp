@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/time.hpp"
@@ -34,7 +34,7 @@ struct escalation_step {
 /// A tier's service levels and how a breach is handled.
 struct tier_policy {
   std::string name;
-  int priority = 0;  ///< Queues of higher priority are served first. Any integer.
+  int priority = 0;                ///< Queues of higher priority are served first. Any integer.
   duration bot_attempt{5000};      ///< Customer message → bot reply. > 0.
   int bot_max_turns = 3;           ///< Bot replies allowed before it must have resolved. ≥ 1.
   duration human_response{60000};  ///< Escalation → first agent reply. > 0.
@@ -55,10 +55,10 @@ struct routing_rule {
 
 /// The TCP NDJSON listener.
 struct listener_config {
-  std::string host = "127.0.0.1";      ///< Address to bind; loopback by default.
-  std::uint16_t tcp_port = 7400;       ///< 0 picks a free port (tests).
+  std::string host = "127.0.0.1";       ///< Address to bind; loopback by default.
+  std::uint16_t tcp_port = 7400;        ///< 0 picks a free port (tests).
   std::size_t max_frame_bytes = 65536;  ///< Longest accepted frame. 64 B – 16 MiB.
-  int io_threads = 1;                  ///< Threads decoding frames. 1–64.
+  int io_threads = 1;                   ///< Threads decoding frames. 1–64.
 };
 
 /// Tokens each role presents in its `hello`. An empty token disables that role.
@@ -84,9 +84,9 @@ struct journal_config {
 
 /// The CAF actor runtime.
 struct runtime_config {
-  int scheduler_threads = 2;         ///< Worker threads. 1–256.
-  std::string policy = "sharing";    ///< `sharing` or `stealing` (see DESIGN.md §9).
-  int max_throughput = 300;          ///< Messages an actor handles per turn. ≥ 1.
+  int scheduler_threads = 2;       ///< Worker threads. 1–256.
+  std::string policy = "sharing";  ///< `sharing` or `stealing` (see DESIGN.md §9).
+  int max_throughput = 300;        ///< Messages an actor handles per turn. ≥ 1.
 };
 
 /// The embedded FAQ bot.

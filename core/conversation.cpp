@@ -6,7 +6,9 @@
 namespace blendroute {
 namespace {
 
-std::size_t index(sla_kind sla) { return static_cast<std::size_t>(sla); }
+std::size_t index(sla_kind sla) {
+  return static_cast<std::size_t>(sla);
+}
 
 /// The escalation steps of `tier` for `sla`, in configured order.
 std::vector<const escalation_step*> steps_for(const tier_policy& tier, sla_kind sla) {
@@ -50,10 +52,9 @@ std::string conversation::owner() const {
 }
 
 result<void> conversation::check(const ingress_event& event) const {
-  const bool customer_side = event.type == event_type::customer_message
-                             || event.type == event_type::customer_csat
-                             || event.type == event_type::customer_left
-                             || event.type == event_type::conversation_close;
+  const bool customer_side =
+      event.type == event_type::customer_message || event.type == event_type::customer_csat
+      || event.type == event_type::customer_left || event.type == event_type::conversation_close;
   if (!opened_ && !customer_side) {
     return {errc::unknown_conversation, "conversation " + id_ + " does not exist"};
   }
@@ -256,8 +257,8 @@ void conversation::on_customer_message(const ingress_event& event, const tier_po
   }
 }
 
-void conversation::on_bot_reply(const ingress_event& event, const tier_policy& tier,
-                                time_point now, std::vector<effect>& out) {
+void conversation::on_bot_reply(const ingress_event& event, const tier_policy& tier, time_point now,
+                                std::vector<effect>& out) {
   ++bot_turns_;
   disarm(sla_kind::bot_attempt);
   if (!event.intent.empty()) {
@@ -353,8 +354,8 @@ void conversation::release_owner(const std::string& revoke_reason, time_point no
   }
 }
 
-void conversation::finish(conversation_state final_state, const std::string& reason,
-                          time_point now, std::vector<effect>& out) {
+void conversation::finish(conversation_state final_state, const std::string& reason, time_point now,
+                          std::vector<effect>& out) {
   deadlines_ = {};
   if (final_state == conversation_state::resolved) {
     resolved_at_ = now;
@@ -398,8 +399,8 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
 
   auto steps = steps_for(tier, sla);
   const std::size_t step_index = static_cast<std::size_t>(level - 1);
-  const auto action = step_index < steps.size() ? steps[step_index]->action
-                                                : escalation_action::notify;
+  const auto action =
+      step_index < steps.size() ? steps[step_index]->action : escalation_action::notify;
   breach(sla, deadline, level, action, now, out);
 
   switch (action) {
@@ -509,7 +510,9 @@ void conversation::arm(sla_kind sla, time_point deadline, int level, time_point 
   out.push_back(std::move(timer));
 }
 
-void conversation::disarm(sla_kind sla) { deadlines_[index(sla)].reset(); }
+void conversation::disarm(sla_kind sla) {
+  deadlines_[index(sla)].reset();
+}
 
 void conversation::add_line(std::string speaker, std::string text, time_point now) {
   transcript_.push_back({std::move(speaker), std::move(text), now});

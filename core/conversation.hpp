@@ -55,11 +55,11 @@ struct effect {
       : what(k), frame(std::move(f)), agent(std::move(agent_id)) {}
 
   kind what = kind::to_supervisors;
-  egress_frame frame;  ///< For the egress kinds.
-  std::string agent;   ///< to_agent, enqueue (excluded), release_agent.
-  std::string target_agent;  ///< enqueue after a transfer to one agent.
+  egress_frame frame;               ///< For the egress kinds.
+  std::string agent;                ///< to_agent, enqueue (excluded), release_agent.
+  std::string target_agent;         ///< enqueue after a transfer to one agent.
   std::vector<std::string> skills;  ///< enqueue: skills the agent needs.
-  std::string tier;    ///< enqueue: the queue.
+  std::string tier;                 ///< enqueue: the queue.
   bool at_head = false;
   sla_kind sla = sla_kind::bot_attempt;
   time_point deadline;
@@ -179,8 +179,8 @@ private:
   time_point opened_at_;
   time_point escalated_at_;
   time_point resolved_at_;
-  int episode_ = 0;   ///< Bumped when a message after the resume window starts anew.
-  int reopens_ = 0;   ///< Reopened inside the resume window (counts against FCR).
+  int episode_ = 0;  ///< Bumped when a message after the resume window starts anew.
+  int reopens_ = 0;  ///< Reopened inside the resume window (counts against FCR).
   int bot_turns_ = 0;
   int transfers_ = 0;
   int csat_ = 0;

@@ -7,13 +7,12 @@ namespace blendroute {
 namespace {
 
 constexpr std::array<std::string_view, 5> role_names = {"gateway", "bot", "agent", "supervisor",
-                                                         "admin"};
+                                                        "admin"};
 
 constexpr std::array<std::string_view, 13> event_type_names = {
-    "customer.message", "customer.csat",   "customer.left",  "bot.reply",
-    "agent.status",     "agent.accept",    "agent.decline",  "agent.reply",
-    "agent.transfer",   "agent.passback",  "agent.resolve",  "conversation.close",
-    "delivery.ack",
+    "customer.message", "customer.csat",      "customer.left", "bot.reply",      "agent.status",
+    "agent.accept",     "agent.decline",      "agent.reply",   "agent.transfer", "agent.passback",
+    "agent.resolve",    "conversation.close", "delivery.ack",
 };
 
 constexpr std::array<std::string_view, 3> bot_outcome_names = {"continue", "resolved", "handoff"};
@@ -21,7 +20,8 @@ constexpr std::array<std::string_view, 3> bot_outcome_names = {"continue", "reso
 constexpr std::array<std::string_view, 3> presence_names = {"available", "away", "offline"};
 
 template <class Enum, std::size_t N>
-std::optional<Enum> parse_from(const std::array<std::string_view, N>& names, std::string_view text) {
+std::optional<Enum> parse_from(const std::array<std::string_view, N>& names,
+                               std::string_view text) {
   for (std::size_t i = 0; i < N; ++i) {
     if (names[i] == text) {
       return static_cast<Enum>(i);
@@ -32,15 +32,25 @@ std::optional<Enum> parse_from(const std::array<std::string_view, N>& names, std
 
 }  // namespace
 
-std::string_view name(role r) { return role_names[static_cast<std::size_t>(r)]; }
+std::string_view name(role r) {
+  return role_names[static_cast<std::size_t>(r)];
+}
 
-std::string_view name(event_type t) { return event_type_names[static_cast<std::size_t>(t)]; }
+std::string_view name(event_type t) {
+  return event_type_names[static_cast<std::size_t>(t)];
+}
 
-std::string_view name(bot_outcome o) { return bot_outcome_names[static_cast<std::size_t>(o)]; }
+std::string_view name(bot_outcome o) {
+  return bot_outcome_names[static_cast<std::size_t>(o)];
+}
 
-std::string_view name(agent_presence p) { return presence_names[static_cast<std::size_t>(p)]; }
+std::string_view name(agent_presence p) {
+  return presence_names[static_cast<std::size_t>(p)];
+}
 
-std::optional<role> parse_role(std::string_view text) { return parse_from<role>(role_names, text); }
+std::optional<role> parse_role(std::string_view text) {
+  return parse_from<role>(role_names, text);
+}
 
 std::optional<event_type> parse_event_type(std::string_view text) {
   return parse_from<event_type>(event_type_names, text);

@@ -58,8 +58,8 @@ bool is_conversation_event(event_type t);
 /// checked that the required ones are present and well typed.
 struct ingress_event {
   event_type type = event_type::customer_message;
-  std::string id;    ///< The sender's unique id, the idempotency key.
-  std::string conv;  ///< Set for conversation events.
+  std::string id;                         ///< The sender's unique id, the idempotency key.
+  std::string conv;                       ///< Set for conversation events.
   std::optional<std::int64_t> sender_ts;  ///< `ts`: the sender's clock, informational only.
 
   std::string text;  ///< customer.message, bot.reply, agent.reply.
@@ -75,10 +75,10 @@ struct ingress_event {
 
   // bot.reply
   bot_outcome outcome = bot_outcome::continue_turn;
-  std::string intent;              ///< Also agent.passback.
+  std::string intent;                ///< Also agent.passback.
   std::optional<double> confidence;  ///< 0–1.
-  std::string slots_json;          ///< The `slots` object as raw JSON text, or empty.
-  std::vector<std::string> skills;  ///< bot.reply and agent.status.
+  std::string slots_json;            ///< The `slots` object as raw JSON text, or empty.
+  std::vector<std::string> skills;   ///< bot.reply and agent.status.
 
   // agent events
   std::string agent;

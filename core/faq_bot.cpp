@@ -6,7 +6,9 @@
 namespace blendroute {
 namespace {
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 std::string lowercase(std::string_view text) {
   std::string out(text);

@@ -47,7 +47,9 @@ void json_writer::separate() {
   first_ = false;
 }
 
-void json_writer::string(std::string_view text) { append_json_string(out_, text); }
+void json_writer::string(std::string_view text) {
+  append_json_string(out_, text);
+}
 
 json_writer& json_writer::begin_object() {
   separate();

@@ -22,13 +22,17 @@ public:
   json_writer& begin_object(std::string_view key);
   json_writer& key(std::string_view key);
   json_writer& field(std::string_view key, std::string_view value);
+
   json_writer& field(std::string_view key, const char* value) {
     return field(key, std::string_view(value));
   }
+
   json_writer& field(std::string_view key, std::int64_t value);
+
   json_writer& field(std::string_view key, int value) {
     return field(key, static_cast<std::int64_t>(value));
   }
+
   json_writer& field(std::string_view key, double value);
   json_writer& field(std::string_view key, bool value);
   json_writer& raw_field(std::string_view key, std::string_view json);

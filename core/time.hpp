@@ -18,10 +18,14 @@ using duration = std::chrono::milliseconds;
 using time_point = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 
 /// Unix milliseconds of `t`, as sent on the wire in `at` and `expires_at`.
-inline std::int64_t unix_ms(time_point t) { return t.time_since_epoch().count(); }
+inline std::int64_t unix_ms(time_point t) {
+  return t.time_since_epoch().count();
+}
 
 /// The time point at `ms` Unix milliseconds.
-inline time_point from_unix_ms(std::int64_t ms) { return time_point{duration{ms}}; }
+inline time_point from_unix_ms(std::int64_t ms) {
+  return time_point{duration{ms}};
+}
 
 /// Parses "800ms", "5s", "2m", "1h" (a non-negative integer and a unit).
 result<duration> parse_duration(std::string_view text);

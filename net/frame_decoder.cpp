@@ -408,7 +408,8 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
     if (err && !first_error) {
       first_error = std::move(err);
     }
-    if (first_error && (first_error->code == errc::bad_json || first_error->code == errc::bad_utf8)) {
+    if (first_error
+        && (first_error->code == errc::bad_json || first_error->code == errc::bad_utf8)) {
       out.err = std::move(first_error);
       out.id = event.id;
       return out;

@@ -95,8 +95,8 @@ public:
     buffer_.resize(shared_.listener.max_frame_bytes + read_chunk + simdjson::SIMDJSON_PADDING);
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
-    peer_ = ec ? std::string("unknown") : endpoint.address().to_string() + ":"
-                                              + std::to_string(endpoint.port());
+    peer_ = ec ? std::string("unknown")
+               : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
 
   void start() { read(); }
@@ -104,9 +104,8 @@ public:
   tcp::socket::executor_type executor() { return socket_.get_executor(); }
 
   void deliver(std::shared_ptr<const std::string> line) override {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), line = std::move(line)] {
-      self->queue_output(*line);
-    });
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), line = std::move(line)] { self->queue_output(*line); });
   }
 
   void close() {
@@ -124,9 +123,8 @@ private:
     reading_ = true;
     const std::size_t room = buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING;
     socket_.async_read_some(asio::buffer(buffer_.data() + filled_, room),
-                            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                              self->on_read(ec, n);
-                            });
+                            [self = shared_from_this()](boost::system::error_code ec,
+                                                        std::size_t n) { self->on_read(ec, n); });
   }
 
   /// `reading_` stays set while the frames are handled, so that an ack completed meanwhile
@@ -161,7 +159,8 @@ private:
       if (found == nullptr) {
         break;
       }
-      const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(found) - buffer_.data());
+      const std::size_t end =
+          static_cast<std::size_t>(static_cast<const char*>(found) - buffer_.data());
       if (discarding_) {
         discarding_ = false;  // The oversized frame ends here; the stream goes on.
       } else {
@@ -235,14 +234,13 @@ private:
 
     const std::uint64_t seq = reserve_ack();
     std::string id = event.id;
-    shared_.port.submit(std::move(event),
-                        [self = shared_from_this(), seq, id = std::move(id)](actors::ack answer) {
-                          auto line = std::make_shared<std::string>();
-                          encode_ack(*line, id, answer);
-                          asio::post(self->socket_.get_executor(), [self, seq, line] {
-                            self->complete_ack(seq, std::move(*line));
-                          });
-                        });
+    shared_.port.submit(
+        std::move(event), [self = shared_from_this(), seq, id = std::move(id)](actors::ack answer) {
+          auto line = std::make_shared<std::string>();
+          encode_ack(*line, id, answer);
+          asio::post(self->socket_.get_executor(),
+                     [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
+        });
   }
 
   void authenticate(const decoded_frame& frame) {
@@ -253,8 +251,8 @@ private:
     }
     const hello_frame& hello = *frame.hello;
     if (!tokens_match(token_for(shared_.auth, hello.who), hello.token)) {
-      shared_.log_line(log_level::debug, "hello_refused peer=" + peer_
-                                            + " role=" + std::string(name(hello.who)));
+      shared_.log_line(log_level::debug,
+                       "hello_refused peer=" + peer_ + " role=" + std::string(name(hello.who)));
       reject_frame({errc::unauthorized, "wrong token for role " + std::string(name(hello.who))},
                    frame.id);
       close_after_flush();
@@ -306,8 +304,8 @@ private:
       return;
     }
     if (output_.size() + line.size() > max_pending_output) {
-      shared_.log_line(log_level::warn, "slow_consumer_disconnected peer=" + peer_
-                                            + " session=" + session_id_);
+      shared_.log_line(log_level::warn,
+                       "slow_consumer_disconnected peer=" + peer_ + " session=" + session_id_);
       shutdown();
       return;
     }
@@ -427,7 +425,9 @@ tcp_server::tcp_server(const listener_config& listener, const auth_config& auth,
                        actors::ingress_port& port, session_registry& sessions, log_sink& log)
     : impl_(std::make_unique<impl>(listener, auth, port, sessions, log)) {}
 
-tcp_server::~tcp_server() { stop(); }
+tcp_server::~tcp_server() {
+  stop();
+}
 
 result<std::uint16_t> tcp_server::start() {
   const auto& listener = impl_->shared.listener;
@@ -463,9 +463,9 @@ result<std::uint16_t> tcp_server::start() {
   for (auto& context : impl_->contexts) {
     impl_->threads.emplace_back([ctx = context.get()] { ctx->run(); });
   }
-  impl_->shared.log_line(log_level::info, "listening addr=" + listener.host + ":"
-                                              + std::to_string(port)
-                                              + " io_threads=" + std::to_string(listener.io_threads));
+  impl_->shared.log_line(log_level::info,
+                         "listening addr=" + listener.host + ":" + std::to_string(port)
+                             + " io_threads=" + std::to_string(listener.io_threads));
   return port;
 }
 

@@ -45,6 +45,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<journal> make_memory_journal() { return std::make_unique<memory_journal>(); }
+std::unique_ptr<journal> make_memory_journal() {
+  return std::make_unique<memory_journal>();
+}
 
 }  // namespace blendroute::persist

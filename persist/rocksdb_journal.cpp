@@ -18,8 +18,7 @@ namespace {
 enum family : std::size_t { meta, events, dedupe, agents, family_count };
 
 // "default" is rocksdb::kDefaultColumnFamilyName, spelled out to avoid static init order.
-const char* const family_names[family_count] = {"default",
-                                                "events", "dedupe", "agents"};
+const char* const family_names[family_count] = {"default", "events", "dedupe", "agents"};
 
 constexpr char next_sequence_key[] = "next_sequence";
 
@@ -96,7 +95,8 @@ public:
       payloads.push_back(it->value().ToString());
     }
     if (!it->status().ok()) {
-      return error{errc::journal_io, "reading conversation " + conv + ": " + it->status().ToString()};
+      return error{errc::journal_io,
+                   "reading conversation " + conv + ": " + it->status().ToString()};
     }
     return payloads;
   }
@@ -238,7 +238,8 @@ result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg)
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  const rocksdb::Status status = rocksdb::DB::Open(options, cfg.path, descriptors, &handles, &raw_db);
+  const rocksdb::Status status =
+      rocksdb::DB::Open(options, cfg.path, descriptors, &handles, &raw_db);
   if (!status.ok()) {
     return error{errc::journal_io, "opening journal at " + cfg.path + ": " + status.ToString()};
   }
@@ -246,15 +247,16 @@ result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg)
 
   std::string sequence_value;
   std::uint64_t next_sequence = 1;
-  const rocksdb::Status read = db->Get(rocksdb::ReadOptions(), handles[meta], next_sequence_key,
-                                       &sequence_value);
+  const rocksdb::Status read =
+      db->Get(rocksdb::ReadOptions(), handles[meta], next_sequence_key, &sequence_value);
   if (read.ok()) {
     next_sequence = read_sequence(sequence_value);
   } else if (!read.IsNotFound()) {
     for (auto* handle : handles) {
       db->DestroyColumnFamilyHandle(handle);
     }
-    return error{errc::journal_io, "reading journal sequence at " + cfg.path + ": " + read.ToString()};
+    return error{errc::journal_io,
+                 "reading journal sequence at " + cfg.path + ": " + read.ToString()};
   }
 
   auto journal_impl =

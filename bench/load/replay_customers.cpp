@@ -35,9 +35,9 @@ void replay_runner::schedule_next_customer_event(std::uint32_t ci) {
 
   // A customer whose last message the bot answered without resolving or handing over would,
   // in a real chat, close the window: after a grace period the gateway reports it as left.
-  const auto when = conv.start_at
-                    + scaled(std::chrono::milliseconds(conv.data->duration_ms())
-                             + defaults::customer_walk_away);
+  const auto when =
+      conv.start_at
+      + scaled(std::chrono::milliseconds(conv.data->duration_ms()) + defaults::customer_walk_away);
   scheduler_.schedule_at(when, [this, ci]() {
     if (convs_[ci].state == "bot") {
       ++report_.walked_away_from_bot;

@@ -69,7 +69,8 @@ protected:
   static std::vector<std::string> states(const std::vector<effect>& effects) {
     std::vector<std::string> out;
     for (const auto& e : effects) {
-      if (e.what == effect::kind::to_supervisors && e.frame.type == egress_type::conversation_state) {
+      if (e.what == effect::kind::to_supervisors
+          && e.frame.type == egress_type::conversation_state) {
         out.push_back(e.frame.state);
       }
     }

@@ -7,10 +7,11 @@ namespace blendroute {
 namespace {
 
 faq_bot make_bot() {
-  return faq_bot({{"bank_balance", {"balance", "bank balance"}, "See the app.", bot_outcome::resolved},
-                  {"bank_fraud_report", {"fraud", "stolen"}, "Connecting you.", bot_outcome::handoff},
-                  {"weather", {"weather", "rain"}, "Sunny.", bot_outcome::resolved}},
-                 {"", "Tell me more?", bot_outcome::continue_turn, 0});
+  return faq_bot(
+      {{"bank_balance", {"balance", "bank balance"}, "See the app.", bot_outcome::resolved},
+       {"bank_fraud_report", {"fraud", "stolen"}, "Connecting you.", bot_outcome::handoff},
+       {"weather", {"weather", "rain"}, "Sunny.", bot_outcome::resolved}},
+      {"", "Tell me more?", bot_outcome::continue_turn, 0});
 }
 
 TEST(FaqBot, MatchesWholeWordsCaseInsensitively) {

@@ -120,9 +120,8 @@ protected:
 
   /// Plays the agent from offer to assignment.
   void accept_offer(const std::string& conv) {
-    auto offer = agent_.wait_for([&](const frame& f) {
-      return f.get("type") == "agent.offer" && f.get("conv") == conv;
-    });
+    auto offer = agent_.wait_for(
+        [&](const frame& f) { return f.get("type") == "agent.offer" && f.get("conv") == conv; });
     ASSERT_TRUE(offer.has_value()) << "no offer for " << conv;
     EXPECT_NE(offer->raw.find("\"context\""), std::string::npos);
     agent_.send_line(R"({"type":"delivery.ack","id":"da-)" + offer->get("delivery")
@@ -265,10 +264,14 @@ TEST_F(ServerTest, BadFramesAreRejectedInOrderAndTheStreamGoesOn) {
   gateway.send_line(R"({"type":"customer.message","id":"ok1","conv":"c","text":"hi"})");
 
   const std::vector<std::pair<std::string, std::string>> expected = {
-      {"null", "bad_json"},      {"u1", "unknown_type"},
-      {"null", "frame_too_large"}, {"f1", "forbidden"},
-      {"l1", "unknown_conversation"}, {"s1", "bad_value"},
-      {"ok1", ""},               {"ok1", ""},
+      {"null", "bad_json"},
+      {"u1", "unknown_type"},
+      {"null", "frame_too_large"},
+      {"f1", "forbidden"},
+      {"l1", "unknown_conversation"},
+      {"s1", "bad_value"},
+      {"ok1", ""},
+      {"ok1", ""},
   };
   for (std::size_t i = 0; i < expected.size(); ++i) {
     auto ack = gateway.wait_for([](const frame& f) { return f.get("type") == "ack"; });
@@ -305,7 +308,8 @@ TEST_F(ServerTest, AcceptingAStaleOfferIsRejected) {
   connect(gateway, "gateway");
   agent.send_line(R"({"type":"agent.status","id":"s","agent":"ana","status":"available"})");
   ASSERT_TRUE(agent.ack("s"));
-  gateway.send_line(R"({"type":"customer.message","id":"m1","conv":"c9","text":"fraud on my card"})");
+  gateway.send_line(
+      R"({"type":"customer.message","id":"m1","conv":"c9","text":"fraud on my card"})");
   ASSERT_TRUE(gateway.ack("m1"));
   auto offer = agent.wait_for([](const frame& f) { return f.get("type") == "agent.offer"; });
   ASSERT_TRUE(offer.has_value());

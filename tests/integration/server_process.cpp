@@ -14,7 +14,8 @@
 namespace blendroute::testing {
 
 server_process::server_process() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "blendroute-test-XXXXXX").string();
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "blendroute-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) != nullptr) {
     work_dir_ = pattern;
   }
@@ -33,18 +34,18 @@ server_process::~server_process() {
 bool server_process::start(const std::vector<std::string>& extra_args) {
   const std::string port_file = work_dir_ + "/port";
   std::filesystem::remove(port_file);
-  std::vector<std::string> args = {BLENDROUTE_SERVER_PATH,
-                                   "--config",
-                                   std::string(BLENDROUTE_SOURCE_DIR) + "/conf/blendroute.toml",
-                                   "--set",
-                                   "journal.path=" + journal_dir_,
-                                   "--set",
-                                   "listen.tcp_port=0",
-                                   "--set",
-                                   "bot.rules_file=" + std::string(BLENDROUTE_SOURCE_DIR)
-                                       + "/conf/faq_bot.toml",
-                                   "--port-file",
-                                   port_file};
+  std::vector<std::string> args = {
+      BLENDROUTE_SERVER_PATH,
+      "--config",
+      std::string(BLENDROUTE_SOURCE_DIR) + "/conf/blendroute.toml",
+      "--set",
+      "journal.path=" + journal_dir_,
+      "--set",
+      "listen.tcp_port=0",
+      "--set",
+      "bot.rules_file=" + std::string(BLENDROUTE_SOURCE_DIR) + "/conf/faq_bot.toml",
+      "--port-file",
+      port_file};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
 
   pid_ = fork();

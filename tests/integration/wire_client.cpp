@@ -77,7 +77,8 @@ std::optional<frame> wire_client::hello(const std::string& role, const std::stri
     line += R"(,"agent":")" + agent + "\"";
   }
   send_line(line + "}");
-  return wait_for([](const frame& f) { return f.get("type") == "welcome" || f.get("type") == "ack"; });
+  return wait_for(
+      [](const frame& f) { return f.get("type") == "welcome" || f.get("type") == "ack"; });
 }
 
 void wire_client::send_line(const std::string& line) {

@@ -34,8 +34,9 @@ TEST(FrameDecoder, DecodesACustomerMessageWithAttributes) {
 }
 
 TEST(FrameDecoder, DecodesABotReply) {
-  auto frame = decode(R"({"type":"bot.reply","id":"b1","conv":"c1","text":"ok","outcome":"handoff",)"
-                      R"("intent":"fraud","confidence":0.5,"slots":{"a":[1]},"skills":["fraud"]})");
+  auto frame =
+      decode(R"({"type":"bot.reply","id":"b1","conv":"c1","text":"ok","outcome":"handoff",)"
+             R"("intent":"fraud","confidence":0.5,"slots":{"a":[1]},"skills":["fraud"]})");
   ASSERT_TRUE(frame.event.has_value());
   EXPECT_EQ(frame.event->outcome, bot_outcome::handoff);
   EXPECT_EQ(frame.event->slots_json, R"({"a":[1]})");
@@ -62,8 +63,9 @@ TEST(FrameDecoder, FindsSyntaxErrorsAfterTheFieldsItNeeds) {
 }
 
 TEST(FrameDecoder, RejectsInvalidUtf8AndLoneSurrogates) {
-  EXPECT_EQ(code_of("{\"type\":\"customer.message\",\"id\":\"m\",\"conv\":\"c\",\"text\":\"\xff\"}"),
-            errc::bad_utf8);
+  EXPECT_EQ(
+      code_of("{\"type\":\"customer.message\",\"id\":\"m\",\"conv\":\"c\",\"text\":\"\xff\"}"),
+      errc::bad_utf8);
   EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m","conv":"c","text":"\ud800"})"),
             errc::bad_utf8);
 }
@@ -75,14 +77,17 @@ TEST(FrameDecoder, NamesTheMissingOrMistypedField) {
   EXPECT_NE(missing.err->message.find("text"), std::string::npos);
   EXPECT_EQ(missing.id, "m1");
 
-  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m1","conv":"c1","text":5})"), errc::bad_type);
-  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m1","conv":"c1","score":"5"})"), errc::bad_type);
+  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m1","conv":"c1","text":5})"),
+            errc::bad_type);
+  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m1","conv":"c1","score":"5"})"),
+            errc::bad_type);
   EXPECT_EQ(code_of(R"({"type":"customer.message","conv":"c1","text":"x"})"), errc::missing_field);
   EXPECT_EQ(code_of(R"({"id":"x"})"), errc::missing_field);
 }
 
 TEST(FrameDecoder, RejectsValuesOutOfRange) {
-  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m1","conv":"c1","score":7})"), errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m1","conv":"c1","score":7})"),
+            errc::bad_value);
   EXPECT_EQ(code_of(R"({"type":"agent.status","id":"s","agent":"a","status":"sleeping"})"),
             errc::bad_value);
   EXPECT_EQ(code_of(R"({"type":"agent.status","id":"s","agent":"a","status":"away","capacity":0})"),

@@ -1,9 +1,9 @@
 // Encoding of acks and egress frames.
 #include "net/frame_encoder.hpp"
 
-#include "core/json_writer.hpp"
-
 #include <gtest/gtest.h>
+
+#include "core/json_writer.hpp"
 
 namespace blendroute::net {
 namespace {
@@ -12,10 +12,11 @@ TEST(FrameEncoder, EncodesAcksByStatus) {
   std::string out;
   encode_ack(out, "m1", {actors::ack_status::ok, errc::bad_value, {}});
   encode_ack(out, "", {actors::ack_status::rejected, errc::bad_json, "not \"json\""});
-  EXPECT_EQ(out,
-            "{\"type\":\"ack\",\"id\":\"m1\",\"status\":\"ok\"}\n"
-            "{\"type\":\"ack\",\"id\":null,\"status\":\"rejected\",\"error\":{\"code\":\"bad_json\","
-            "\"message\":\"not \\\"json\\\"\"}}\n");
+  EXPECT_EQ(
+      out,
+      "{\"type\":\"ack\",\"id\":\"m1\",\"status\":\"ok\"}\n"
+      "{\"type\":\"ack\",\"id\":null,\"status\":\"rejected\",\"error\":{\"code\":\"bad_json\","
+      "\"message\":\"not \\\"json\\\"\"}}\n");
 }
 
 TEST(FrameEncoder, EncodesAConversationStateFrame) {
