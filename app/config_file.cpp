@@ -274,6 +274,17 @@ std::optional<std::string> apply_override(toml::table& root, const std::string& 
   }
 }
 
+/// Parses the TOML file at `path`; a syntax error names the file and line.
+result<toml::table> parse_file(const std::string& path) {
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& err) {
+    std::ostringstream out;
+    out << path << " line " << err.source().begin.line << ": " << err.description();
+    return error{errc::config_invalid, out.str()};
+  }
+}
+
 std::string describe(const std::vector<config_problem>& problems, const std::string& path) {
   std::ostringstream out;
   out << problems.size() << (problems.size() == 1 ? " problem" : " problems") << " in "
@@ -293,13 +304,11 @@ std::string describe(const std::vector<config_problem>& problems, const std::str
 result<config> load_config(const std::string& path, const std::vector<std::string>& overrides) {
   toml::table root;
   if (!path.empty()) {
-    try {
-      root = toml::parse_file(path);
-    } catch (const toml::parse_error& err) {
-      std::ostringstream out;
-      out << path << " line " << err.source().begin.line << ": " << err.description();
-      return error{errc::config_invalid, out.str()};
+    auto parsed = parse_file(path);
+    if (!parsed) {
+      return parsed.err();
     }
+    root = std::move(*parsed);
   }
   for (const auto& assignment : overrides) {
     if (auto problem = apply_override(root, assignment)) {
@@ -321,14 +330,11 @@ result<config> load_config(const std::string& path, const std::vector<std::strin
 }
 
 result<faq_bot> load_faq_bot(const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& err) {
-    std::ostringstream out;
-    out << path << " line " << err.source().begin.line << ": " << err.description();
-    return error{errc::config_invalid, out.str()};
+  auto parsed = parse_file(path);
+  if (!parsed) {
+    return parsed.err();
   }
+  const toml::table& root = *parsed;
 
   std::vector<config_problem> problems;
   reader r(problems);

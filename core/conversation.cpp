@@ -155,10 +155,7 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       const std::string from_agent = owner_agent_;
       release_owner("transfer", now, out);
       set_state(conversation_state::queued, "transfer", now, out);
-      effect request{effect::kind::enqueue};
-      request.tier = tier_;
-      request.at_head = true;
-      request.agent = from_agent;
+      effect request = enqueue_request(true, from_agent);
       request.target_agent = event.to_agent;
       if (!event.to_skill.empty()) {
         request.skills = {event.to_skill};
@@ -309,23 +306,23 @@ void conversation::escalate(const std::string& reason, const tier_policy& tier, 
   ever_escalated_ = true;
   agent_replied_ = false;
   set_state(conversation_state::queued, reason, now, out);
-
-  effect request{effect::kind::enqueue};
-  request.tier = tier_;
-  request.skills = skills_;
-  out.push_back(std::move(request));
+  out.push_back(enqueue_request(false, {}));
   arm(sla_kind::human_response, now + tier.human_response, 1, now + tier.human_response, out);
 }
 
 void conversation::requeue(const std::string& excluded_agent, const std::string& reason,
                            time_point now, std::vector<effect>& out) {
   set_state(conversation_state::queued, reason, now, out);
+  out.push_back(enqueue_request(true, excluded_agent));
+}
+
+effect conversation::enqueue_request(bool at_head, const std::string& excluded_agent) const {
   effect request{effect::kind::enqueue};
   request.tier = tier_;
   request.skills = skills_;
-  request.at_head = true;
+  request.at_head = at_head;
   request.agent = excluded_agent;
-  out.push_back(std::move(request));
+  return request;
 }
 
 void conversation::release_owner(const std::string& revoke_reason, time_point now,
@@ -427,11 +424,7 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
       if (state_ == conversation_state::queued && step_index < steps.size()) {
         out.emplace_back(effect::kind::withdraw);
         tier_ = steps[step_index]->target;
-        effect request{effect::kind::enqueue};
-        request.tier = tier_;
-        request.skills = skills_;
-        request.at_head = true;
-        out.push_back(std::move(request));
+        out.push_back(enqueue_request(true, {}));
         set_state(conversation_state::queued, "overflow", now, out);
       }
       break;

@@ -155,6 +155,8 @@ private:
                 std::vector<effect>& out);
   void requeue(const std::string& excluded_agent, const std::string& reason, time_point now,
                std::vector<effect>& out);
+  /// A request to the pool for an agent for this conversation's tier and skills.
+  effect enqueue_request(bool at_head, const std::string& excluded_agent) const;
   void release_owner(const std::string& revoke_reason, time_point now, std::vector<effect>& out);
   void finish(conversation_state final_state, const std::string& reason, time_point now,
               std::vector<effect>& out);

@@ -1,0 +1,98 @@
+// Reading the TOML configuration and the FAQ bot's rules.
+#include "app/config_file.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace blendroute::app {
+namespace {
+
+class ConfigFileTest : public ::testing::Test {
+protected:
+  std::string write(const std::string& text) {
+    const auto path =
+        std::filesystem::temp_directory_path()
+        / ("blendroute-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed())
+           + "-" + std::to_string(files_++) + ".toml");
+    std::ofstream(path) << text;
+    paths_.push_back(path);
+    return path.string();
+  }
+
+  void TearDown() override {
+    for (const auto& path : paths_) {
+      std::filesystem::remove(path);
+    }
+  }
+
+  int files_ = 0;
+  std::vector<std::filesystem::path> paths_;
+};
+
+TEST_F(ConfigFileTest, ShippedConfigurationAndBotRulesLoad) {
+  auto cfg = load_config(std::string(BLENDROUTE_SOURCE_DIR) + "/conf/blendroute.toml", {});
+  ASSERT_TRUE(cfg.ok()) << cfg.err().message;
+  EXPECT_EQ(cfg->tiers.size(), 2u);
+  EXPECT_EQ(cfg->routing.size(), 1u);
+  auto bot = load_faq_bot(std::string(BLENDROUTE_SOURCE_DIR) + "/conf/faq_bot.toml");
+  ASSERT_TRUE(bot.ok()) << bot.err().message;
+  EXPECT_EQ(bot->rule_count(), 24u);
+}
+
+TEST_F(ConfigFileTest, UnknownKeysAndBadValuesNameTheKeyAndLine) {
+  auto cfg = load_config(write("[listen]\n"
+                               "tcp_port = 7400\n"
+                               "colour = \"blue\"\n"
+                               "[tiers.standard]\n"
+                               "bot_attempt = \"5 seconds\"\n"),
+                         {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.err().message.find("listen.colour (line 3): unknown key"), std::string::npos)
+      << cfg.err().message;
+  EXPECT_NE(cfg.err().message.find("tiers.standard.bot_attempt (line 5)"), std::string::npos)
+      << cfg.err().message;
+}
+
+TEST_F(ConfigFileTest, WrongTypesAreReported) {
+  auto cfg =
+      load_config(write("[journal]\nsync = 3\n[runtime]\nscheduler_threads = \"two\"\n"), {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.err().message.find("journal.sync"), std::string::npos) << cfg.err().message;
+  EXPECT_NE(cfg.err().message.find("runtime.scheduler_threads (line 4): must be an integer"),
+            std::string::npos)
+      << cfg.err().message;
+}
+
+TEST_F(ConfigFileTest, SetOverridesTheFile) {
+  auto cfg = load_config(write("[journal]\nsync = \"always\"\n"),
+                         {"journal.sync=none", "listen.tcp_port=0", "tiers.gold.priority=20",
+                          "tiers.gold.bot_attempt=1s", "routing.default_tier=gold"});
+  ASSERT_TRUE(cfg.ok()) << cfg.err().message;
+  EXPECT_EQ(cfg->journal.sync, sync_mode::none);
+  EXPECT_EQ(cfg->listener.tcp_port, 0);
+  ASSERT_NE(cfg->find_tier("gold"), nullptr);
+  EXPECT_EQ(cfg->find_tier("gold")->bot_attempt, std::chrono::seconds{1});
+}
+
+TEST_F(ConfigFileTest, CombinationsAreValidated) {
+  auto cfg = load_config(write("[routing]\ndefault_tier = \"gold\"\n"), {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.err().message.find("routing.default_tier"), std::string::npos);
+}
+
+TEST_F(ConfigFileTest, SyntaxErrorsNameTheLine) {
+  auto cfg = load_config(write("[listen]\ntcp_port = = 1\n"), {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.err().message.find("line 2"), std::string::npos) << cfg.err().message;
+}
+
+TEST_F(ConfigFileTest, BotRulesNeedAnIntentAndKeywords) {
+  auto bot = load_faq_bot(write("[[rule]]\nintent = \"x\"\nanswer = \"y\"\noutcome = \"maybe\"\n"));
+  ASSERT_FALSE(bot.ok());
+  EXPECT_NE(bot.err().message.find("rule.outcome"), std::string::npos) << bot.err().message;
+}
+
+}  // namespace
+}  // namespace blendroute::app
