@@ -35,6 +35,202 @@ error json_error(simdjson::error_code code) {
   return {json_errc(code), std::string("invalid JSON: ") + simdjson::error_message(code)};
 }
 
+/// Deeper values are refused: the checks below recurse, and no event needs more.
+constexpr int max_depth = 64;
+
+bool is_hex_surrogate_lead(char c) {
+  return c == '8' || c == '9' || c == 'a' || c == 'b' || c == 'c' || c == 'd' || c == 'e'
+         || c == 'f' || c == 'A' || c == 'B' || c == 'C' || c == 'D' || c == 'E' || c == 'F';
+}
+
+/// Whether a string token holds an escaped UTF-16 surrogate (`\uD800`–`\uDFFF`).
+bool has_escaped_surrogate(std::string_view token) {
+  for (std::size_t i = 0; i + 3 < token.size(); ++i) {
+    if (token[i] != '\\') {
+      continue;
+    }
+    if (token[i + 1] == 'u' && (token[i + 2] == 'd' || token[i + 2] == 'D')
+        && is_hex_surrogate_lead(token[i + 3])) {
+      return true;
+    }
+    ++i;  // Skip the escaped character, so that "\\u" is not taken for an escape.
+  }
+  return false;
+}
+
+/// A string that simdjson could not unescape: a broken surrogate is an encoding error
+/// (`bad_utf8`), any other bad escape a syntax error (`bad_json`).
+error string_error(simdjson::error_code code, std::string_view token) {
+  if (code == simdjson::STRING_ERROR) {
+    if (has_escaped_surrogate(token)) {
+      return {errc::bad_utf8, "invalid JSON: a string holds an unpaired UTF-16 surrogate"};
+    }
+    return {errc::bad_json, "invalid JSON: a string holds an invalid escape"};
+  }
+  return json_error(code);
+}
+
+/// The raw text of a key, from simdjson's pointer just past its opening quote to its closing
+/// quote (which the structural scan has already found).
+std::string_view key_token(const simdjson::ondemand::raw_json_string& key) {
+  const char* begin = key.raw();
+  const char* end = begin;
+  while (*end != '"') {
+    end += *end == '\\' ? 2 : 1;
+  }
+  return {begin, static_cast<std::size_t>(end - begin)};
+}
+
+/// Whether `token` follows JSON's number grammar (magnitude is not limited).
+bool is_json_number(std::string_view token) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t start = i;
+    while (i < token.size() && token[i] >= '0' && token[i] <= '9') {
+      ++i;
+    }
+    return i > start;
+  };
+  if (i < token.size() && token[i] == '-') {
+    ++i;
+  }
+  if (i < token.size() && token[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < token.size() && token[i] == '.') {
+    ++i;
+    if (!digits()) {
+      return false;
+    }
+  }
+  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+    ++i;
+    if (i < token.size() && (token[i] == '+' || token[i] == '-')) {
+      ++i;
+    }
+    if (!digits()) {
+      return false;
+    }
+  }
+  return i == token.size();
+}
+
+/// Reads a value the router does not use, only to prove it is valid JSON: simdjson's
+/// ondemand API validates only what is read.
+std::optional<error> check_value(simdjson::ondemand::value& value, int depth) {
+  if (depth > max_depth) {
+    return error{errc::bad_json, "invalid JSON: nested deeper than 64 levels"};
+  }
+  json_type type;
+  if (auto code = value.type().get(type)) {
+    return json_error(code);
+  }
+  switch (type) {
+    case json_type::array: {
+      simdjson::ondemand::array array;
+      if (auto code = value.get_array().get(array)) {
+        return json_error(code);
+      }
+      for (auto element : array) {
+        simdjson::ondemand::value item;
+        if (auto code = element.get(item)) {
+          return json_error(code);
+        }
+        if (auto err = check_value(item, depth + 1)) {
+          return err;
+        }
+      }
+      return std::nullopt;
+    }
+    case json_type::object: {
+      simdjson::ondemand::object object;
+      if (auto code = value.get_object().get(object)) {
+        return json_error(code);
+      }
+      for (auto field : object) {
+        simdjson::ondemand::raw_json_string raw_key;
+        if (auto code = field.key().get(raw_key)) {
+          return json_error(code);
+        }
+        std::string_view key;
+        if (auto code = field.unescaped_key().get(key)) {
+          return string_error(code, key_token(raw_key));
+        }
+        simdjson::ondemand::value item;
+        if (auto code = field.value().get(item)) {
+          return json_error(code);
+        }
+        if (auto err = check_value(item, depth + 1)) {
+          return err;
+        }
+      }
+      return std::nullopt;
+    }
+    case json_type::string: {
+      const std::string_view token = value.raw_json_token();
+      std::string_view text;
+      if (auto code = value.get_string().get(text)) {
+        return string_error(code, token);
+      }
+      return std::nullopt;
+    }
+    case json_type::number: {
+      std::string_view token = value.raw_json_token();
+      while (!token.empty()
+             && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n'
+                 || token.back() == '\r')) {
+        token.remove_suffix(1);
+      }
+      if (!is_json_number(token)) {
+        return error{errc::bad_json, "invalid JSON: malformed number"};
+      }
+      return std::nullopt;
+    }
+    case json_type::boolean: {
+      bool flag = false;
+      if (auto code = value.get_bool().get(flag)) {
+        return json_error(code);
+      }
+      return std::nullopt;
+    }
+    case json_type::null: {
+      bool is_null = false;
+      if (value.is_null().get(is_null) || !is_null) {
+        return error{errc::bad_json, "invalid JSON: malformed literal"};
+      }
+      return std::nullopt;
+    }
+  }
+  return error{errc::bad_json, "invalid JSON"};
+}
+
+/// Checks that `text` is one valid JSON value (a raw field the router passes on verbatim).
+std::optional<error> check_json_text(std::string_view text) {
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(text);
+  simdjson::ondemand::document doc;
+  if (auto code = parser.iterate(padded).get(doc)) {
+    return json_error(code);
+  }
+  simdjson::ondemand::value value;
+  if (auto code = doc.get_value().get(value)) {
+    return json_error(code);
+  }
+  return check_value(value, 1);
+}
+
+/// Identifiers go into journal keys and log lines, so control characters are refused.
+std::optional<error> check_identifier(std::string_view key, const std::string& text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return field_error(errc::bad_value, key, "must not contain control characters");
+    }
+  }
+  return std::nullopt;
+}
+
 /// Reads a string field; on a wrong type or a broken string, returns the error.
 std::optional<error> read_string(simdjson::ondemand::value& value, std::string_view key,
                                  std::string& out) {
@@ -45,9 +241,10 @@ std::optional<error> read_string(simdjson::ondemand::value& value, std::string_v
   if (type != json_type::string) {
     return field_error(errc::bad_type, key, "must be a string");
   }
+  const std::string_view token = value.raw_json_token();
   std::string_view text;
   if (auto code = value.get_string().get(text)) {
-    return json_error(code);
+    return string_error(code, token);
   }
   out.assign(text);
   return std::nullopt;
@@ -73,7 +270,10 @@ std::optional<error> read_string_array(simdjson::ondemand::value& value, std::st
     }
     std::string text;
     if (auto err = read_string(item, key, text)) {
-      return field_error(errc::bad_type, key, "must be an array of strings");
+      if (err->code == errc::bad_type) {
+        return field_error(errc::bad_type, key, "must be an array of strings");
+      }
+      return err;
     }
     out.push_back(std::move(text));
   }
@@ -90,7 +290,8 @@ std::optional<error> read_integer(simdjson::ondemand::value& value, std::string_
     return field_error(errc::bad_type, key, "must be an integer");
   }
   if (value.get_int64().get(out)) {
-    return field_error(errc::bad_type, key, "must be an integer");
+    // A number, but a fraction or beyond 64 bits: the type is right, the value is not.
+    return field_error(errc::bad_value, key, "must be a whole number in range");
   }
   return std::nullopt;
 }
@@ -155,8 +356,11 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
         return json_error(code);
       }
       std::string text;
-      if (read_string(attr_value, key, text)) {
-        return field_error(errc::bad_type, key, "must be an object of strings");
+      if (auto err = read_string(attr_value, key, text)) {
+        if (err->code == errc::bad_type) {
+          return field_error(errc::bad_type, key, "must be an object of strings");
+        }
+        return err;
       }
       event.attrs.emplace_back(std::move(attr_name), std::move(text));
     }
@@ -187,8 +391,11 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
       return json_error(code);
     }
     double confidence = 0;
-    if (type != json_type::number || value.get_double().get(confidence)) {
+    if (type != json_type::number) {
       return field_error(errc::bad_type, key, "must be a number");
+    }
+    if (value.get_double().get(confidence)) {
+      return field_error(errc::bad_value, key, "must be between 0 and 1");
     }
     if (confidence < 0 || confidence > 1) {
       return field_error(errc::bad_value, key, "must be between 0 and 1");
@@ -208,6 +415,10 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     }
     if (auto code = slots.raw_json().get(raw_json)) {
       return json_error(code);
+    }
+    // The slots are passed on verbatim to agents, so they must be valid JSON themselves.
+    if (auto err = check_json_text(raw_json)) {
+      return err;
     }
     event.slots_json.assign(raw_json);
     return std::nullopt;
@@ -269,7 +480,7 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     raw.has_token = true;
     return read_string(value, key, hello.token);
   }
-  return std::nullopt;
+  return check_value(value, 2);
 }
 
 std::optional<error> require(bool present, std::string_view key) {
@@ -291,7 +502,14 @@ std::optional<error> check_required(ingress_event& event, const raw_fields& raw)
   }
   switch (event.type) {
     case event_type::customer_message:
+      if (auto err = require(raw.has_text, "text")) {
+        return err;
+      }
+      break;
     case event_type::agent_reply:
+      if (auto err = require(raw.has_agent, "agent")) {
+        return err;
+      }
       if (auto err = require(raw.has_text, "text")) {
         return err;
       }
@@ -391,9 +609,15 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
   std::optional<error> first_error;
   // Every field is visited, so that a syntax error anywhere in the object is found.
   for (auto field : object) {
+    simdjson::ondemand::raw_json_string raw_key;
+    if (auto code = field.key().get(raw_key)) {
+      out.err = json_error(code);
+      out.id = event.id;
+      return out;
+    }
     std::string_view key;
     if (auto code = field.unescaped_key().get(key)) {
-      out.err = json_error(code);
+      out.err = string_error(code, key_token(raw_key));
       out.id = event.id;
       return out;
     }
@@ -444,6 +668,10 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
       return out;
     }
     hello.who = *who;
+    if (check_identifier("agent", hello.agent)) {
+      out.err = error{errc::unauthorized, "an agent id must not contain control characters"};
+      return out;
+    }
     if (hello.who == role::agent && hello.agent.empty()) {
       out.err = error{errc::unauthorized, "an agent's hello needs `agent`"};
       return out;
@@ -469,6 +697,17 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
   if (auto err = check_required(event, raw)) {
     out.err = std::move(err);
     return out;
+  }
+  for (const auto& [key, text] : {std::pair<std::string_view, const std::string&>{"id", event.id},
+                                  {"conv", event.conv},
+                                  {"agent", event.agent},
+                                  {"offer", event.offer},
+                                  {"to_agent", event.to_agent},
+                                  {"delivery", event.delivery}}) {
+    if (auto err = check_identifier(key, text)) {
+      out.err = std::move(err);
+      return out;
+    }
   }
   out.event = std::move(event);
   return out;

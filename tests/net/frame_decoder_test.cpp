@@ -108,5 +108,65 @@ TEST(FrameDecoder, TransferNeedsExactlyOneTarget) {
             errc::missing_field);
 }
 
+TEST(FrameDecoder, ValidatesFieldsItDoesNotUse) {
+  const std::string base = R"({"type":"customer.left","id":"m","conv":"c",)";
+  EXPECT_EQ(code_of(base + R"("x":[1 2]})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("x":{"a" 1}})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("x":nul})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("x":01})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("x":"\q"})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("zz":{"q":["\udc00"]}})"), errc::bad_utf8);
+  EXPECT_FALSE(decode(base + R"("x":{"big":1e400,"n":[true,null,-0.5e3]}})").err.has_value());
+}
+
+TEST(FrameDecoder, RefusesNestingDeeperThanItChecks) {
+  std::string deep = R"({"type":"customer.left","id":"m","conv":"c","x":)";
+  deep += std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_EQ(code_of(deep), errc::bad_json);
+}
+
+TEST(FrameDecoder, SlotsMustBeValidJsonBecauseTheyArePassedOn) {
+  const std::string base =
+      R"({"type":"bot.reply","id":"b","conv":"c","text":"t","outcome":"handoff",)";
+  EXPECT_EQ(code_of(base + R"("slots":{"a":[1 2]}})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("slots":{"b":"\ud800"}})"), errc::bad_utf8);
+}
+
+TEST(FrameDecoder, BrokenEscapesAreBadJsonAndSurrogatesBadUtf8) {
+  const std::string base = R"({"type":"customer.message","id":"m","conv":"c","text":)";
+  EXPECT_EQ(code_of(base + R"("\q"})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("\uZZZZ"})"), errc::bad_json);
+  EXPECT_EQ(code_of(base + R"("\udc00\ud800"})"), errc::bad_utf8);
+  EXPECT_FALSE(decode(base + R"("\ud83d\ude00"})").err.has_value());
+  EXPECT_EQ(code_of(R"({"type":"agent.status","id":"s","agent":"a","status":"away",)"
+                    R"("skills":["\ud800"]})"),
+            errc::bad_utf8);
+  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m","conv":"c","text":"t",)"
+                    R"("attrs":{"a":"\ud800"}})"),
+            errc::bad_utf8);
+}
+
+TEST(FrameDecoder, NumbersOfTheWrongKindAreBadValues) {
+  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m","conv":"c","score":5.5})"),
+            errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"customer.csat","id":"m","conv":"c","score":1e400})"),
+            errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"agent.status","id":"s","agent":"a","status":"away",)"
+                    R"("capacity":9223372036854775808})"),
+            errc::bad_value);
+}
+
+TEST(FrameDecoder, AgentReplyNamesItsAgent) {
+  EXPECT_EQ(code_of(R"({"type":"agent.reply","id":"r","conv":"c","text":"hi"})"),
+            errc::missing_field);
+}
+
+TEST(FrameDecoder, IdentifiersMayNotHoldControlCharacters) {
+  EXPECT_EQ(code_of(R"({"type":"customer.left","id":"m","conv":"a\u0000b"})"), errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"customer.left","id":"m\nforged","conv":"c"})"), errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"hello","role":"agent","token":"t","agent":"a\u0001"})"),
+            errc::unauthorized);
+}
+
 }  // namespace
 }  // namespace blendroute::net
