@@ -7,6 +7,7 @@
 
 #include "actors/agent_pool_actor.hpp"
 #include "actors/bot_connector_actor.hpp"
+#include "actors/conversation_actor.hpp"
 #include "actors/journal_codec.hpp"
 #include "actors/router_context.hpp"
 #include "actors/tier_router_actor.hpp"
@@ -85,8 +86,30 @@ void router::submit(ingress_event event, ack_callback done) {
     done({ack_status::rejected, errc::bad_value, "unknown tier \"" + event.tier + "\""});
     return;
   }
-  if (ctx.journal->claim(event.id) == persist::dedupe_claim::duplicate) {
-    done({ack_status::duplicate, errc::bad_value, {}});
+
+  // The event travels in a shared slot so that a deferred claim can still dispatch it.
+  auto pending = std::make_shared<ingress_envelope>(
+      ingress_envelope{std::move(event), std::move(done), true, {}});
+  const auto claim = ctx.journal->claim(pending->event.id, [this, pending](bool written) {
+    if (written) {
+      pending->done({ack_status::duplicate, errc::bad_value, {}});
+    } else {
+      dispatch(std::move(*pending));
+    }
+  });
+  if (claim == persist::dedupe_claim::duplicate) {
+    pending->done({ack_status::duplicate, errc::bad_value, {}});
+  } else if (claim == persist::dedupe_claim::fresh) {
+    dispatch(std::move(*pending));
+  }
+}
+
+void router::dispatch(ingress_envelope envelope) {
+  router_context& ctx = impl_->ctx;
+  ingress_event& event = envelope.event;
+  if (impl_->stopped) {
+    ctx.journal->release(event.id);
+    envelope.done({ack_status::rejected, errc::unavailable, "the router is shutting down"});
     return;
   }
 
@@ -96,7 +119,8 @@ void router::submit(ingress_event event, ack_callback done) {
     persist::journal_record record;
     record.dedupe_id = event.id;
     record.payload = journal_event(event, ctx.clock());
-    ctx.journal->append({std::move(record)}, [done = std::move(done)](const result<void>& r) {
+    ctx.journal->append({std::move(record)}, [done =
+                                                  std::move(envelope.done)](const result<void>& r) {
       if (r.ok()) {
         done({ack_status::ok, errc::bad_value, {}});
       } else {
@@ -107,28 +131,37 @@ void router::submit(ingress_event event, ack_callback done) {
   }
 
   if (event.type == event_type::agent_status) {
-    caf::anon_send(ctx.agent_pool, status_atom_v,
-                   ingress_envelope{std::move(event), std::move(done), true, {}});
+    caf::anon_send(ctx.agent_pool, status_atom_v, std::move(envelope));
     return;
   }
 
   if (auto conversation_actor = ctx.directory.find(event.conv)) {
-    caf::anon_send(*conversation_actor, ingress_atom_v,
-                   ingress_envelope{std::move(event), std::move(done), true, {}});
+    caf::anon_send(*conversation_actor, ingress_atom_v, std::move(envelope));
     return;
   }
   if (event.type != event_type::customer_message) {
     ctx.journal->release(event.id);
-    done({ack_status::rejected, errc::unknown_conversation,
-          "conversation " + event.conv + " does not exist"});
+    envelope.done({ack_status::rejected, errc::unknown_conversation,
+                   "conversation " + event.conv + " does not exist"});
     return;
   }
-  std::string tier = route(event, *ctx.cfg);
-  auto tier_router = ctx.tier_routers.find(tier);
+
+  // The actor is spawned and registered here, on the sender's thread, so that the next
+  // frame of the same connection (a csat, a leave) already finds it and queues behind this
+  // one in its mailbox.
+  envelope.tier = route(event, *ctx.cfg);
+  auto tier_router = ctx.tier_routers.find(envelope.tier);
   // Validation makes every routing rule and the default name a configured tier.
   assert(tier_router != ctx.tier_routers.end());
-  caf::anon_send(tier_router->second, open_atom_v,
-                 ingress_envelope{std::move(event), std::move(done), true, std::move(tier)});
+  caf::actor spawned = spawn_conversation_actor(*impl_->system, &ctx, event.conv);
+  caf::actor target = ctx.directory.insert(event.conv, spawned);
+  if (target == spawned) {
+    caf::anon_send(tier_router->second, supervise_atom_v, spawned, event.conv);
+  } else {
+    // Another thread opened the same conversation first.
+    caf::anon_send_exit(spawned, caf::exit_reason::user_shutdown);
+  }
+  caf::anon_send(target, ingress_atom_v, std::move(envelope));
 }
 
 void router::stop() {

@@ -17,6 +17,8 @@ class journal;
 
 namespace blendroute::actors {
 
+struct ingress_envelope;
+
 /// What the router needs; everything it points to must outlive the router.
 struct router_options {
   std::shared_ptr<const config> cfg;
@@ -47,6 +49,9 @@ private:
   struct impl;
 
   explicit router(std::unique_ptr<impl> state);
+
+  /// Hands an event whose id this router has claimed to the actor that applies it.
+  void dispatch(ingress_envelope envelope);
 
   std::unique_ptr<impl> impl_;
 };

@@ -5,7 +5,6 @@
 
 #include <caf/all.hpp>
 
-#include "actors/conversation_actor.hpp"
 #include "actors/router_context.hpp"
 #include "actors/type_ids.hpp"
 
@@ -49,28 +48,12 @@ caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::stri
     st.conversations.erase(it);
   });
   return {
-      [=](open_atom, ingress_envelope& envelope) {
+      [=](supervise_atom, const caf::actor& conversation_actor, const std::string& conv) {
         auto& st = self->state;
-        const std::string& conv = envelope.event.conv;
-        caf::actor target;
-        if (auto existing = st.ctx->directory.find(conv)) {
-          target = *existing;
-        } else {
-          caf::actor spawned = spawn_conversation_actor(self->system(), st.ctx, conv);
-          target = st.ctx->directory.insert(conv, spawned);
-          if (target != spawned) {
-            // Another tier's router opened it first (the same new conversation arrived
-            // twice with different tiers): the first one wins.
-            self->send_exit(spawned, caf::exit_reason::user_shutdown);
-            self->send(target, ingress_atom_v, std::move(envelope));
-            return;
-          }
-          self->monitor(target);
-          st.conversations.emplace(target.address(), conv);
-          st.ctx->log_line(log_level::debug, component,
-                           "conversation_opened conv=" + conv + " tier=" + st.tier);
-        }
-        self->send(target, ingress_atom_v, std::move(envelope));
+        self->monitor(conversation_actor);
+        st.conversations.emplace(conversation_actor.address(), conv);
+        st.ctx->log_line(log_level::debug, component,
+                         "conversation_opened conv=" + conv + " tier=" + st.tier);
       },
   };
 }

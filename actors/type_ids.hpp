@@ -39,7 +39,7 @@ struct enqueue_msg {
 CAF_BEGIN_TYPE_ID_BLOCK(blendroute, caf::first_custom_type_id)
 
 CAF_ADD_ATOM(blendroute, blendroute::actors, ingress_atom, "ingress")
-CAF_ADD_ATOM(blendroute, blendroute::actors, open_atom, "open")
+CAF_ADD_ATOM(blendroute, blendroute::actors, supervise_atom, "supervise")
 CAF_ADD_ATOM(blendroute, blendroute::actors, committed_atom, "committed")
 CAF_ADD_ATOM(blendroute, blendroute::actors, offer_atom, "offer")
 CAF_ADD_ATOM(blendroute, blendroute::actors, timer_atom, "timer")

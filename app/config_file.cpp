@@ -154,7 +154,9 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
   r.only(root, "", {"listen", "auth", "journal", "runtime", "bot", "routing", "tiers"});
 
   if (const auto* listen = r.section(root, "listen")) {
-    r.only(*listen, "listen.", {"host", "tcp_port", "max_frame_bytes", "io_threads"});
+    r.only(*listen, "listen.",
+           {"host", "tcp_port", "max_frame_bytes", "io_threads", "hello_timeout"});
+    r.read_duration(*listen, "listen.", "hello_timeout", cfg.listener.hello_timeout);
     r.read(*listen, "listen.", "host", cfg.listener.host);
     std::int64_t port = cfg.listener.tcp_port;
     r.read_int(*listen, "listen.", "tcp_port", port);

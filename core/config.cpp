@@ -118,6 +118,9 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.listener.io_threads < 1 || cfg.listener.io_threads > 64) {
     add(problems, "listen.io_threads", "must be between 1 and 64");
   }
+  if (cfg.listener.hello_timeout.count() <= 0) {
+    add(problems, "listen.hello_timeout", "must be longer than 0ms");
+  }
   if (cfg.journal.path.empty()) {
     add(problems, "journal.path", "must not be empty");
   }

@@ -59,6 +59,7 @@ struct listener_config {
   std::uint16_t tcp_port = 7400;        ///< 0 picks a free port (tests).
   std::size_t max_frame_bytes = 65536;  ///< Longest accepted frame. 64 B – 16 MiB.
   int io_threads = 1;                   ///< Threads decoding frames. 1–64.
+  duration hello_timeout{10000};        ///< Time a new connection has to say hello. > 0.
 };
 
 /// Tokens each role presents in its `hello`. An empty token disables that role.

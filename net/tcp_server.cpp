@@ -91,7 +91,7 @@ struct server_shared {
 class connection final : public session, public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket socket, server_shared& shared)
-      : socket_(std::move(socket)), shared_(shared) {
+      : socket_(std::move(socket)), hello_timer_(socket_.get_executor()), shared_(shared) {
     buffer_.resize(shared_.listener.max_frame_bytes + read_chunk + simdjson::SIMDJSON_PADDING);
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
@@ -99,7 +99,18 @@ public:
                : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
 
-  void start() { read(); }
+  void start() {
+    // A client that does not authenticate in time is dropped, so that unauthenticated
+    // connections cannot pile up holding buffers.
+    hello_timer_.expires_after(shared_.listener.hello_timeout);
+    hello_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec && !self->authenticated_) {
+        self->shared_.log_line(log_level::debug, "hello_timeout peer=" + self->peer_);
+        self->shutdown();
+      }
+    });
+    read();
+  }
 
   tcp::socket::executor_type executor() { return socket_.get_executor(); }
 
@@ -114,7 +125,7 @@ public:
 
 private:
   void read() {
-    if (closed_ || reading_) {
+    if (closed_ || reading_ || read_closed_ || closing_) {
       return;
     }
     if (pending_acks_.size() >= max_unacked_frames) {
@@ -130,6 +141,18 @@ private:
   /// `reading_` stays set while the frames are handled, so that an ack completed meanwhile
   /// does not start a second read into the buffer being split.
   void on_read(boost::system::error_code ec, std::size_t n) {
+    if (ec == asio::error::eof && !closed_) {
+      // The client has finished sending (it may have half-closed): every frame it sent
+      // still gets its ack before the connection closes.
+      reading_ = false;
+      read_closed_ = true;
+      if (filled_ > 0 && !discarding_) {
+        shared_.log_line(log_level::debug, "partial_frame_dropped peer=" + peer_
+                                               + " bytes=" + std::to_string(filled_));
+      }
+      close_when_answered();
+      return;
+    }
     if (ec) {
       reading_ = false;
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
@@ -169,8 +192,8 @@ private:
           --length;
         }
         if (length > shared_.listener.max_frame_bytes) {
-          reject_frame({errc::frame_too_large, frame_too_large_message()});
-        } else if (length > 0) {
+          reject_oversized();
+        } else if (!is_blank(buffer_.data() + start, length)) {
           handle_frame(buffer_.data() + start, length);
         }
       }
@@ -181,10 +204,13 @@ private:
     }
 
     const std::size_t tail = filled_ - start;
+    // An incomplete frame may end in the '\r' of a CRLF, which does not count.
+    const std::size_t limit =
+        shared_.listener.max_frame_bytes + (tail > 0 && buffer_[filled_ - 1] == '\r' ? 1 : 0);
     if (discarding_) {
       filled_ = 0;
-    } else if (tail > shared_.listener.max_frame_bytes) {
-      reject_frame({errc::frame_too_large, frame_too_large_message()});
+    } else if (tail > limit) {
+      reject_oversized();
       discarding_ = true;
       filled_ = 0;
     } else {
@@ -193,9 +219,25 @@ private:
     }
   }
 
-  std::string frame_too_large_message() const {
-    return "frame longer than " + std::to_string(shared_.listener.max_frame_bytes)
-           + " bytes; skipped to the next newline";
+  /// Before a hello, an oversized frame is just another frame that is not a hello.
+  void reject_oversized() {
+    if (!authenticated_) {
+      reject_frame({errc::unauthorized, "the first frame must be a hello"});
+      close_after_flush();
+      return;
+    }
+    reject_frame({errc::frame_too_large, "frame longer than "
+                                             + std::to_string(shared_.listener.max_frame_bytes)
+                                             + " bytes; skipped to the next newline"});
+  }
+
+  static bool is_blank(const char* data, std::size_t length) {
+    for (std::size_t i = 0; i < length; ++i) {
+      if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r') {
+        return false;
+      }
+    }
+    return true;
   }
 
   void handle_frame(const char* data, std::size_t length) {
@@ -208,12 +250,14 @@ private:
       authenticate(frame);
       return;
     }
-    if (frame.err) {
-      reject_frame(*frame.err, frame.id);
+    // The decoder reports every malformed hello as unauthorized; on a session that has
+    // said hello, any hello is simply one too many.
+    if (frame.hello || (frame.err && frame.err->code == errc::unauthorized)) {
+      reject_frame({errc::bad_value, "this session has already said hello"}, frame.id);
       return;
     }
-    if (frame.hello) {
-      reject_frame({errc::bad_value, "this session has already said hello"});
+    if (frame.err) {
+      reject_frame(*frame.err, frame.id);
       return;
     }
 
@@ -245,7 +289,10 @@ private:
 
   void authenticate(const decoded_frame& frame) {
     if (!frame.hello) {
-      reject_frame({errc::unauthorized, "the first frame must be a hello"}, frame.id);
+      const bool bad_hello = frame.err && frame.err->code == errc::unauthorized;
+      reject_frame(
+          {errc::unauthorized, bad_hello ? frame.err->message : "the first frame must be a hello"},
+          frame.id);
       close_after_flush();
       return;
     }
@@ -294,8 +341,16 @@ private:
       pending_acks_.pop_front();
       ++first_pending_;
     }
-    if (!reading_ && pending_acks_.size() < max_unacked_frames / 2) {
+    if (read_closed_) {
+      close_when_answered();
+    } else if (!reading_ && pending_acks_.size() < max_unacked_frames / 2) {
       read();
+    }
+  }
+
+  void close_when_answered() {
+    if (pending_acks_.empty()) {
+      close_after_flush();
     }
   }
 
@@ -352,12 +407,14 @@ private:
       shared_.sessions.remove(this, role_, agent_);
       shared_.log_line(log_level::debug, "session_closed session=" + session_id_);
     }
+    hello_timer_.cancel();
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
   }
 
   tcp::socket socket_;
+  asio::steady_timer hello_timer_;
   server_shared& shared_;
   std::string peer_;
   std::vector<char> buffer_;
@@ -366,6 +423,7 @@ private:
   bool reading_ = false;
   bool writing_ = false;
   bool closing_ = false;
+  bool read_closed_ = false;  ///< The client sent end of stream.
   bool closed_ = false;
   bool authenticated_ = false;
   bool registered_ = false;

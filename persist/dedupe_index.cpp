@@ -3,33 +3,59 @@
 
 namespace blendroute::persist {
 
-dedupe_claim dedupe_index::claim(const std::string& id) {
+dedupe_claim dedupe_index::claim(const std::string& id, claim_decided decided) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto [it, inserted] = committed_.try_emplace(id, false);
-  return inserted ? dedupe_claim::fresh : dedupe_claim::duplicate;
+  auto [it, inserted] = ids_.try_emplace(id);
+  if (inserted) {
+    return dedupe_claim::fresh;
+  }
+  if (it->second.committed) {
+    return dedupe_claim::duplicate;
+  }
+  it->second.waiting.push_back(std::move(decided));
+  return dedupe_claim::deferred;
 }
 
 void dedupe_index::confirm(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  committed_[id] = true;
+  std::deque<claim_decided> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    entry& e = ids_[id];
+    e.committed = true;
+    waiting.swap(e.waiting);
+  }
+  // Called without the lock: a waiter answers its client, which may claim again.
+  for (auto& decided : waiting) {
+    decided(true);
+  }
 }
 
 void dedupe_index::release(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = committed_.find(id);
-  if (it != committed_.end() && !it->second) {
-    committed_.erase(it);
+  claim_decided next_owner;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = ids_.find(id);
+    if (it == ids_.end() || it->second.committed) {
+      return;
+    }
+    if (it->second.waiting.empty()) {
+      ids_.erase(it);
+      return;
+    }
+    next_owner = std::move(it->second.waiting.front());
+    it->second.waiting.pop_front();
   }
+  next_owner(false);
 }
 
 void dedupe_index::load_committed(std::string id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  committed_[std::move(id)] = true;
+  ids_[std::move(id)].committed = true;
 }
 
 std::size_t dedupe_index::size() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return committed_.size();
+  return ids_.size();
 }
 
 }  // namespace blendroute::persist

@@ -25,7 +25,11 @@ struct journal_record {
 using commit_callback = std::function<void(const result<void>&)>;
 
 /// Answer of `journal::claim`.
-enum class dedupe_claim { fresh, duplicate };
+enum class dedupe_claim { fresh, duplicate, deferred };
+
+/// Told whether an earlier event with the same id was written (`true`: the deferred event is
+/// a duplicate) or rejected (`false`: the deferred event now owns the id and goes ahead).
+using claim_decided = std::function<void(bool written)>;
 
 /// The durable journal. Thread-safe: any actor or I/O thread may call it.
 class journal {
@@ -38,8 +42,10 @@ public:
 
   /// Claims ingress id `id`. `fresh` means the caller owns it until it appends a record
   /// carrying it (which makes it permanent) or calls `release` (a rejected event, whose id
-  /// may be used again). `duplicate` means it was accepted before, or is being applied now.
-  virtual dedupe_claim claim(const std::string& id) = 0;
+  /// may be used again). `duplicate` means it was accepted before. `deferred` means an event
+  /// with this id is being applied now: `decided` is called once that one is written or
+  /// rejected, on the thread that settles it.
+  virtual dedupe_claim claim(const std::string& id, claim_decided decided) = 0;
 
   /// Gives back a fresh claim whose event was rejected.
   virtual void release(const std::string& id) = 0;

@@ -82,7 +82,9 @@ public:
     done(result<void>{errc::unavailable, "the journal is closed"});
   }
 
-  dedupe_claim claim(const std::string& id) override { return dedupe_.claim(id); }
+  dedupe_claim claim(const std::string& id, claim_decided decided) override {
+    return dedupe_.claim(id, std::move(decided));
+  }
 
   void release(const std::string& id) override { dedupe_.release(id); }
 

@@ -285,6 +285,85 @@ TEST_F(ServerTest, BadFramesAreRejectedInOrderAndTheStreamGoesOn) {
   EXPECT_FALSE(gateway.closed());
 }
 
+TEST_F(ServerTest, EventsPipelinedBehindTheOpeningMessageApplyInOrder) {
+  wire_client gateway;
+  connect(gateway, "gateway");
+  for (int round = 0; round < 20; ++round) {
+    const std::string conv = "pipelined-" + std::to_string(round);
+    gateway.send_line(R"({"type":"customer.message","id":")" + conv + R"(-m","conv":")" + conv
+                      + R"(","text":"hello"})" + "\n" + R"({"type":"customer.csat","id":")" + conv
+                      + R"(-s","conv":")" + conv + R"(","score":5})" + "\n"
+                      + R"({"type":"customer.left","id":")" + conv + R"(-l","conv":")" + conv
+                      + R"("})");
+    for (const char* suffix : {"-m", "-s", "-l"}) {
+      auto ack = gateway.ack(conv + suffix);
+      ASSERT_TRUE(ack.has_value());
+      EXPECT_EQ(ack->get("status"), "ok") << ack->raw;
+    }
+  }
+}
+
+TEST_F(ServerTest, ASecondEventWithAnIdInFlightWaitsForTheFirstOutcome) {
+  wire_client agent;
+  connect(agent, "agent", "ana");
+  // The first is rejected (no such conversation), so the second, with the same id, applies.
+  agent.send_line(R"({"type":"agent.reply","id":"same","conv":"ghost","agent":"ana","text":"x"})"
+                  "\n"
+                  R"({"type":"agent.status","id":"same","agent":"ana","status":"available"})");
+  auto first = agent.ack("same");
+  auto second = agent.ack("same");
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  EXPECT_EQ(first->get("error.code"), "unknown_conversation");
+  EXPECT_EQ(second->get("status"), "ok") << second->raw;
+}
+
+TEST_F(ServerTest, AClientThatHalfClosesStillGetsEveryAck) {
+  wire_client gateway;
+  connect(gateway, "gateway");
+  for (int i = 0; i < 50; ++i) {
+    gateway.send_line(R"({"type":"customer.message","id":"hc-)" + std::to_string(i)
+                      + R"(","conv":"hc","text":"hi"})");
+  }
+  gateway.finish_sending();
+  for (int i = 0; i < 50; ++i) {
+    auto ack = gateway.ack("hc-" + std::to_string(i));
+    ASSERT_TRUE(ack.has_value()) << i;
+    EXPECT_EQ(ack->get("status"), "ok");
+  }
+  gateway.pump(milliseconds{1000});
+  EXPECT_TRUE(gateway.closed());
+}
+
+TEST_F(ServerTest, ARejectedCustomerEventDoesNotMoveTheConversationToItsGateway) {
+  wire_client first, second;
+  connect(first, "gateway");
+  connect(second, "gateway");
+  first.send_line(R"({"type":"customer.message","id":"g1","conv":"carried","text":"hello"})");
+  ASSERT_TRUE(first.ack("g1"));
+  second.send_line(R"({"type":"customer.message","id":"g1","conv":"carried","text":"again"})");
+  auto duplicate = second.ack("g1");
+  ASSERT_TRUE(duplicate.has_value());
+  EXPECT_EQ(duplicate->get("status"), "duplicate");
+
+  first.send_line(R"({"type":"customer.message","id":"g2","conv":"carried","text":"weather?"})");
+  ASSERT_TRUE(first.ack("g2"));
+  auto reply = first.wait_for([](const frame& f) {
+    return f.get("type") == "customer.deliver" && f.get("conv") == "carried";
+  });
+  EXPECT_TRUE(reply.has_value());
+}
+
+TEST_F(ServerTest, AnOversizedFrameBeforeHelloIsUnauthorized) {
+  wire_client early;
+  ASSERT_TRUE(early.connect(server_.port()));
+  early.send_line(std::string(70000, 'x'));
+  auto rejected = early.wait_for([](const frame& f) { return f.get("type") == "ack"; });
+  ASSERT_TRUE(rejected.has_value());
+  EXPECT_EQ(rejected->get("error.code"), "unauthorized");
+  early.pump(milliseconds{1000});
+  EXPECT_TRUE(early.closed());
+}
+
 TEST_F(ServerTest, WrongTokenIsUnauthorizedAndClosesTheConnection) {
   wire_client intruder;
   ASSERT_TRUE(intruder.connect(server_.port()));

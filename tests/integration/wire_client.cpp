@@ -93,6 +93,10 @@ void wire_client::send_line(const std::string& line) {
   }
 }
 
+void wire_client::finish_sending() {
+  ::shutdown(fd_, SHUT_WR);
+}
+
 bool wire_client::read_line(std::string& line, std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     const auto newline = buffer_.find('\n');

@@ -41,6 +41,9 @@ public:
 
   void send_line(const std::string& line);
 
+  /// Half-closes the connection: the server sees end of stream, and may still answer.
+  void finish_sending();
+
   /// The first frame (from the backlog, then from the socket) that `match` accepts, waiting
   /// at most `timeout`. Frames that do not match are kept for later calls.
   std::optional<frame> wait_for(const std::function<bool(const frame&)>& match,
