@@ -30,12 +30,19 @@ struct timer_input {
   int level;
 };
 
+/// The customer has been silent since `since` for the length of `stage`.
+struct idle_input {
+  time_point since;
+  int stage;
+};
+
 /// The agent that held this conversation went offline.
 struct offline_input {
   std::string agent;
 };
 
-using conversation_input = std::variant<ingress_envelope, offer_input, timer_input, offline_input>;
+using conversation_input =
+    std::variant<ingress_envelope, offer_input, timer_input, idle_input, offline_input>;
 
 struct conversation_actor_state {
   router_context* ctx = nullptr;
@@ -117,6 +124,11 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
       case effect::kind::raise_priority:
         self->send(ctx.agent_pool, raise_atom_v, conv.id());
         break;
+      case effect::kind::arm_idle_timer: {
+        const auto delay = std::max(duration{0}, e.at - now);
+        self->delayed_send(self, delay, idle_atom_v, unix_ms(e.deadline), e.level);
+        break;
+      }
       case effect::kind::arm_timer: {
         // TODO(sla): one delayed_send per deadline costs ~256 B and one clock-thread hop
         // each (ENVIRONMENT.md); a million armed SLAs want a timer wheel per tier router.
@@ -162,6 +174,11 @@ void begin(actor_type* self, conversation_input input) {
       return;  // Disarmed or replaced since it was armed.
     }
     record.payload = journal_breach(timer->sla, timer->deadline, timer->level, now);
+  } else if (auto* idle = std::get_if<idle_input>(&input)) {
+    if (!conv.idle_timer_is_current(idle->since)) {
+      return;  // The customer wrote, or the conversation moved on.
+    }
+    record.payload = journal_idle(idle->since, idle->stage, now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
     if (conv.owner_agent() != offline->agent && conv.offered_agent() != offline->agent) {
       return;
@@ -218,6 +235,8 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   } else if (auto* timer = std::get_if<timer_input>(&input)) {
     effects =
         conv.fire_sla(timer->sla, timer->deadline, timer->level, ctx.policy(conv.tier()), now);
+  } else if (auto* idle = std::get_if<idle_input>(&input)) {
+    effects = conv.fire_idle(idle->since, idle->stage, ctx.policy(conv.tier()), now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
     effects = conv.agent_offline(offline->agent, ctx.policy(conv.tier()), now);
   }
@@ -257,6 +276,9 @@ caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::str
       [=](timer_atom, int sla, std::int64_t deadline_ms, int level) {
         enqueue_input(self,
                       timer_input{static_cast<sla_kind>(sla), from_unix_ms(deadline_ms), level});
+      },
+      [=](idle_atom, std::int64_t since_ms, int stage) {
+        enqueue_input(self, idle_input{from_unix_ms(since_ms), stage});
       },
       [=](offline_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
       [=](retry_atom) {

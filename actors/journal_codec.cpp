@@ -97,6 +97,17 @@ std::string journal_breach(sla_kind sla, time_point deadline, int level, time_po
   return out;
 }
 
+std::string journal_idle(time_point since, int stage, time_point at) {
+  std::string out;
+  json_writer(out)
+      .begin_object()
+      .field("kind", stage == 1 ? "idle_warning" : "idle_close")
+      .field("at", unix_ms(at))
+      .field("since", unix_ms(since))
+      .end_object();
+  return out;
+}
+
 std::string journal_agent_offline(const std::string& agent, time_point at) {
   std::string out;
   json_writer(out)

@@ -18,6 +18,9 @@ std::string journal_offer(const std::string& agent, const std::string& offer, ti
 /// A breach fired at `level` of the escalation matrix.
 std::string journal_breach(sla_kind sla, time_point deadline, int level, time_point at);
 
+/// The customer's silence since `since` reached `stage` (1 warned, 2 closed).
+std::string journal_idle(time_point since, int stage, time_point at);
+
 /// An agent that went offline while it held the conversation.
 std::string journal_agent_offline(const std::string& agent, time_point at);
 

@@ -103,13 +103,16 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
   }
   r.only(table, prefix,
          {"priority", "bot_attempt", "bot_max_turns", "human_response", "offer_accept",
-          "resume_window", "escalation"});
+          "resume_window", "idle_warning", "idle_close", "idle_warning_text", "escalation"});
   r.read_int(table, prefix, "priority", tier.priority);
   r.read_duration(table, prefix, "bot_attempt", tier.bot_attempt);
   r.read_int(table, prefix, "bot_max_turns", tier.bot_max_turns);
   r.read_duration(table, prefix, "human_response", tier.human_response);
   r.read_duration(table, prefix, "offer_accept", tier.offer_accept);
   r.read_duration(table, prefix, "resume_window", tier.resume_window);
+  r.read_duration(table, prefix, "idle_warning", tier.idle_warning);
+  r.read_duration(table, prefix, "idle_close", tier.idle_close);
+  r.read(table, prefix, "idle_warning_text", tier.idle_warning_text);
 
   if (const toml::node* node = table.get("escalation")) {
     const toml::array* steps = node->as_array();

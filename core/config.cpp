@@ -164,6 +164,13 @@ std::vector<config_problem> validate(const config& cfg) {
     if (tier.resume_window.count() < 0) {
       add(problems, key + ".resume_window", "must not be negative");
     }
+    if (tier.idle_warning.count() < 0 || tier.idle_close.count() < 0) {
+      add(problems, key + ".idle_close", "idle durations must not be negative");
+    }
+    if (tier.idle_warning.count() > 0 && tier.idle_close.count() > 0
+        && tier.idle_close <= tier.idle_warning) {
+      add(problems, key + ".idle_close", "must be longer than idle_warning");
+    }
     for (const auto& step : tier.escalation) {
       if (step.after.count() < 0) {
         add(problems, key + ".escalation", "a step's `after` must not be negative");
@@ -197,6 +204,8 @@ void scale_slas(config& cfg, double factor) {
     tier.human_response = scaled(tier.human_response);
     tier.offer_accept = scaled(tier.offer_accept);
     tier.resume_window = scaled(tier.resume_window);
+    tier.idle_warning = scaled(tier.idle_warning);
+    tier.idle_close = scaled(tier.idle_close);
     for (auto& step : tier.escalation) {
       step.after = scaled(step.after);
     }

@@ -40,6 +40,13 @@ struct tier_policy {
   duration human_response{60000};  ///< Escalation → first agent reply. > 0.
   duration offer_accept{15000};    ///< Offer → accept, else re-offer. > 0.
   duration resume_window{600000};  ///< A message this soon after resolution reopens. ≥ 0.
+  /// A customer silent this long after the bot's or agent's last message is warned; 0 never.
+  duration idle_warning{300000};
+  /// ...and the conversation is closed as abandoned this long after that message; 0 never.
+  /// Longer than `idle_warning` when both are set.
+  duration idle_close{600000};
+  std::string idle_warning_text =
+      "Are you still there? This chat will close soon if we do not hear from you.";
   std::vector<escalation_step> escalation;  ///< Ordered by `after` within each SLA.
 
   /// The deadline length of `kind` (bot_max_turns has none and returns 0).

@@ -148,6 +148,7 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       deliver.agent = event.agent;
       deliver.text = event.text;
       out.push_back({effect::kind::to_gateway, std::move(deliver)});
+      await_customer(tier, now, out);
       break;
     }
     case event_type::agent_transfer: {
@@ -227,6 +228,7 @@ void conversation::on_customer_message(const ingress_event& event, const tier_po
   }
 
   add_line("customer", event.text, now);
+  idle_deadline_.reset();
   switch (state_) {
     case conversation_state::bot: {
       if (!deadlines_[index(sla_kind::bot_attempt)]) {
@@ -295,12 +297,15 @@ void conversation::on_bot_reply(const ingress_event& event, const tier_policy& t
     const auto action = steps.empty() ? escalation_action::escalate : steps.front()->action;
     breach(sla_kind::bot_max_turns, now, 1, action, now, out);
     escalate("bot_max_turns", tier, now, out);
+    return;
   }
+  await_customer(tier, now, out);
 }
 
 void conversation::escalate(const std::string& reason, const tier_policy& tier, time_point now,
                             std::vector<effect>& out) {
   disarm(sla_kind::bot_attempt);
+  idle_deadline_.reset();  // Now the customer waits for us, not the other way round.
   escalation_reason_ = reason;
   escalated_at_ = now;
   ever_escalated_ = true;
@@ -354,6 +359,7 @@ void conversation::release_owner(const std::string& revoke_reason, time_point no
 void conversation::finish(conversation_state final_state, const std::string& reason, time_point now,
                           std::vector<effect>& out) {
   deadlines_ = {};
+  idle_deadline_.reset();
   if (final_state == conversation_state::resolved) {
     resolved_at_ = now;
   }
@@ -484,6 +490,9 @@ conversation_context conversation::context(time_point now, int lines) const {
 
 void conversation::set_state(conversation_state next, const std::string& reason, time_point now,
                              std::vector<effect>& out) {
+  if (next != state_) {
+    idle_deadline_.reset();
+  }
   state_ = next;
   egress_frame announce = frame(egress_type::conversation_state, now);
   announce.state = std::string(name(next));
@@ -505,6 +514,54 @@ void conversation::arm(sla_kind sla, time_point deadline, int level, time_point 
 
 void conversation::disarm(sla_kind sla) {
   deadlines_[index(sla)].reset();
+}
+
+void conversation::await_customer(const tier_policy& tier, time_point now,
+                                  std::vector<effect>& out) {
+  if (state_ != conversation_state::bot && state_ != conversation_state::agent) {
+    return;
+  }
+  const bool warns = tier.idle_warning.count() > 0;
+  if (!warns && tier.idle_close.count() <= 0) {
+    return;
+  }
+  // The deadline names the silence (it starts now); each stage fires relative to it.
+  idle_deadline_ = now;
+  effect timer{effect::kind::arm_idle_timer};
+  timer.deadline = now;
+  timer.level = warns ? 1 : 2;
+  timer.at = now + (warns ? tier.idle_warning : tier.idle_close);
+  out.push_back(std::move(timer));
+}
+
+std::vector<effect> conversation::fire_idle(time_point deadline, int stage,
+                                            const tier_policy& tier, time_point now) {
+  std::vector<effect> out;
+  if (!idle_timer_is_current(deadline)) {
+    return out;
+  }
+
+  if (stage == 1) {
+    egress_frame warning = frame(egress_type::customer_deliver, now);
+    warning.delivery = next_delivery();
+    warning.from = "router";
+    warning.text = tier.idle_warning_text;
+    out.push_back({effect::kind::to_gateway, std::move(warning)});
+    if (tier.idle_close.count() > 0) {
+      effect timer{effect::kind::arm_idle_timer};
+      timer.deadline = deadline;
+      timer.level = 2;
+      timer.at = deadline + tier.idle_close;
+      out.push_back(std::move(timer));
+    } else {
+      idle_deadline_.reset();
+    }
+    return out;
+  }
+
+  release_owner("customer_left", now, out);
+  finish(conversation_state::abandoned, "inactive", now, out);
+  return out;
 }
 
 void conversation::add_line(std::string speaker, std::string text, time_point now) {

@@ -45,6 +45,7 @@ struct effect {
     release_agent,   ///< `agent` no longer holds this conversation: its capacity is free.
     raise_priority,  ///< Move the conversation to the head of its queue.
     arm_timer,       ///< Call `fire_sla` for `sla` at `at` (`deadline`, `level`).
+    arm_idle_timer,  ///< Call `fire_idle` at `at` (`deadline`, `level` = stage).
   };
 
   effect() = default;
@@ -96,6 +97,16 @@ public:
   /// and runs the tier's escalation step for that level.
   std::vector<effect> fire_sla(sla_kind sla, time_point deadline, int level,
                                const tier_policy& tier, time_point now);
+
+  /// Whether the idle timer (`deadline`) armed earlier is still the current one.
+  bool idle_timer_is_current(time_point deadline) const {
+    return idle_deadline_ && *idle_deadline_ == deadline;
+  }
+
+  /// The customer has been silent since the last bot or agent message: stage 1 warns them
+  /// (a `customer.deliver` from the router), stage 2 closes the conversation as abandoned.
+  std::vector<effect> fire_idle(time_point deadline, int stage, const tier_policy& tier,
+                                time_point now);
 
   /// `agent` went offline: an offer to it is revoked, a conversation it owns goes back to
   /// the head of its queue with its context.
@@ -164,6 +175,9 @@ private:
                  std::vector<effect>& out);
   void arm(sla_kind sla, time_point deadline, int level, time_point at, std::vector<effect>& out);
   void disarm(sla_kind sla);
+  /// Starts waiting for the customer after a message to them, in the states where the
+  /// customer owes the next word.
+  void await_customer(const tier_policy& tier, time_point now, std::vector<effect>& out);
   void add_line(std::string speaker, std::string text, time_point now);
   void breach(sla_kind sla, time_point deadline, int level, escalation_action action,
               time_point now, std::vector<effect>& out);
@@ -202,6 +216,8 @@ private:
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
   /// stale. This is how cancelled timers are recognised, since CAF cannot cancel them.
   std::array<std::optional<time_point>, 4> deadlines_;
+  /// Start of the customer's silence (the last message to them) while one is awaited.
+  std::optional<time_point> idle_deadline_;
 };
 
 }  // namespace blendroute

@@ -440,6 +440,50 @@ TEST_F(ConversationTest, HumanResponseBreachNotifiesThenRaisesPriority) {
   EXPECT_FALSE(conv_.timer_is_current(sla_kind::human_response, deadline));
 }
 
+TEST_F(ConversationTest, IdleCustomerIsWarnedThenClosedAsAbandoned) {
+  owned_by("ana");
+  auto reply = agent_event(event_type::agent_reply, "ana");
+  reply.text = "Anything else?";
+  auto effects = step(reply);
+  const effect* idle = find(effects, effect::kind::arm_idle_timer);
+  ASSERT_NE(idle, nullptr);
+  EXPECT_EQ(idle->level, 1);
+  EXPECT_EQ(idle->at, now_ + standard_.idle_warning);
+  const time_point since = idle->deadline;
+
+  auto warned = conv_.fire_idle(since, 1, standard_, idle->at);
+  const effect* warning = find(warned, effect::kind::to_gateway, egress_type::customer_deliver);
+  ASSERT_NE(warning, nullptr);
+  EXPECT_EQ(warning->frame.from, "router");
+  EXPECT_EQ(conv_.state(), conversation_state::agent);
+  const effect* close = find(warned, effect::kind::arm_idle_timer);
+  ASSERT_NE(close, nullptr);
+  EXPECT_EQ(close->at, since + standard_.idle_close);
+
+  auto closed = conv_.fire_idle(since, 2, standard_, close->at);
+  EXPECT_EQ(conv_.state(), conversation_state::abandoned);
+  EXPECT_EQ(states(closed), std::vector<std::string>{"abandoned"});
+  const effect* release = find(closed, effect::kind::release_agent);
+  ASSERT_NE(release, nullptr);
+  EXPECT_EQ(release->agent, "ana");
+}
+
+TEST_F(ConversationTest, CustomerWhoWritesAgainIsNotIdle) {
+  step(customer("hm"));
+  auto effects = step(bot(bot_outcome::continue_turn));
+  const effect* idle = find(effects, effect::kind::arm_idle_timer);
+  ASSERT_NE(idle, nullptr);
+  step(customer("still here"));
+
+  EXPECT_FALSE(conv_.idle_timer_is_current(idle->deadline));
+  EXPECT_TRUE(conv_.fire_idle(idle->deadline, 1, standard_, idle->at).empty());
+}
+
+TEST_F(ConversationTest, QueuedCustomerIsNeverIdle) {
+  auto effects = escalated();
+  EXPECT_EQ(find(effects, effect::kind::arm_idle_timer), nullptr);
+}
+
 TEST_F(ConversationTest, AgentEventForAnUnopenedConversationIsUnknown) {
   EXPECT_EQ(conv_.check(agent_event(event_type::agent_reply, "ana")).err().code,
             errc::unknown_conversation);

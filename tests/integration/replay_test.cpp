@@ -364,6 +364,31 @@ TEST_F(ServerTest, AnOversizedFrameBeforeHelloIsUnauthorized) {
   EXPECT_TRUE(early.closed());
 }
 
+TEST(IdleCustomer, IsWarnedThenClosedAsAbandoned) {
+  server_process server;
+  ASSERT_TRUE(server.start(
+      {"--set", "tiers.standard.idle_warning=300ms", "--set", "tiers.standard.idle_close=600ms"}))
+      << server.log();
+  wire_client supervisor, gateway;
+  ASSERT_TRUE(supervisor.connect(server.port()));
+  ASSERT_TRUE(supervisor.hello("supervisor", "supervisor-dev-token"));
+  ASSERT_TRUE(gateway.connect(server.port()));
+  ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+
+  gateway.send_line(R"({"type":"customer.message","id":"i1","conv":"quiet","text":"hello"})");
+  ASSERT_TRUE(gateway.ack("i1"));
+  auto warning = gateway.wait_for([](const frame& f) {
+    return f.get("type") == "customer.deliver" && f.get("from") == "router";
+  });
+  ASSERT_TRUE(warning.has_value()) << server.log();
+  auto closed = supervisor.wait_for([](const frame& f) {
+    return f.get("type") == "conversation.state" && f.get("state") == "abandoned";
+  });
+  ASSERT_TRUE(closed.has_value());
+  EXPECT_EQ(closed->get("reason"), "inactive");
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST_F(ServerTest, WrongTokenIsUnauthorizedAndClosesTheConnection) {
   wire_client intruder;
   ASSERT_TRUE(intruder.connect(server_.port()));
