@@ -49,10 +49,21 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
   st.pool.emplace(std::move(offer_prefix));
   for (const auto& tier : ctx->cfg->tiers) {
     st.pool->set_tier_priority(tier.name, tier.priority);
+    st.pool->set_queue_limit(tier.name, tier.max_queue);
   }
   return {
       [=](enqueue_atom, enqueue_msg& request) {
-        self->state.pool->enqueue(std::move(request.entry), request.at_head);
+        auto& st = self->state;
+        const std::string conv = request.entry.conv;
+        const std::string tier = request.entry.tier;
+        if (!st.pool->enqueue(std::move(request.entry), request.at_head)) {
+          st.ctx->log_line(log_level::debug, component,
+                           "queue_full conv=" + conv + " tier=" + tier);
+          if (auto conversation_actor = st.ctx->directory.find(conv)) {
+            self->send(*conversation_actor, queue_full_atom_v);
+          }
+          return;
+        }
         dispatch(self);
       },
       [=](withdraw_atom, const std::string& conv) { self->state.pool->withdraw(conv); },

@@ -36,13 +36,16 @@ struct idle_input {
   int stage;
 };
 
+/// The pool turned the escalation away because the tier's queue is full.
+struct queue_full_input {};
+
 /// The agent that held this conversation went offline.
 struct offline_input {
   std::string agent;
 };
 
-using conversation_input =
-    std::variant<ingress_envelope, offer_input, timer_input, idle_input, offline_input>;
+using conversation_input = std::variant<ingress_envelope, offer_input, timer_input, idle_input,
+                                        queue_full_input, offline_input>;
 
 struct conversation_actor_state {
   router_context* ctx = nullptr;
@@ -179,6 +182,11 @@ void begin(actor_type* self, conversation_input input) {
       return;  // The customer wrote, or the conversation moved on.
     }
     record.payload = journal_idle(idle->since, idle->stage, now);
+  } else if (std::holds_alternative<queue_full_input>(input)) {
+    if (conv.state() != conversation_state::queued) {
+      return;
+    }
+    record.payload = journal_queue_full(conv.tier(), now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
     if (conv.owner_agent() != offline->agent && conv.offered_agent() != offline->agent) {
       return;
@@ -237,6 +245,8 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
         conv.fire_sla(timer->sla, timer->deadline, timer->level, ctx.policy(conv.tier()), now);
   } else if (auto* idle = std::get_if<idle_input>(&input)) {
     effects = conv.fire_idle(idle->since, idle->stage, ctx.policy(conv.tier()), now);
+  } else if (std::holds_alternative<queue_full_input>(input)) {
+    effects = conv.queue_full(ctx.policy(conv.tier()), *ctx.cfg, now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
     effects = conv.agent_offline(offline->agent, ctx.policy(conv.tier()), now);
   }
@@ -280,6 +290,7 @@ caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::str
       [=](idle_atom, std::int64_t since_ms, int stage) {
         enqueue_input(self, idle_input{from_unix_ms(since_ms), stage});
       },
+      [=](queue_full_atom) { enqueue_input(self, queue_full_input{}); },
       [=](offline_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
       [=](retry_atom) {
         self->state.committing = false;

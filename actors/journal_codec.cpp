@@ -108,6 +108,17 @@ std::string journal_idle(time_point since, int stage, time_point at) {
   return out;
 }
 
+std::string journal_queue_full(const std::string& tier, time_point at) {
+  std::string out;
+  json_writer(out)
+      .begin_object()
+      .field("kind", "queue_full")
+      .field("at", unix_ms(at))
+      .field("tier", tier)
+      .end_object();
+  return out;
+}
+
 std::string journal_agent_offline(const std::string& agent, time_point at) {
   std::string out;
   json_writer(out)

@@ -21,6 +21,9 @@ std::string journal_breach(sla_kind sla, time_point deadline, int level, time_po
 /// The customer's silence since `since` reached `stage` (1 warned, 2 closed).
 std::string journal_idle(time_point since, int stage, time_point at);
 
+/// The queue of `tier` was full when the conversation escalated.
+std::string journal_queue_full(const std::string& tier, time_point at);
+
 /// An agent that went offline while it held the conversation.
 std::string journal_agent_offline(const std::string& agent, time_point at);
 

@@ -49,14 +49,24 @@ std::vector<std::string> agent_pool::update_status(const ingress_event& status, 
   return orphaned;
 }
 
-void agent_pool::enqueue(queue_entry entry, bool at_head) {
+void agent_pool::set_queue_limit(const std::string& tier, int limit) {
+  queue_limit_[tier] = limit;
+}
+
+bool agent_pool::enqueue(queue_entry entry, bool at_head) {
   withdraw(entry.conv);
   auto& queue = queues_[entry.tier];
+  auto limit = queue_limit_.find(entry.tier);
+  if (!at_head && limit != queue_limit_.end() && limit->second > 0
+      && queue.size() >= static_cast<std::size_t>(limit->second)) {
+    return false;
+  }
   if (at_head) {
     queue.push_front(std::move(entry));
   } else {
     queue.push_back(std::move(entry));
   }
+  return true;
 }
 
 void agent_pool::withdraw(const std::string& conv) {

@@ -55,8 +55,13 @@ public:
   /// offline; their conversation actors must take them back.
   std::vector<std::string> update_status(const ingress_event& status, time_point now);
 
-  /// Queues a conversation; `at_head` puts it before every other in its tier.
-  void enqueue(queue_entry entry, bool at_head);
+  /// Sets how many conversations `tier`'s queue holds before it turns new ones away; 0 none.
+  void set_queue_limit(const std::string& tier, int limit);
+
+  /// Queues a conversation; `at_head` puts it before every other in its tier. A conversation
+  /// coming back (at the head: declined, expired, transferred, its agent gone) is always
+  /// taken; a new escalation is refused (false) when the queue is at its limit.
+  bool enqueue(queue_entry entry, bool at_head);
 
   /// Takes a conversation out of its queue, if it is queued.
   void withdraw(const std::string& conv);
@@ -89,6 +94,7 @@ private:
   std::map<std::string, agent_record> agents_;
   std::map<std::string, std::deque<queue_entry>> queues_;
   std::unordered_map<std::string, int> tier_priority_;
+  std::unordered_map<std::string, int> queue_limit_;
 };
 
 }  // namespace blendroute

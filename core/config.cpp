@@ -171,6 +171,14 @@ std::vector<config_problem> validate(const config& cfg) {
         && tier.idle_close <= tier.idle_warning) {
       add(problems, key + ".idle_close", "must be longer than idle_warning");
     }
+    if (tier.max_queue < 0) {
+      add(problems, key + ".max_queue", "must not be negative");
+    }
+    if (tier.when_queue_full == queue_full_action::overflow
+        && (cfg.find_tier(tier.queue_full_target) == nullptr
+            || tier.queue_full_target == tier.name)) {
+      add(problems, key + ".queue_full_target", "must name another configured tier");
+    }
     for (const auto& step : tier.escalation) {
       if (step.after.count() < 0) {
         add(problems, key + ".escalation", "a step's `after` must not be negative");

@@ -31,6 +31,12 @@ struct escalation_step {
   std::string target;  ///< overflow: the tier to move to; notify: free text for supervisors.
 };
 
+/// What happens to a new escalation when its tier's queue is full.
+enum class queue_full_action : std::uint8_t {
+  bot,       ///< The bot keeps the conversation and the customer is told (`queue_full_text`).
+  overflow,  ///< It queues in the tier `queue_full_target` instead (once).
+};
+
 /// A tier's service levels and how a breach is handled.
 struct tier_policy {
   std::string name;
@@ -47,6 +53,12 @@ struct tier_policy {
   duration idle_close{600000};
   std::string idle_warning_text =
       "Are you still there? This chat will close soon if we do not hear from you.";
+  /// Conversations the queue holds before new escalations are turned away; 0 no limit.
+  int max_queue = 0;
+  queue_full_action when_queue_full = queue_full_action::bot;
+  std::string queue_full_target;  ///< The tier to overflow to.
+  std::string queue_full_text =
+      "All our agents are busy right now. Please write again in a few minutes.";
   std::vector<escalation_step> escalation;  ///< Ordered by `after` within each SLA.
 
   /// The deadline length of `kind` (bot_max_turns has none and returns 0).

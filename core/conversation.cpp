@@ -199,6 +199,7 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   csat_ = 0;
   ever_escalated_ = false;
   agent_replied_ = false;
+  overflowed_ = false;
   intent_.clear();
   confidence_ = -1;
   slots_json_.clear();
@@ -454,6 +455,36 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
   return out;
 }
 
+std::vector<effect> conversation::queue_full(const tier_policy& tier, const config& cfg,
+                                             time_point now) {
+  std::vector<effect> out;
+  if (state_ != conversation_state::queued) {
+    return out;
+  }
+
+  const tier_policy* target = cfg.find_tier(tier.queue_full_target);
+  if (tier.when_queue_full == queue_full_action::overflow && target != nullptr && !overflowed_) {
+    overflowed_ = true;
+    tier_ = target->name;
+    set_state(conversation_state::queued, "queue_full_overflow", now, out);
+    out.push_back(enqueue_request(false, {}));
+    return out;
+  }
+
+  // Nobody can take it: the bot keeps it, the customer is told, and the human-response
+  // clock stops, since no human was promised.
+  disarm(sla_kind::human_response);
+  bot_turns_ = 0;
+  set_state(conversation_state::bot, "queue_full", now, out);
+  egress_frame notice = frame(egress_type::customer_deliver, now);
+  notice.delivery = next_delivery();
+  notice.from = "router";
+  notice.text = tier.queue_full_text;
+  out.push_back({effect::kind::to_gateway, std::move(notice)});
+  await_customer(tier, now, out);
+  return out;
+}
+
 std::vector<effect> conversation::agent_offline(const std::string& agent, const tier_policy& tier,
                                                 time_point now) {
   std::vector<effect> out;
@@ -534,8 +565,8 @@ void conversation::await_customer(const tier_policy& tier, time_point now,
   out.push_back(std::move(timer));
 }
 
-std::vector<effect> conversation::fire_idle(time_point deadline, int stage,
-                                            const tier_policy& tier, time_point now) {
+std::vector<effect> conversation::fire_idle(time_point deadline, int stage, const tier_policy& tier,
+                                            time_point now) {
   std::vector<effect> out;
   if (!idle_timer_is_current(deadline)) {
     return out;

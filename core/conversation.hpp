@@ -108,6 +108,11 @@ public:
   std::vector<effect> fire_idle(time_point deadline, int stage, const tier_policy& tier,
                                 time_point now);
 
+  /// The pool turned the conversation's escalation away: its tier's queue is full. Runs the
+  /// tier's `queue_full` action; a conversation that already overflowed once stays with
+  /// the bot.
+  std::vector<effect> queue_full(const tier_policy& tier, const config& cfg, time_point now);
+
   /// `agent` went offline: an offer to it is revoked, a conversation it owns goes back to
   /// the head of its queue with its context.
   std::vector<effect> agent_offline(const std::string& agent, const tier_policy& tier,
@@ -202,6 +207,7 @@ private:
   int csat_ = 0;
   bool ever_escalated_ = false;
   bool agent_replied_ = false;  ///< Since the last escalation.
+  bool overflowed_ = false;     ///< Moved to another tier because a queue was full.
   std::string owner_agent_;
   std::string offered_agent_;
   std::string offer_id_;

@@ -153,6 +153,16 @@ TEST_F(AgentPoolTest, WithdrawnConversationIsNotOffered) {
   EXPECT_TRUE(pool_.assign(now_).empty());
 }
 
+TEST_F(AgentPoolTest, FullQueueTurnsNewEscalationsAwayButTakesReturningOnes) {
+  pool_.set_queue_limit("standard", 2);
+  EXPECT_TRUE(pool_.enqueue({"c1", "standard", now_, {}, {}, {}}, false));
+  EXPECT_TRUE(pool_.enqueue({"c2", "standard", now_, {}, {}, {}}, false));
+  EXPECT_FALSE(pool_.enqueue({"c3", "standard", now_, {}, {}, {}}, false));
+  EXPECT_TRUE(pool_.enqueue({"declined", "standard", now_, {}, "ana", {}}, true));
+  EXPECT_EQ(pool_.queue_depth("standard"), 3u);
+  EXPECT_TRUE(pool_.enqueue({"c3", "priority", now_, {}, {}, {}}, false));
+}
+
 TEST_F(AgentPoolTest, LongestWaitIsMeasuredFromTheOldestEscalation) {
   queue("c1", "standard");
   now_ += seconds{7};

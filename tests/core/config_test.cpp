@@ -48,6 +48,16 @@ TEST(Config, OverflowMustTargetAConfiguredTier) {
   EXPECT_EQ(validate(cfg)[0].key, "tiers.standard.escalation");
 }
 
+TEST(Config, QueueOverflowMustTargetAnotherTier) {
+  config cfg = default_config();
+  cfg.tiers[0].when_queue_full = queue_full_action::overflow;
+  cfg.tiers[0].queue_full_target = "standard";
+  ASSERT_EQ(validate(cfg).size(), 1u);
+  EXPECT_EQ(validate(cfg)[0].key, "tiers.standard.queue_full_target");
+  cfg.tiers[0].queue_full_target = "priority";
+  EXPECT_TRUE(validate(cfg).empty());
+}
+
 TEST(Config, ScalingDividesEverySla) {
   config cfg = default_config();
   scale_slas(cfg, 10);

@@ -484,6 +484,36 @@ TEST_F(ConversationTest, QueuedCustomerIsNeverIdle) {
   EXPECT_EQ(find(effects, effect::kind::arm_idle_timer), nullptr);
 }
 
+TEST_F(ConversationTest, FullQueueKeepsTheConversationWithTheBotAndTellsTheCustomer) {
+  escalated();
+  auto effects = conv_.queue_full(standard_, cfg_, now_);
+
+  EXPECT_EQ(conv_.state(), conversation_state::bot);
+  EXPECT_EQ(states(effects), std::vector<std::string>{"bot"});
+  const effect* notice = find(effects, effect::kind::to_gateway, egress_type::customer_deliver);
+  ASSERT_NE(notice, nullptr);
+  EXPECT_EQ(notice->frame.from, "router");
+  EXPECT_EQ(notice->frame.text, standard_.queue_full_text);
+  EXPECT_FALSE(conv_.timer_is_current(sla_kind::human_response, now_ + seconds{60}));
+}
+
+TEST_F(ConversationTest, FullQueueOverflowsOnceToTheTargetTier) {
+  standard_.when_queue_full = queue_full_action::overflow;
+  standard_.queue_full_target = "priority";
+  escalated();
+  auto effects = conv_.queue_full(standard_, cfg_, now_);
+
+  EXPECT_EQ(conv_.state(), conversation_state::queued);
+  EXPECT_EQ(conv_.tier(), "priority");
+  const effect* request = find(effects, effect::kind::enqueue);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->tier, "priority");
+
+  // The target is full too: no ping-pong between tiers, the bot keeps it.
+  conv_.queue_full(*cfg_.find_tier("priority"), cfg_, now_);
+  EXPECT_EQ(conv_.state(), conversation_state::bot);
+}
+
 TEST_F(ConversationTest, AgentEventForAnUnopenedConversationIsUnknown) {
   EXPECT_EQ(conv_.check(agent_event(event_type::agent_reply, "ana")).err().code,
             errc::unknown_conversation);

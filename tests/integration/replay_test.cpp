@@ -389,6 +389,34 @@ TEST(IdleCustomer, IsWarnedThenClosedAsAbandoned) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+TEST(QueueLimit, AFullQueueLeavesTheConversationWithTheBot) {
+  server_process server;
+  ASSERT_TRUE(server.start({"--set", "tiers.standard.max_queue=1"})) << server.log();
+  wire_client supervisor, gateway;
+  ASSERT_TRUE(supervisor.connect(server.port()));
+  ASSERT_TRUE(supervisor.hello("supervisor", "supervisor-dev-token"));
+  ASSERT_TRUE(gateway.connect(server.port()));
+  ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+
+  // No agent is connected, so the first escalation fills the queue.
+  for (const char* conv : {"full-1", "full-2"}) {
+    gateway.send_line(R"({"type":"customer.message","id":")" + std::string(conv) + R"(","conv":")"
+                      + conv + R"(","text":"I need to report fraud on my card"})");
+    ASSERT_TRUE(gateway.ack(conv));
+    ASSERT_TRUE(supervisor.wait_for(
+        [&](const frame& f) { return f.get("conv") == conv && f.get("state") == "queued"; }));
+  }
+  auto kept = supervisor.wait_for([](const frame& f) {
+    return f.get("conv") == "full-2" && f.get("type") == "conversation.state"
+           && f.get("state") == "bot" && f.get("reason") == "queue_full";
+  });
+  EXPECT_TRUE(kept.has_value());
+  auto notice = gateway.wait_for(
+      [](const frame& f) { return f.get("conv") == "full-2" && f.get("from") == "router"; });
+  EXPECT_TRUE(notice.has_value());
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST_F(ServerTest, WrongTokenIsUnauthorizedAndClosesTheConnection) {
   wire_client intruder;
   ASSERT_TRUE(intruder.connect(server_.port()));
