@@ -19,8 +19,23 @@ bool has_room(const agent_record& agent) {
 
 }  // namespace
 
+template <class Change>
+void agent_pool::change_agent(agent_record& agent, Change&& change) {
+  if (has_room(agent)) {
+    with_room_.erase({agent.idle_since, agent.id});
+  }
+  change(agent);
+  if (has_room(agent)) {
+    with_room_.insert({agent.idle_since, agent.id});
+  }
+}
+
 void agent_pool::set_tier_priority(const std::string& tier, int priority) {
   tier_priority_[tier] = priority;
+}
+
+void agent_pool::set_queue_limit(const std::string& tier, int limit) {
+  queue_limit_[tier] = limit;
 }
 
 std::vector<std::string> agent_pool::update_status(const ingress_event& status, time_point now) {
@@ -30,82 +45,74 @@ std::vector<std::string> agent_pool::update_status(const ingress_event& status, 
     agent.id = status.agent;
     agent.idle_since = now;
   }
-  if (status.capacity) {
-    agent.capacity = *status.capacity;
-  }
-  if (!status.skills.empty()) {
-    agent.skills = status.skills;
-  }
-  if (agent.presence != agent_presence::available && status.presence == agent_presence::available) {
-    agent.idle_since = now;
-  }
-  agent.presence = status.presence;
 
   std::vector<std::string> orphaned;
-  if (status.presence == agent_presence::offline) {
-    orphaned.assign(agent.conversations.begin(), agent.conversations.end());
-    agent.conversations.clear();
-  }
+  change_agent(agent, [&](agent_record& a) {
+    if (status.capacity) {
+      a.capacity = *status.capacity;
+    }
+    if (!status.skills.empty()) {
+      a.skills = status.skills;
+    }
+    if (a.presence != agent_presence::available && status.presence == agent_presence::available) {
+      a.idle_since = now;
+    }
+    a.presence = status.presence;
+    if (status.presence == agent_presence::offline) {
+      orphaned.assign(a.conversations.begin(), a.conversations.end());
+      a.conversations.clear();
+    }
+  });
   return orphaned;
-}
-
-void agent_pool::set_queue_limit(const std::string& tier, int limit) {
-  queue_limit_[tier] = limit;
 }
 
 bool agent_pool::enqueue(queue_entry entry, bool at_head) {
   withdraw(entry.conv);
-  auto& queue = queues_[entry.tier];
+  queue& waiting = queues_[entry.tier];
   auto limit = queue_limit_.find(entry.tier);
   if (!at_head && limit != queue_limit_.end() && limit->second > 0
-      && queue.size() >= static_cast<std::size_t>(limit->second)) {
+      && waiting.size() >= static_cast<std::size_t>(limit->second)) {
     return false;
   }
-  if (at_head) {
-    queue.push_front(std::move(entry));
-  } else {
-    queue.push_back(std::move(entry));
-  }
+  const std::string conv = entry.conv;
+  auto position = at_head ? waiting.insert(waiting.begin(), std::move(entry))
+                          : waiting.insert(waiting.end(), std::move(entry));
+  queued_[conv] = position;
   return true;
 }
 
 void agent_pool::withdraw(const std::string& conv) {
-  // TODO(routing): linear in the queue length; index queued conversations by id once queues
-  // of many thousands are measured to matter.
-  for (auto& [tier, queue] : queues_) {
-    auto it = std::find_if(queue.begin(), queue.end(),
-                           [&](const queue_entry& entry) { return entry.conv == conv; });
-    if (it != queue.end()) {
-      queue.erase(it);
-      return;
-    }
+  auto it = queued_.find(conv);
+  if (it == queued_.end()) {
+    return;
   }
+  queues_[it->second->tier].erase(it->second);
+  queued_.erase(it);
 }
 
 void agent_pool::raise_priority(const std::string& conv) {
-  for (auto& [tier, queue] : queues_) {
-    auto it = std::find_if(queue.begin(), queue.end(),
-                           [&](const queue_entry& entry) { return entry.conv == conv; });
-    if (it != queue.end()) {
-      queue_entry entry = std::move(*it);
-      queue.erase(it);
-      queue.push_front(std::move(entry));
-      return;
-    }
+  auto it = queued_.find(conv);
+  if (it == queued_.end()) {
+    return;
   }
+  queue& waiting = queues_[it->second->tier];
+  waiting.splice(waiting.begin(), waiting, it->second);
 }
 
 void agent_pool::release(const std::string& agent, const std::string& conv, time_point now) {
   auto it = agents_.find(agent);
-  if (it == agents_.end()) {
+  if (it == agents_.end() || it->second.conversations.count(conv) == 0) {
     return;
   }
-  if (it->second.conversations.erase(conv) > 0 && it->second.conversations.empty()) {
-    it->second.idle_since = now;
-  }
+  change_agent(it->second, [&](agent_record& a) {
+    a.conversations.erase(conv);
+    if (a.conversations.empty()) {
+      a.idle_since = now;
+    }
+  });
 }
 
-const agent_record* agent_pool::choose_agent(const queue_entry& entry) const {
+agent_record* agent_pool::choose_agent(const queue_entry& entry) {
   if (!entry.target_agent.empty()) {
     auto it = agents_.find(entry.target_agent);
     if (it != agents_.end() && has_room(it->second)
@@ -115,51 +122,57 @@ const agent_record* agent_pool::choose_agent(const queue_entry& entry) const {
     return nullptr;
   }
 
-  const agent_record* best = nullptr;
-  const agent_record* excluded = nullptr;
-  for (const auto& [id, agent] : agents_) {
-    if (!has_room(agent) || !has_skills(agent, entry.skills)) {
+  // Longest idle first; without skills or exclusions the first agent with room is the one.
+  agent_record* excluded = nullptr;
+  for (const auto& [idle_since, id] : with_room_) {
+    agent_record& agent = agents_.at(id);
+    if (!has_skills(agent, entry.skills)) {
       continue;
     }
     if (id == entry.excluded_agent) {
       excluded = &agent;
       continue;
     }
-    if (best == nullptr || agent.idle_since < best->idle_since) {
-      best = &agent;
-    }
+    return &agent;
   }
   // The agent who declined or let the offer expire gets it again only when nobody else can.
-  return best != nullptr ? best : excluded;
+  return excluded;
 }
 
 std::vector<offer_decision> agent_pool::assign(time_point now) {
+  std::vector<offer_decision> decisions;
+  if (with_room_.empty()) {
+    return decisions;  // The usual case at full load: nothing can move.
+  }
+
   std::vector<std::pair<int, std::string>> order;
-  for (const auto& [tier, queue] : queues_) {
-    if (!queue.empty()) {
+  for (const auto& [tier, waiting] : queues_) {
+    if (!waiting.empty()) {
       auto priority = tier_priority_.find(tier);
       order.emplace_back(priority == tier_priority_.end() ? 0 : priority->second, tier);
     }
   }
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
 
-  std::vector<offer_decision> decisions;
   for (const auto& [priority, tier] : order) {
-    auto& queue = queues_[tier];
-    // TODO(routing): scans every queued conversation against every agent; index agents by
-    // skill set when pools of thousands of agents are measured.
-    for (auto it = queue.begin(); it != queue.end();) {
-      const agent_record* chosen = choose_agent(*it);
+    queue& waiting = queues_[tier];
+    // TODO(routing): a conversation needing a skill nobody free has is re-examined on every
+    // assignment; index waiting conversations by skill set if such queues grow long.
+    for (auto it = waiting.begin(); it != waiting.end() && !with_room_.empty();) {
+      agent_record* chosen = choose_agent(*it);
       if (chosen == nullptr) {
         ++it;
         continue;
       }
-      agent_record& agent = agents_[chosen->id];
-      agent.conversations.insert(it->conv);
-      agent.idle_since = now;
-      decisions.push_back({it->conv, agent.id, offer_prefix_ + "-" + std::to_string(++offers_)});
-      it = queue.erase(it);
+      const std::string conv = it->conv;
+      change_agent(*chosen, [&](agent_record& a) {
+        a.conversations.insert(conv);
+        a.idle_since = now;
+      });
+      decisions.push_back({conv, chosen->id, offer_prefix_ + "-" + std::to_string(++offers_)});
+      queued_.erase(conv);
+      it = waiting.erase(it);
     }
   }
   return decisions;

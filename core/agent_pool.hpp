@@ -2,7 +2,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <map>
 #include <optional>
 #include <set>
@@ -87,12 +87,24 @@ public:
   std::size_t agent_count() const { return agents_.size(); }
 
 private:
-  const agent_record* choose_agent(const queue_entry& entry) const;
+  using queue = std::list<queue_entry>;
+
+  /// Agents that can take an offer now (available, below capacity), longest idle first.
+  using idle_key = std::pair<time_point, std::string>;
+
+  agent_record* choose_agent(const queue_entry& entry);
+
+  /// Every change to an agent's presence, capacity, load or idle time goes through here, so
+  /// that the index of agents with room stays exact.
+  template <class Change>
+  void change_agent(agent_record& agent, Change&& change);
 
   std::string offer_prefix_;
   std::uint64_t offers_ = 0;
   std::map<std::string, agent_record> agents_;
-  std::map<std::string, std::deque<queue_entry>> queues_;
+  std::set<idle_key> with_room_;
+  std::map<std::string, queue> queues_;
+  std::unordered_map<std::string, queue::iterator> queued_;  ///< Conversation → its entry.
   std::unordered_map<std::string, int> tier_priority_;
   std::unordered_map<std::string, int> queue_limit_;
 };
