@@ -9,6 +9,7 @@
 
 #include "actors/journal_codec.hpp"
 #include "actors/router_context.hpp"
+#include "actors/sla_clock.hpp"
 #include "actors/type_ids.hpp"
 #include "core/conversation.hpp"
 
@@ -127,19 +128,12 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
       case effect::kind::raise_priority:
         self->send(ctx.agent_pool, raise_atom_v, conv.id());
         break;
-      case effect::kind::arm_idle_timer: {
-        const auto delay = std::max(duration{0}, e.at - now);
-        self->delayed_send(self, delay, idle_atom_v, unix_ms(e.deadline), e.level);
+      case effect::kind::arm_idle_timer:
+        ctx.timers->arm(self->address(), {timer_due::kind::idle, e.sla, e.deadline, e.level}, e.at);
         break;
-      }
-      case effect::kind::arm_timer: {
-        // TODO(sla): one delayed_send per deadline costs ~256 B and one clock-thread hop
-        // each (ENVIRONMENT.md); a million armed SLAs want a timer wheel per tier router.
-        const auto delay = std::max(duration{0}, e.at - now);
-        self->delayed_send(self, delay, timer_atom_v, static_cast<int>(e.sla), unix_ms(e.deadline),
-                           e.level);
+      case effect::kind::arm_timer:
+        ctx.timers->arm(self->address(), {timer_due::kind::sla, e.sla, e.deadline, e.level}, e.at);
         break;
-      }
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "actors/conversation_actor.hpp"
 #include "actors/journal_codec.hpp"
 #include "actors/router_context.hpp"
+#include "actors/sla_clock.hpp"
 #include "actors/tier_router_actor.hpp"
 #include "actors/type_ids.hpp"
 
@@ -53,6 +54,7 @@ struct router::impl {
   }
 
   caf::actor_system_config caf_cfg;
+  std::unique_ptr<sla_clock> timers;
   std::unique_ptr<caf::actor_system> system;
   router_context ctx;
   bool stopped = false;
@@ -68,6 +70,20 @@ std::unique_ptr<router> router::start(router_options options) {
   auto state = std::make_unique<impl>(std::move(options));
   state->system = std::make_unique<caf::actor_system>(state->caf_cfg);
   router_context& ctx = state->ctx;
+  state->timers = std::make_unique<sla_clock>(
+      ctx.clock, [](const caf::actor_addr& target, const timer_due& due) {
+        auto conversation_actor = caf::actor_cast<caf::actor>(target);
+        if (!conversation_actor) {
+          return;  // The conversation's actor has stopped.
+        }
+        if (due.what == timer_due::kind::idle) {
+          caf::anon_send(conversation_actor, idle_atom_v, unix_ms(due.deadline), due.level);
+        } else {
+          caf::anon_send(conversation_actor, timer_atom_v, static_cast<int>(due.sla),
+                         unix_ms(due.deadline), due.level);
+        }
+      });
+  ctx.timers = state->timers.get();
   ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
   ctx.bot_connector = spawn_bot_connector_actor(*state->system, &ctx);
   for (const auto& tier : ctx.cfg->tiers) {
@@ -170,6 +186,7 @@ void router::stop() {
   }
   impl_->stopped = true;
   router_context& ctx = impl_->ctx;
+  impl_->timers->stop();
   // Conversation actors first, so none sends to the pool or bot connector after they stop.
   for (const auto& [tier, tier_router] : ctx.tier_routers) {
     caf::anon_send_exit(tier_router, caf::exit_reason::user_shutdown);

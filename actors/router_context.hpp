@@ -18,6 +18,8 @@
 
 namespace blendroute::actors {
 
+class sla_clock;
+
 /// Shared by all actors of one router. The router owns it and outlives every actor; the
 /// actor handles are set once during start-up, before any event is submitted.
 struct router_context {
@@ -27,6 +29,7 @@ struct router_context {
   const faq_bot* bot = nullptr;
   log_sink* log = nullptr;
   std::function<time_point()> clock;
+  sla_clock* timers = nullptr;  ///< Every SLA and inactivity timer.
   conversation_directory directory;
   caf::actor agent_pool;
   caf::actor bot_connector;
