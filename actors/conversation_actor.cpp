@@ -1,7 +1,8 @@
 // Conversation actors: journal first, then apply the state machine and carry out effects.
 #include "actors/conversation_actor.hpp"
 
-#include <deque>
+#include <list>
+#include <memory>
 #include <optional>
 #include <variant>
 
@@ -48,12 +49,18 @@ struct offline_input {
 using conversation_input = std::variant<ingress_envelope, offer_input, timer_input, idle_input,
                                         queue_full_input, offline_input>;
 
+// TODO(actors): an idle conversation actor costs about 2.2 KB resident (1.3 KB of it CAF's
+// own), measured by BM_ConversationActor_ResidentMemory; a million open conversations in
+// 1.5 GiB need the conversation itself (608 B before any transcript) cut to a few hundred
+// bytes, by keeping the transcript and context in the journal and interning tier names.
 struct conversation_actor_state {
   router_context* ctx = nullptr;
   std::optional<conversation> conv;
   bool committing = false;
-  std::optional<conversation_input> in_flight;
-  std::deque<conversation_input> backlog;
+  // Both are empty almost always; they are kept small when empty (a pointer, an empty list)
+  // because a million conversation actors hold them.
+  std::unique_ptr<conversation_input> in_flight;
+  std::list<conversation_input> backlog;
 
   static inline const char* name = "conversation_actor";
 };
@@ -189,7 +196,7 @@ void begin(actor_type* self, conversation_input input) {
   }
 
   st.committing = true;
-  st.in_flight = std::move(input);
+  st.in_flight = std::make_unique<conversation_input>(std::move(input));
   caf::actor me = caf::actor_cast<caf::actor>(self);
   ctx.journal->append({std::move(record)}, [me](const result<void>& written) {
     caf::anon_send(me, committed_atom_v, written.ok(),

@@ -596,10 +596,10 @@ std::vector<effect> conversation::fire_idle(time_point deadline, int stage, cons
 }
 
 void conversation::add_line(std::string speaker, std::string text, time_point now) {
-  transcript_.push_back({std::move(speaker), std::move(text), now});
-  if (transcript_.size() > max_transcript_lines) {
-    transcript_.pop_front();
+  if (transcript_.size() == max_transcript_lines) {
+    transcript_.erase(transcript_.begin());
   }
+  transcript_.push_back({std::move(speaker), std::move(text), now});
 }
 
 void conversation::breach(sla_kind sla, time_point deadline, int level, escalation_action action,

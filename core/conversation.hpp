@@ -3,7 +3,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -153,7 +152,7 @@ public:
 
   const std::string& intent() const { return intent_; }
 
-  const std::deque<transcript_line>& transcript() const { return transcript_; }
+  const std::vector<transcript_line>& transcript() const { return transcript_; }
 
   /// The context sent with bot requests and offers, with at most `lines` transcript lines.
   conversation_context context(time_point now, int lines) const;
@@ -217,7 +216,9 @@ private:
   std::vector<std::string> skills_;
   std::string escalation_reason_;
   std::string passback_note_;
-  std::deque<transcript_line> transcript_;
+  /// A vector, not a deque: an empty libstdc++ deque allocates ~600 bytes, and a million
+  /// conversations are held in memory.
+  std::vector<transcript_line> transcript_;
   std::uint64_t deliveries_ = 0;
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
   /// stale. This is how cancelled timers are recognised, since CAF cannot cancel them.
