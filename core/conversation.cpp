@@ -156,12 +156,13 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       const std::string from_agent = owner_agent_;
       release_owner("transfer", now, out);
       set_state(conversation_state::queued, "transfer", now, out);
+      if (!event.to_skill.empty()) {
+        skills_ = {event.to_skill};
+      }
       effect request = enqueue_request(true, from_agent);
       request.target_agent = event.to_agent;
-      if (!event.to_skill.empty()) {
-        request.skills = {event.to_skill};
-      }
       out.push_back(std::move(request));
+      restart_human_response(tier, now, out);
       break;
     }
     case event_type::agent_passback:
@@ -488,15 +489,25 @@ std::vector<effect> conversation::queue_full(const tier_policy& tier, const conf
 std::vector<effect> conversation::agent_offline(const std::string& agent, const tier_policy& tier,
                                                 time_point now) {
   std::vector<effect> out;
-  (void)tier;
   if (state_ == conversation_state::offered && offered_agent_ == agent) {
     release_owner("offline", now, out);
     requeue(agent, "agent_offline", now, out);
   } else if (state_ == conversation_state::agent && owner_agent_ == agent) {
     release_owner("offline", now, out);
     requeue("", "agent_offline", now, out);
+    restart_human_response(tier, now, out);
   }
   return out;
+}
+
+void conversation::restart_human_response(const tier_policy& tier, time_point now,
+                                          std::vector<effect>& out) {
+  if (!agent_replied_) {
+    return;  // The first human response is still awaited; its deadline stands.
+  }
+  agent_replied_ = false;
+  escalated_at_ = now;
+  arm(sla_kind::human_response, now + tier.human_response, 1, now + tier.human_response, out);
 }
 
 conversation_context conversation::context(time_point now, int lines) const {

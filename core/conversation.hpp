@@ -170,6 +170,9 @@ private:
                 std::vector<effect>& out);
   void requeue(const std::string& excluded_agent, const std::string& reason, time_point now,
                std::vector<effect>& out);
+  /// The customer waits for a human again (transfer, agent gone after answering): the
+  /// human-response clock starts anew.
+  void restart_human_response(const tier_policy& tier, time_point now, std::vector<effect>& out);
   /// A request to the pool for an agent for this conversation's tier and skills.
   effect enqueue_request(bool at_head, const std::string& excluded_agent) const;
   void release_owner(const std::string& revoke_reason, time_point now, std::vector<effect>& out);

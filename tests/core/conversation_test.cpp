@@ -304,6 +304,49 @@ TEST_F(ConversationTest, TransferToASkillRevokesAndRequeuesCountingATransfer) {
   EXPECT_EQ(requeue->skills, std::vector<std::string>{"billing"});
 }
 
+TEST_F(ConversationTest, TransferToASkillNobodyHasStaysQueuedAndTheOverflowStepFires) {
+  standard_.escalation = {
+      {sla_kind::human_response, duration{0}, escalation_action::notify, "supervisors"},
+      {sla_kind::human_response, seconds{10}, escalation_action::overflow, "priority"},
+  };
+  owned_by("ana");
+  auto reply = agent_event(event_type::agent_reply, "ana");
+  reply.text = "Let me find a specialist.";
+  step(reply);
+  auto transfer = agent_event(event_type::agent_transfer, "ana");
+  transfer.to_skill = "mortgages";
+  auto effects = step(transfer);
+
+  // The pool finds nobody with the skill, so the conversation stays queued and the
+  // human-response clock, restarted by the transfer, runs out.
+  EXPECT_EQ(conv_.state(), conversation_state::queued);
+  const effect* timer = nullptr;
+  for (const auto& e : effects) {
+    if (e.what == effect::kind::arm_timer && e.sla == sla_kind::human_response) {
+      timer = &e;
+    }
+  }
+  ASSERT_NE(timer, nullptr);
+  EXPECT_EQ(timer->deadline, now_ + standard_.human_response);
+  auto notified =
+      conv_.fire_sla(sla_kind::human_response, timer->deadline, 1, standard_, timer->deadline);
+  const effect* next = find(notified, effect::kind::arm_timer);
+  ASSERT_NE(next, nullptr);
+  auto overflowed =
+      conv_.fire_sla(sla_kind::human_response, timer->deadline, 2, standard_, next->at);
+
+  EXPECT_EQ(conv_.state(), conversation_state::queued);
+  EXPECT_EQ(conv_.tier(), "priority");
+  const effect* breach = find(overflowed, effect::kind::to_supervisors, egress_type::sla_breach);
+  ASSERT_NE(breach, nullptr);
+  EXPECT_EQ(breach->frame.action, "overflow");
+  EXPECT_EQ(breach->frame.level, 2);
+  const effect* request = find(overflowed, effect::kind::enqueue);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->tier, "priority");
+  EXPECT_EQ(request->skills, std::vector<std::string>{"mortgages"});
+}
+
 TEST_F(ConversationTest, TransferToAnAgentTargetsThatAgent) {
   owned_by("ana");
   auto transfer = agent_event(event_type::agent_transfer, "ana");
