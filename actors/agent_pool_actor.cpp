@@ -71,6 +71,10 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         self->state.pool->release(agent, conv, self->state.ctx->clock());
         dispatch(self);
       },
+      [=](relax_atom, const std::string& conv) {
+        self->state.pool->relax_skills(conv);
+        dispatch(self);
+      },
       [=](raise_atom, const std::string& conv) {
         self->state.pool->raise_priority(conv);
         dispatch(self);

@@ -135,6 +135,9 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
       case effect::kind::raise_priority:
         self->send(ctx.agent_pool, raise_atom_v, conv.id());
         break;
+      case effect::kind::relax_skills:
+        self->send(ctx.agent_pool, relax_atom_v, conv.id());
+        break;
       case effect::kind::arm_idle_timer:
         ctx.timers->arm(self->address(), {timer_due::kind::idle, e.sla, e.deadline, e.level}, e.at);
         break;

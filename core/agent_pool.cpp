@@ -99,6 +99,13 @@ void agent_pool::raise_priority(const std::string& conv) {
   waiting.splice(waiting.begin(), waiting, it->second);
 }
 
+void agent_pool::relax_skills(const std::string& conv) {
+  auto it = queued_.find(conv);
+  if (it != queued_.end() && !it->second->skills.empty()) {
+    it->second->skills.pop_back();
+  }
+}
+
 void agent_pool::release(const std::string& agent, const std::string& conv, time_point now) {
   auto it = agents_.find(agent);
   if (it == agents_.end() || it->second.conversations.count(conv) == 0) {

@@ -69,6 +69,9 @@ public:
   /// Moves a queued conversation to the head of its tier's queue.
   void raise_priority(const std::string& conv);
 
+  /// Drops the last skill a queued conversation requires, keeping its place in the queue.
+  void relax_skills(const std::string& conv);
+
   /// `agent` no longer holds `conv` (resolved, declined, expired, transferred…).
   void release(const std::string& agent, const std::string& conv, time_point now);
 

@@ -10,8 +10,8 @@ namespace {
 constexpr std::array<std::string_view, 4> sla_names = {"bot_attempt", "bot_max_turns",
                                                        "human_response", "offer_accept"};
 
-constexpr std::array<std::string_view, 5> action_names = {"escalate", "reoffer", "overflow",
-                                                          "priority", "notify"};
+constexpr std::array<std::string_view, 6> action_names = {"escalate", "reoffer", "overflow",
+                                                          "priority", "notify",  "relax"};
 
 tier_policy make_tier(std::string name, int priority, duration bot_attempt, int max_turns,
                       duration human_response, duration offer_accept) {

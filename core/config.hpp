@@ -16,7 +16,14 @@ namespace blendroute {
 enum class sla_kind : std::uint8_t { bot_attempt, bot_max_turns, human_response, offer_accept };
 
 /// What an escalation step does when it runs.
-enum class escalation_action : std::uint8_t { escalate, reoffer, overflow, priority, notify };
+enum class escalation_action : std::uint8_t {
+  escalate,
+  reoffer,
+  overflow,
+  priority,
+  notify,
+  relax
+};
 
 std::string_view name(sla_kind k);
 std::string_view name(escalation_action a);

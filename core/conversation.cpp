@@ -441,6 +441,12 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
         out.emplace_back(effect::kind::raise_priority);
       }
       break;
+    case escalation_action::relax:
+      if (state_ == conversation_state::queued && !skills_.empty()) {
+        skills_.pop_back();
+        out.emplace_back(effect::kind::relax_skills);
+      }
+      break;
     case escalation_action::notify:
       break;
   }

@@ -43,6 +43,7 @@ struct effect {
     withdraw,        ///< Take the conversation out of its queue.
     release_agent,   ///< `agent` no longer holds this conversation: its capacity is free.
     raise_priority,  ///< Move the conversation to the head of its queue.
+    relax_skills,    ///< Drop the last skill it requires, keeping its place in the queue.
     arm_timer,       ///< Call `fire_sla` for `sla` at `at` (`deadline`, `level`).
     arm_idle_timer,  ///< Call `fire_idle` at `at` (`deadline`, `level` = stage).
   };

@@ -101,6 +101,20 @@ TEST_F(AgentPoolTest, RequiredSkillsMustAllBePresent) {
   EXPECT_EQ(offers[0].agent, "biller");
 }
 
+TEST_F(AgentPoolTest, RelaxedSkillsKeepTheQueuePosition) {
+  queue("needs-two", "standard", {"billing", "spanish"});
+  queue("later", "standard");
+  announce("biller", 1, {"billing"});
+  pool_.withdraw("later");  // Only the skilled conversation is waiting now.
+  EXPECT_TRUE(pool_.assign(now_).empty());
+
+  queue("later", "standard");
+  pool_.relax_skills("needs-two");
+  auto offers = pool_.assign(now_);
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].conv, "needs-two");
+}
+
 TEST_F(AgentPoolTest, DecliningAgentIsOfferedAgainOnlyWhenNoOtherIsEligible) {
   announce("ana", 1);
   announce("bob", 1);

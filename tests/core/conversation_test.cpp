@@ -347,6 +347,21 @@ TEST_F(ConversationTest, TransferToASkillNobodyHasStaysQueuedAndTheOverflowStepF
   EXPECT_EQ(request->skills, std::vector<std::string>{"mortgages"});
 }
 
+TEST_F(ConversationTest, RelaxStepDropsTheLastRequiredSkill) {
+  standard_.escalation = {
+      {sla_kind::human_response, duration{0}, escalation_action::relax, ""},
+  };
+  step(customer("hola"));
+  auto reply = bot(bot_outcome::handoff);
+  reply.skills = {"billing", "spanish"};
+  auto effects = step(reply);
+  const time_point deadline = find(effects, effect::kind::arm_timer)->deadline;
+
+  auto relaxed = conv_.fire_sla(sla_kind::human_response, deadline, 1, standard_, deadline);
+  EXPECT_NE(find(relaxed, effect::kind::relax_skills), nullptr);
+  EXPECT_EQ(conv_.context(now_, 0).skills, std::vector<std::string>{"billing"});
+}
+
 TEST_F(ConversationTest, TransferToAnAgentTargetsThatAgent) {
   owned_by("ana");
   auto transfer = agent_event(event_type::agent_transfer, "ana");
