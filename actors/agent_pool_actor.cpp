@@ -56,6 +56,11 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         auto& st = self->state;
         const std::string conv = request.entry.conv;
         const std::string tier = request.entry.tier;
+        if (!request.entry.preferred_agent.empty()) {
+          // Look again when the wait for the returning customer's agent is over.
+          const auto wait = request.entry.prefer_until - st.ctx->clock();
+          self->delayed_send(self, std::max(duration{0}, wait), retry_atom_v);
+        }
         if (!st.pool->enqueue(std::move(request.entry), request.at_head)) {
           st.ctx->log_line(log_level::debug, component,
                            "queue_full conv=" + conv + " tier=" + tier);
@@ -71,6 +76,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         self->state.pool->release(agent, conv, self->state.ctx->clock());
         dispatch(self);
       },
+      [=](retry_atom) { dispatch(self); },
       [=](relax_atom, const std::string& conv) {
         self->state.pool->relax_skills(conv);
         dispatch(self);

@@ -122,7 +122,8 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
         }
         break;
       case effect::kind::enqueue: {
-        queue_entry entry{conv.id(), e.tier, now, e.skills, e.agent, e.target_agent};
+        queue_entry entry{conv.id(),         e.tier, now, e.skills, e.agent, e.target_agent,
+                          e.preferred_agent, e.at};
         self->send(ctx.agent_pool, enqueue_atom_v, enqueue_msg{std::move(entry), e.at_head});
         break;
       }

@@ -103,8 +103,8 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
   }
   r.only(table, prefix,
          {"priority", "bot_attempt", "bot_max_turns", "human_response", "offer_accept",
-          "resume_window", "idle_warning", "idle_close", "idle_warning_text", "max_queue",
-          "queue_full", "queue_full_target", "queue_full_text", "escalation"});
+          "resume_window", "idle_warning", "idle_close", "idle_warning_text", "return_to_agent",
+          "max_queue", "queue_full", "queue_full_target", "queue_full_text", "escalation"});
   r.read_int(table, prefix, "priority", tier.priority);
   r.read_duration(table, prefix, "bot_attempt", tier.bot_attempt);
   r.read_int(table, prefix, "bot_max_turns", tier.bot_max_turns);
@@ -114,6 +114,7 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
   r.read_duration(table, prefix, "idle_warning", tier.idle_warning);
   r.read_duration(table, prefix, "idle_close", tier.idle_close);
   r.read(table, prefix, "idle_warning_text", tier.idle_warning_text);
+  r.read_duration(table, prefix, "return_to_agent", tier.return_to_agent);
   r.read_int(table, prefix, "max_queue", tier.max_queue);
   r.read(table, prefix, "queue_full_target", tier.queue_full_target);
   r.read(table, prefix, "queue_full_text", tier.queue_full_text);

@@ -27,9 +27,15 @@ void BM_AgentPool_OfferWhenASlotFrees(benchmark::State& state) {
     pool.update_status(available("agent-" + std::to_string(a), 1), now);
   }
   for (int c = 0; c < agents + queued; ++c) {
-    pool.enqueue(
-        {"conv-" + std::to_string(c), c % 4 == 0 ? "priority" : "standard", now, {}, {}, {}},
-        false);
+    pool.enqueue({"conv-" + std::to_string(c),
+                  c % 4 == 0 ? "priority" : "standard",
+                  now,
+                  {},
+                  {},
+                  {},
+                  {},
+                  {}},
+                 false);
   }
   pool.set_tier_priority("priority", 10);
   auto first = pool.assign(now);  // Every agent now holds one conversation.
@@ -47,7 +53,8 @@ void BM_AgentPool_OfferWhenASlotFrees(benchmark::State& state) {
       freed = offers.front();
     }
     // Keep the queue as deep as it was.
-    pool.enqueue({"conv-" + std::to_string(next_conv++), "standard", now, {}, {}, {}}, false);
+    pool.enqueue({"conv-" + std::to_string(next_conv++), "standard", now, {}, {}, {}, {}, {}},
+                 false);
     ++i;
   }
   state.SetItemsProcessed(state.iterations());
@@ -65,12 +72,13 @@ void BM_AgentPool_EscalationWhileAllBusy(benchmark::State& state) {
   time_point now = from_unix_ms(1'700'000'000'000);
   for (int a = 0; a < agents; ++a) {
     pool.update_status(available("agent-" + std::to_string(a), 1), now);
-    pool.enqueue({"busy-" + std::to_string(a), "standard", now, {}, {}, {}}, false);
+    pool.enqueue({"busy-" + std::to_string(a), "standard", now, {}, {}, {}, {}, {}}, false);
   }
   pool.assign(now);
   int next_conv = 0;
   for (auto _ : state) {
-    pool.enqueue({"conv-" + std::to_string(next_conv++), "standard", now, {}, {}, {}}, false);
+    pool.enqueue({"conv-" + std::to_string(next_conv++), "standard", now, {}, {}, {}, {}, {}},
+                 false);
     auto offers = pool.assign(now);
     benchmark::DoNotOptimize(offers);
   }

@@ -119,9 +119,10 @@ void agent_pool::release(const std::string& agent, const std::string& conv, time
   });
 }
 
-agent_record* agent_pool::choose_agent(const queue_entry& entry) {
-  if (!entry.target_agent.empty()) {
-    auto it = agents_.find(entry.target_agent);
+agent_record* agent_pool::choose_agent(const queue_entry& entry, time_point now) {
+  const bool waits_for_preferred = !entry.preferred_agent.empty() && now < entry.prefer_until;
+  if (!entry.target_agent.empty() || waits_for_preferred) {
+    auto it = agents_.find(waits_for_preferred ? entry.preferred_agent : entry.target_agent);
     if (it != agents_.end() && has_room(it->second)
         && !it->second.conversations.count(entry.conv)) {
       return &it->second;
@@ -167,7 +168,7 @@ std::vector<offer_decision> agent_pool::assign(time_point now) {
     // TODO(routing): a conversation needing a skill nobody free has is re-examined on every
     // assignment; index waiting conversations by skill set if such queues grow long.
     for (auto it = waiting.begin(); it != waiting.end() && !with_room_.empty();) {
-      agent_record* chosen = choose_agent(*it);
+      agent_record* chosen = choose_agent(*it, now);
       if (chosen == nullptr) {
         ++it;
         continue;

@@ -33,6 +33,8 @@ struct queue_entry {
   std::vector<std::string> skills;  ///< The agent must have all of them.
   std::string excluded_agent;       ///< Offered only when no other agent is eligible.
   std::string target_agent;         ///< After a transfer to one agent: only that agent.
+  std::string preferred_agent;      ///< A returning customer's agent, waited for until...
+  time_point prefer_until;          ///< ...this time, then anyone eligible.
 };
 
 /// The pool's decision: offer `conv` to `agent` under the new offer id `offer`.
@@ -95,7 +97,7 @@ private:
   /// Agents that can take an offer now (available, below capacity), longest idle first.
   using idle_key = std::pair<time_point, std::string>;
 
-  agent_record* choose_agent(const queue_entry& entry);
+  agent_record* choose_agent(const queue_entry& entry, time_point now);
 
   /// Every change to an agent's presence, capacity, load or idle time goes through here, so
   /// that the index of agents with room stays exact.

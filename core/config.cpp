@@ -171,6 +171,9 @@ std::vector<config_problem> validate(const config& cfg) {
         && tier.idle_close <= tier.idle_warning) {
       add(problems, key + ".idle_close", "must be longer than idle_warning");
     }
+    if (tier.return_to_agent.count() < 0) {
+      add(problems, key + ".return_to_agent", "must not be negative");
+    }
     if (tier.max_queue < 0) {
       add(problems, key + ".max_queue", "must not be negative");
     }
@@ -214,6 +217,7 @@ void scale_slas(config& cfg, double factor) {
     tier.resume_window = scaled(tier.resume_window);
     tier.idle_warning = scaled(tier.idle_warning);
     tier.idle_close = scaled(tier.idle_close);
+    tier.return_to_agent = scaled(tier.return_to_agent);
     for (auto& step : tier.escalation) {
       step.after = scaled(step.after);
     }

@@ -60,6 +60,9 @@ struct tier_policy {
   duration idle_close{600000};
   std::string idle_warning_text =
       "Are you still there? This chat will close soon if we do not hear from you.";
+  /// A customer reopening a conversation an agent resolved goes back to that agent if the
+  /// agent has room within this time, else to the queue; 0 always to the bot first.
+  duration return_to_agent{120000};
   /// Conversations the queue holds before new escalations are turned away; 0 no limit.
   int max_queue = 0;
   queue_full_action when_queue_full = queue_full_action::bot;

@@ -176,6 +176,7 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       set_state(conversation_state::bot, "passback", now, out);
       break;
     case event_type::agent_resolve:
+      last_agent_ = owner_agent_;
       release_owner("", now, out);
       finish(conversation_state::resolved,
              event.disposition.empty() ? "agent_resolved" : event.disposition, now, out);
@@ -201,6 +202,7 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   ever_escalated_ = false;
   agent_replied_ = false;
   overflowed_ = false;
+  last_agent_.clear();
   intent_.clear();
   confidence_ = -1;
   slots_json_.clear();
@@ -220,6 +222,12 @@ void conversation::on_customer_message(const ingress_event& event, const tier_po
     // resolved on first contact.
     ++reopens_;
     bot_turns_ = 0;
+    if (!last_agent_.empty() && tier.return_to_agent.count() > 0) {
+      // The customer picks up where the agent left off, with that agent if it is free soon.
+      add_line("customer", event.text, now);
+      escalate("returning_customer", tier, now, out, last_agent_);
+      return;
+    }
     set_state(conversation_state::bot, "reopened", now, out);
   } else if (!is_open(state_)) {
     // After the window (or after an abandon or close) the customer starts a new episode of
@@ -305,7 +313,7 @@ void conversation::on_bot_reply(const ingress_event& event, const tier_policy& t
 }
 
 void conversation::escalate(const std::string& reason, const tier_policy& tier, time_point now,
-                            std::vector<effect>& out) {
+                            std::vector<effect>& out, const std::string& preferred_agent) {
   disarm(sla_kind::bot_attempt);
   idle_deadline_.reset();  // Now the customer waits for us, not the other way round.
   escalation_reason_ = reason;
@@ -313,7 +321,12 @@ void conversation::escalate(const std::string& reason, const tier_policy& tier, 
   ever_escalated_ = true;
   agent_replied_ = false;
   set_state(conversation_state::queued, reason, now, out);
-  out.push_back(enqueue_request(false, {}));
+  effect request = enqueue_request(false, {});
+  if (!preferred_agent.empty()) {
+    request.preferred_agent = preferred_agent;
+    request.at = now + tier.return_to_agent;
+  }
+  out.push_back(std::move(request));
   arm(sla_kind::human_response, now + tier.human_response, 1, now + tier.human_response, out);
 }
 

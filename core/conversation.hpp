@@ -59,6 +59,7 @@ struct effect {
   egress_frame frame;               ///< For the egress kinds.
   std::string agent;                ///< to_agent, enqueue (excluded), release_agent.
   std::string target_agent;         ///< enqueue after a transfer to one agent.
+  std::string preferred_agent;      ///< enqueue for a returning customer, preferred until `at`.
   std::vector<std::string> skills;  ///< enqueue: skills the agent needs.
   std::string tier;                 ///< enqueue: the queue.
   bool at_head = false;
@@ -168,7 +169,7 @@ private:
   void on_bot_reply(const ingress_event& event, const tier_policy& tier, time_point now,
                     std::vector<effect>& out);
   void escalate(const std::string& reason, const tier_policy& tier, time_point now,
-                std::vector<effect>& out);
+                std::vector<effect>& out, const std::string& preferred_agent = {});
   void requeue(const std::string& excluded_agent, const std::string& reason, time_point now,
                std::vector<effect>& out);
   /// The customer waits for a human again (transfer, agent gone after answering): the
@@ -212,6 +213,7 @@ private:
   bool agent_replied_ = false;  ///< Since the last escalation.
   bool overflowed_ = false;     ///< Moved to another tier because a queue was full.
   std::string owner_agent_;
+  std::string last_agent_;  ///< The agent who last resolved it, for a returning customer.
   std::string offered_agent_;
   std::string offer_id_;
   std::string intent_;

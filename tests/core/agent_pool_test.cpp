@@ -28,7 +28,7 @@ protected:
 
   void queue(const std::string& conv, const std::string& tier, std::vector<std::string> skills = {},
              bool at_head = false, std::string excluded = {}) {
-    pool_.enqueue({conv, tier, now_, std::move(skills), std::move(excluded), {}}, at_head);
+    pool_.enqueue({conv, tier, now_, std::move(skills), std::move(excluded), {}, {}, {}}, at_head);
   }
 
   agent_pool pool_{"o"};
@@ -101,6 +101,33 @@ TEST_F(AgentPoolTest, RequiredSkillsMustAllBePresent) {
   EXPECT_EQ(offers[0].agent, "biller");
 }
 
+TEST_F(AgentPoolTest, ReturningCustomerWaitsForThePreviousAgentThenTakesAnyone) {
+  announce("ana", 1);
+  announce("bob", 1);
+  queue("hold", "standard");
+  auto first = pool_.assign(now_);  // The longest idle agent takes "hold".
+  ASSERT_EQ(first.size(), 1u);
+  const std::string busy = first[0].agent;
+  const std::string free = busy == "ana" ? "bob" : "ana";
+
+  pool_.enqueue({"back", "standard", now_, {}, {}, {}, busy, now_ + seconds{60}}, false);
+  EXPECT_TRUE(pool_.assign(now_).empty()) << "waits for " << busy;
+
+  now_ += seconds{61};
+  auto later = pool_.assign(now_);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].agent, free);
+}
+
+TEST_F(AgentPoolTest, ReturningCustomerGetsThePreviousAgentWhenFree) {
+  announce("ana", 1);
+  announce("bob", 1);
+  pool_.enqueue({"back", "standard", now_, {}, {}, {}, "bob", now_ + seconds{60}}, false);
+  auto offers = pool_.assign(now_);
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].agent, "bob");
+}
+
 TEST_F(AgentPoolTest, RelaxedSkillsKeepTheQueuePosition) {
   queue("needs-two", "standard", {"billing", "spanish"});
   queue("later", "standard");
@@ -169,12 +196,12 @@ TEST_F(AgentPoolTest, WithdrawnConversationIsNotOffered) {
 
 TEST_F(AgentPoolTest, FullQueueTurnsNewEscalationsAwayButTakesReturningOnes) {
   pool_.set_queue_limit("standard", 2);
-  EXPECT_TRUE(pool_.enqueue({"c1", "standard", now_, {}, {}, {}}, false));
-  EXPECT_TRUE(pool_.enqueue({"c2", "standard", now_, {}, {}, {}}, false));
-  EXPECT_FALSE(pool_.enqueue({"c3", "standard", now_, {}, {}, {}}, false));
-  EXPECT_TRUE(pool_.enqueue({"declined", "standard", now_, {}, "ana", {}}, true));
+  EXPECT_TRUE(pool_.enqueue({"c1", "standard", now_, {}, {}, {}, {}, {}}, false));
+  EXPECT_TRUE(pool_.enqueue({"c2", "standard", now_, {}, {}, {}, {}, {}}, false));
+  EXPECT_FALSE(pool_.enqueue({"c3", "standard", now_, {}, {}, {}, {}, {}}, false));
+  EXPECT_TRUE(pool_.enqueue({"declined", "standard", now_, {}, "ana", {}, {}, {}}, true));
   EXPECT_EQ(pool_.queue_depth("standard"), 3u);
-  EXPECT_TRUE(pool_.enqueue({"c3", "priority", now_, {}, {}, {}}, false));
+  EXPECT_TRUE(pool_.enqueue({"c3", "priority", now_, {}, {}, {}, {}, {}}, false));
 }
 
 TEST_F(AgentPoolTest, LongestWaitIsMeasuredFromTheOldestEscalation) {

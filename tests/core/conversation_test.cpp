@@ -455,6 +455,22 @@ TEST_F(ConversationTest, MessageInsideTheResumeWindowReopensTheSameConversation)
   EXPECT_EQ(states(effects), std::vector<std::string>{"bot"});
 }
 
+TEST_F(ConversationTest, ReturningCustomerGoesBackToTheAgentWhoResolved) {
+  owned_by("ana");
+  step(agent_event(event_type::agent_resolve, "ana"));
+  now_ += seconds{30};
+  auto effects = step(customer("one more question"));
+
+  EXPECT_EQ(conv_.state(), conversation_state::queued);
+  EXPECT_EQ(conv_.reopens(), 1);
+  EXPECT_EQ(states(effects), std::vector<std::string>{"queued"});
+  const effect* request = find(effects, effect::kind::enqueue);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->preferred_agent, "ana");
+  EXPECT_EQ(request->at, now_ + standard_.return_to_agent);
+  EXPECT_EQ(find(effects, effect::kind::to_bot, egress_type::bot_request), nullptr);
+}
+
 TEST_F(ConversationTest, MessageAfterTheResumeWindowStartsALinkedEpisode) {
   step(customer("weather?"));
   step(bot(bot_outcome::resolved));
