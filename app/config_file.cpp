@@ -1,10 +1,13 @@
 // TOML parsing with toml++: schema walk for unknown keys, typed reads, overrides.
 #include "app/config_file.hpp"
 
+#include <array>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+
+#include "app/time_zone.hpp"
 
 #include <toml++/toml.h>
 
@@ -91,6 +94,83 @@ private:
   std::vector<config_problem>& problems_;
 };
 
+/// `[tiers.<name>.hours]`: a time zone, opening windows per weekday, holidays, off-hours path.
+void read_hours(reader& r, const toml::node* node, const std::string& prefix, tier_policy& tier) {
+  static constexpr std::array<std::string_view, 7> weekdays = {
+      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    r.problem(node, prefix.substr(0, prefix.size() - 1), "must be a table");
+    return;
+  }
+  r.only(*table, prefix,
+         {"time_zone", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+          "holidays", "off_hours", "off_hours_text"});
+
+  business_calendar calendar;
+  r.read(*table, prefix, "time_zone", calendar.time_zone);
+  if (calendar.time_zone.empty()) {
+    r.problem(node, prefix + "time_zone", "is required");
+  } else {
+    auto zone = load_time_zone(calendar.time_zone);
+    if (zone) {
+      calendar.zone = *zone;
+    } else {
+      r.problem(table->get("time_zone"), prefix + "time_zone", zone.err().message);
+    }
+  }
+
+  for (std::size_t day = 0; day < weekdays.size(); ++day) {
+    const toml::node* hours = table->get(weekdays[day]);
+    if (hours == nullptr) {
+      continue;
+    }
+    std::vector<std::string> spans;
+    if (auto single = hours->value<std::string>()) {
+      spans.push_back(*single);
+    } else if (const toml::array* list = hours->as_array()) {
+      for (const auto& item : *list) {
+        spans.push_back(item.value<std::string>().value_or(""));
+      }
+    }
+    for (const auto& span : spans) {
+      opening_window window{static_cast<int>(day), 0, 0};
+      if (!parse_opening(span, window.open_minute, window.close_minute)) {
+        r.problem(hours, prefix + std::string(weekdays[day]),
+                  "expected \"HH:MM-HH:MM\" (or a list of them), got \"" + span + "\"");
+        continue;
+      }
+      calendar.weekly.push_back(window);
+    }
+  }
+  if (calendar.weekly.empty()) {
+    r.problem(node, prefix.substr(0, prefix.size() - 1), "opens on no day of the week");
+  }
+
+  if (const toml::array* holidays = table->get_as<toml::array>("holidays")) {
+    for (const auto& item : *holidays) {
+      std::int64_t day = 0;
+      if (!parse_local_date(item.value<std::string>().value_or(""), day)) {
+        r.problem(&item, prefix + "holidays", "dates are \"YYYY-MM-DD\"");
+        continue;
+      }
+      calendar.holidays.push_back(day);
+    }
+  }
+
+  std::string path = "bot";
+  r.read(*table, prefix, "off_hours", path);
+  if (path == "bot") {
+    calendar.off_hours = off_hours_path::bot;
+  } else if (path == "queue") {
+    calendar.off_hours = off_hours_path::queue;
+  } else {
+    r.problem(table->get("off_hours"), prefix + "off_hours", "must be bot or queue");
+  }
+  r.read(*table, prefix, "off_hours_text", calendar.off_hours_text);
+  tier.hours = std::move(calendar);
+}
+
 void read_tier(reader& r, const toml::table& table, const std::string& tier_name, config& cfg) {
   const std::string prefix = "tiers." + tier_name + ".";
   const config defaults = default_config();
@@ -101,10 +181,11 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
     tier = defaults.tiers.front();
     tier.name = tier_name;
   }
-  r.only(table, prefix,
-         {"priority", "bot_attempt", "bot_max_turns", "human_response", "offer_accept",
-          "resume_window", "idle_warning", "idle_close", "idle_warning_text", "return_to_agent",
-          "max_queue", "queue_full", "queue_full_target", "queue_full_text", "escalation"});
+  r.only(
+      table, prefix,
+      {"priority", "bot_attempt", "bot_max_turns", "human_response", "offer_accept",
+       "resume_window", "idle_warning", "idle_close", "idle_warning_text", "return_to_agent",
+       "max_queue", "queue_full", "queue_full_target", "queue_full_text", "hours", "escalation"});
   r.read_int(table, prefix, "priority", tier.priority);
   r.read_duration(table, prefix, "bot_attempt", tier.bot_attempt);
   r.read_int(table, prefix, "bot_max_turns", tier.bot_max_turns);
@@ -126,6 +207,10 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
     tier.when_queue_full = queue_full_action::overflow;
   } else {
     r.problem(table.get("queue_full"), prefix + "queue_full", "must be bot or overflow");
+  }
+
+  if (const toml::node* node = table.get("hours")) {
+    read_hours(r, node, prefix + "hours.", tier);
   }
 
   if (const toml::node* node = table.get("escalation")) {

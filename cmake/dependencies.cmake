@@ -14,6 +14,8 @@ find_package(simdjson REQUIRED)
 find_package(RocksDB REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(spdlog REQUIRED)
+# Howard Hinnant's date/tz: time zones for business hours (std::chrono's arrive with GCC 14).
+find_package(date REQUIRED)
 
 # CLI11 is header-only; Debian's CMake package is enough, the header is the fallback.
 find_package(CLI11 QUIET)

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/business_hours.hpp"
 #include "core/time.hpp"
 
 namespace blendroute {
@@ -70,9 +71,20 @@ struct tier_policy {
   std::string queue_full_text =
       "All our agents are busy right now. Please write again in a few minutes.";
   std::vector<escalation_step> escalation;  ///< Ordered by `after` within each SLA.
+  /// Opening hours; without them the tier is always open.
+  std::optional<business_calendar> hours;
 
   /// The deadline length of `kind` (bot_max_turns has none and returns 0).
   duration sla_duration(sla_kind kind) const;
+
+  /// When an SLA clock started at `start` with length `length` runs out: the clock only runs
+  /// while the tier is open.
+  time_point deadline_after(time_point start, duration length) const {
+    return hours ? hours->after_open_time(start, length) : start + length;
+  }
+
+  /// Whether humans are on duty at `at`.
+  bool open_at(time_point at) const { return !hours || hours->open_at(at); }
 };
 
 /// Sends new conversations whose attribute `attr` equals `equals` to `tier`.

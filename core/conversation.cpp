@@ -214,7 +214,9 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
 
 void conversation::on_customer_message(const ingress_event& event, const tier_policy& tier,
                                        time_point now, std::vector<effect>& out) {
+  bool opening = false;
   if (!opened_) {
+    opening = true;
     open(event, tier, now);
     set_state(conversation_state::bot, "opened", now, out);
   } else if (state_ == conversation_state::resolved && now - resolved_at_ <= tier.resume_window) {
@@ -233,16 +235,23 @@ void conversation::on_customer_message(const ingress_event& event, const tier_po
     // After the window (or after an abandon or close) the customer starts a new episode of
     // the same conversation id, linked to the previous one by its episode number.
     ++episode_;
+    opening = true;
     open(event, tier, now);
     set_state(conversation_state::bot, "follow_up", now, out);
   }
 
   add_line("customer", event.text, now);
   idle_deadline_.reset();
+  if (opening && !tier.open_at(now) && tier.hours->off_hours == off_hours_path::queue) {
+    // Closed, and this tier queues new conversations for the next opening.
+    escalate("off_hours", tier, now, out);
+    return;
+  }
   switch (state_) {
     case conversation_state::bot: {
       if (!deadlines_[index(sla_kind::bot_attempt)]) {
-        arm(sla_kind::bot_attempt, now + tier.bot_attempt, 1, now + tier.bot_attempt, out);
+        const time_point deadline = tier.deadline_after(now, tier.bot_attempt);
+        arm(sla_kind::bot_attempt, deadline, 1, deadline, out);
       }
       egress_frame request = frame(egress_type::bot_request, now);
       request.delivery = next_delivery();
@@ -314,6 +323,19 @@ void conversation::on_bot_reply(const ingress_event& event, const tier_policy& t
 
 void conversation::escalate(const std::string& reason, const tier_policy& tier, time_point now,
                             std::vector<effect>& out, const std::string& preferred_agent) {
+  if (!tier.open_at(now) && tier.hours->off_hours == off_hours_path::bot) {
+    // Nobody is on duty and this tier keeps conversations with the bot meanwhile.
+    disarm(sla_kind::bot_attempt);
+    bot_turns_ = 0;
+    set_state(conversation_state::bot, "off_hours", now, out);
+    notify_customer(tier.hours->off_hours_text, now, out);
+    await_customer(tier, now, out);
+    return;
+  }
+  if (!tier.open_at(now)) {
+    notify_customer(tier.hours->off_hours_text, now, out);
+  }
+
   disarm(sla_kind::bot_attempt);
   idle_deadline_.reset();  // Now the customer waits for us, not the other way round.
   escalation_reason_ = reason;
@@ -327,7 +349,8 @@ void conversation::escalate(const std::string& reason, const tier_policy& tier, 
     request.at = now + tier.return_to_agent;
   }
   out.push_back(std::move(request));
-  arm(sla_kind::human_response, now + tier.human_response, 1, now + tier.human_response, out);
+  const time_point deadline = tier.deadline_after(now, tier.human_response);
+  arm(sla_kind::human_response, deadline, 1, deadline, out);
 }
 
 void conversation::requeue(const std::string& excluded_agent, const std::string& reason,
@@ -392,7 +415,7 @@ std::vector<effect> conversation::offer_made(const std::string& agent, const std
 
   offered_agent_ = agent;
   offer_id_ = offer;
-  const time_point expires = now + tier.offer_accept;
+  const time_point expires = tier.deadline_after(now, tier.offer_accept);
   egress_frame offer_frame = frame(egress_type::agent_offer, now);
   offer_frame.delivery = next_delivery();
   offer_frame.offer = offer;
@@ -467,7 +490,7 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
   // The next step of the matrix, if any, runs later against the same deadline, unless the
   // condition has cleared by then (the deadline is disarmed).
   if (timer_is_current(sla, deadline) && step_index + 1 < steps.size()) {
-    arm(sla, deadline, level + 1, deadline + steps[step_index + 1]->after, out);
+    arm(sla, deadline, level + 1, tier.deadline_after(deadline, steps[step_index + 1]->after), out);
   } else if (timer_is_current(sla, deadline)) {
     // The last step ran; keep the breach from being announced again.
     disarm(sla);
@@ -496,11 +519,7 @@ std::vector<effect> conversation::queue_full(const tier_policy& tier, const conf
   disarm(sla_kind::human_response);
   bot_turns_ = 0;
   set_state(conversation_state::bot, "queue_full", now, out);
-  egress_frame notice = frame(egress_type::customer_deliver, now);
-  notice.delivery = next_delivery();
-  notice.from = "router";
-  notice.text = tier.queue_full_text;
-  out.push_back({effect::kind::to_gateway, std::move(notice)});
+  notify_customer(tier.queue_full_text, now, out);
   await_customer(tier, now, out);
   return out;
 }
@@ -526,7 +545,8 @@ void conversation::restart_human_response(const tier_policy& tier, time_point no
   }
   agent_replied_ = false;
   escalated_at_ = now;
-  arm(sla_kind::human_response, now + tier.human_response, 1, now + tier.human_response, out);
+  const time_point deadline = tier.deadline_after(now, tier.human_response);
+  arm(sla_kind::human_response, deadline, 1, deadline, out);
 }
 
 conversation_context conversation::context(time_point now, int lines) const {
@@ -577,6 +597,15 @@ void conversation::disarm(sla_kind sla) {
   deadlines_[index(sla)].reset();
 }
 
+void conversation::notify_customer(const std::string& text, time_point now,
+                                   std::vector<effect>& out) {
+  egress_frame notice = frame(egress_type::customer_deliver, now);
+  notice.delivery = next_delivery();
+  notice.from = "router";
+  notice.text = text;
+  out.push_back({effect::kind::to_gateway, std::move(notice)});
+}
+
 void conversation::await_customer(const tier_policy& tier, time_point now,
                                   std::vector<effect>& out) {
   if (state_ != conversation_state::bot && state_ != conversation_state::agent) {
@@ -603,11 +632,7 @@ std::vector<effect> conversation::fire_idle(time_point deadline, int stage, cons
   }
 
   if (stage == 1) {
-    egress_frame warning = frame(egress_type::customer_deliver, now);
-    warning.delivery = next_delivery();
-    warning.from = "router";
-    warning.text = tier.idle_warning_text;
-    out.push_back({effect::kind::to_gateway, std::move(warning)});
+    notify_customer(tier.idle_warning_text, now, out);
     if (tier.idle_close.count() > 0) {
       effect timer{effect::kind::arm_idle_timer};
       timer.deadline = deadline;

@@ -184,6 +184,8 @@ private:
                  std::vector<effect>& out);
   void arm(sla_kind sla, time_point deadline, int level, time_point at, std::vector<effect>& out);
   void disarm(sla_kind sla);
+  /// A `customer.deliver` from the router itself (a notice, never a reply).
+  void notify_customer(const std::string& text, time_point now, std::vector<effect>& out);
   /// Starts waiting for the customer after a message to them, in the states where the
   /// customer owes the next word.
   void await_customer(const tier_policy& tier, time_point now, std::vector<effect>& out);

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev libboost-dev libboost-system-dev libsimdjson-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev libspdlog-dev
+  libhowardhinnant-date-dev tzdata
   libssl-dev
 )
 

@@ -88,6 +88,37 @@ TEST_F(ConfigFileTest, SyntaxErrorsNameTheLine) {
   EXPECT_NE(cfg.err().message.find("line 2"), std::string::npos) << cfg.err().message;
 }
 
+TEST_F(ConfigFileTest, BusinessHoursAreReadWithTheirTimeZone) {
+  auto cfg = load_config(write("[tiers.standard.hours]\n"
+                               "time_zone = \"Europe/Berlin\"\n"
+                               "monday = \"08:00-18:00\"\n"
+                               "saturday = [\"09:00-12:00\", \"13:00-15:00\"]\n"
+                               "holidays = [\"2026-12-25\"]\n"
+                               "off_hours = \"queue\"\n"),
+                         {});
+  ASSERT_TRUE(cfg.ok()) << cfg.err().message;
+  const auto& hours = cfg->find_tier("standard")->hours;
+  ASSERT_TRUE(hours.has_value());
+  EXPECT_EQ(hours->weekly.size(), 3u);
+  EXPECT_EQ(hours->holidays.size(), 1u);
+  EXPECT_EQ(hours->off_hours, off_hours_path::queue);
+  ASSERT_NE(hours->zone, nullptr);
+  // 2026-07-01 12:00 UTC is summer time in Berlin (UTC+2); 2026-01-15 is winter (UTC+1).
+  EXPECT_EQ(hours->zone->utc_offset(from_unix_ms(1'782'907'200'000)), std::chrono::hours{2});
+  EXPECT_EQ(hours->zone->utc_offset(from_unix_ms(1'768'478'400'000)), std::chrono::hours{1});
+}
+
+TEST_F(ConfigFileTest, BadBusinessHoursAreReported) {
+  auto cfg = load_config(write("[tiers.standard.hours]\n"
+                               "time_zone = \"Mars/Olympus\"\n"
+                               "monday = \"18:00-08:00\"\n"),
+                         {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.err().message.find("tiers.standard.hours.time_zone"), std::string::npos)
+      << cfg.err().message;
+  EXPECT_NE(cfg.err().message.find("tiers.standard.hours.monday"), std::string::npos);
+}
+
 TEST_F(ConfigFileTest, BotRulesNeedAnIntentAndKeywords) {
   auto bot = load_faq_bot(write("[[rule]]\nintent = \"x\"\nanswer = \"y\"\noutcome = \"maybe\"\n"));
   ASSERT_FALSE(bot.ok());
