@@ -10,6 +10,7 @@
 
 #include "actors/journal_codec.hpp"
 #include "actors/router_context.hpp"
+#include "actors/router_stats.hpp"
 #include "actors/sla_clock.hpp"
 #include "actors/type_ids.hpp"
 #include "core/conversation.hpp"
@@ -116,6 +117,9 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
                        "state conv=" + conv.id() + " state=" + e.frame.state
                            + " owner=" + e.frame.owner + " reason=" + e.frame.reason);
         } else {
+          if (e.frame.level == 1) {
+            ctx.stats->count_breach(e.frame.tier, *parse_sla_kind(e.frame.sla));
+          }
           ctx.log_line(log_level::debug, component,
                        "sla_breach conv=" + conv.id() + " sla=" + e.frame.sla + " level="
                            + std::to_string(e.frame.level) + " action=" + e.frame.action);

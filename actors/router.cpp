@@ -10,6 +10,7 @@
 #include "actors/conversation_actor.hpp"
 #include "actors/journal_codec.hpp"
 #include "actors/router_context.hpp"
+#include "actors/router_stats.hpp"
 #include "actors/sla_clock.hpp"
 #include "actors/tier_router_actor.hpp"
 #include "actors/type_ids.hpp"
@@ -55,6 +56,7 @@ struct router::impl {
 
   caf::actor_system_config caf_cfg;
   std::unique_ptr<sla_clock> timers;
+  std::unique_ptr<router_stats> stats;
   std::unique_ptr<caf::actor_system> system;
   router_context ctx;
   bool stopped = false;
@@ -84,6 +86,8 @@ std::unique_ptr<router> router::start(router_options options) {
         }
       });
   ctx.timers = state->timers.get();
+  state->stats = std::make_unique<router_stats>(*ctx.cfg);
+  ctx.stats = state->stats.get();
   ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
   ctx.bot_connector = spawn_bot_connector_actor(*state->system, &ctx);
   for (const auto& tier : ctx.cfg->tiers) {
@@ -202,7 +206,10 @@ void router::stop() {
   ctx.bot_connector = nullptr;
   ctx.directory.clear();
   impl_->system.reset();
-  ctx.log_line(log_level::info, "actors.router", "stopped");
+  ctx.log_line(
+      log_level::info, "actors.router",
+      "stopped conversation_failures=" + std::to_string(impl_->stats->conversation_failures())
+          + " breaches: " + impl_->stats->summary());
 }
 
 std::size_t router::open_conversations() const {

@@ -19,6 +19,7 @@
 namespace blendroute::actors {
 
 class sla_clock;
+class router_stats;
 
 /// Shared by all actors of one router. The router owns it and outlives every actor; the
 /// actor handles are set once during start-up, before any event is submitted.
@@ -29,7 +30,8 @@ struct router_context {
   const faq_bot* bot = nullptr;
   log_sink* log = nullptr;
   std::function<time_point()> clock;
-  sla_clock* timers = nullptr;  ///< Every SLA and inactivity timer.
+  sla_clock* timers = nullptr;    ///< Every SLA and inactivity timer.
+  router_stats* stats = nullptr;  ///< Breach and failure counters.
   conversation_directory directory;
   caf::actor agent_pool;
   caf::actor bot_connector;

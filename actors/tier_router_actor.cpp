@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/router_context.hpp"
+#include "actors/router_stats.hpp"
 #include "actors/type_ids.hpp"
 
 namespace blendroute::actors {
@@ -40,6 +41,7 @@ caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::stri
       // TODO(actors): restart the conversation from its journal (snapshot plus tail) instead
       // of dropping it; until then its next event opens it afresh.
       ++st.failures;
+      st.ctx->stats->count_conversation_failure();
       st.ctx->log_line(log_level::error, component,
                        "conversation_failed conv=" + it->second + " tier=" + st.tier
                            + " reason=" + caf::to_string(down.reason));

@@ -247,6 +247,9 @@ TEST_F(ReplayTest, BundledConversationsAreContainedOrEscalatedAndAllResolve) {
   EXPECT_TRUE(saw_priority);
   EXPECT_TRUE(saw_turn_breach);
   EXPECT_EQ(server_.stop(), 0);
+  // Every breach is counted, and the count is reported when the router stops.
+  EXPECT_NE(server_.log().find("tier=standard bot_attempt=0 bot_max_turns=1"), std::string::npos)
+      << server_.log();
 }
 
 TEST_F(ServerTest, BadFramesAreRejectedInOrderAndTheStreamGoesOn) {
