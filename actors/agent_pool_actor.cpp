@@ -104,8 +104,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
           state.ctx->log_line(
               log_level::warn, component,
               "journal_write_failed agent=" + envelope.event.agent + " error=" + failure);
-          envelope.done(
-              {ack_status::rejected, errc::unavailable, "journal unavailable: " + failure});
+          envelope.done(ack::rejected(errc::unavailable, "journal unavailable: " + failure));
           return;
         }
         const ingress_event& status = envelope.event;
@@ -118,7 +117,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
             self->send(*conversation_actor, offline_atom_v, status.agent);
           }
         }
-        envelope.done({ack_status::ok, errc::bad_value, {}});
+        envelope.done(ack::accepted());
         dispatch(self);
       },
   };

@@ -72,7 +72,7 @@ void reject(ingress_envelope& envelope, const error& err, router_context& ctx) {
   if (envelope.claimed) {
     ctx.journal->release(envelope.event.id);
   }
-  envelope.done({ack_status::rejected, err.code, err.message});
+  envelope.done(ack::rejected(err.code, err.message));
 }
 
 void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
@@ -226,7 +226,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
     ctx.log_line(log_level::warn, component,
                  "journal_write_failed conv=" + conv.id() + " error=" + failure);
     if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
-      envelope->done({ack_status::rejected, errc::unavailable, "journal unavailable: " + failure});
+      envelope->done(ack::rejected(errc::unavailable, "journal unavailable: " + failure));
     } else if (auto* offer = std::get_if<offer_input>(&input)) {
       self->send(ctx.agent_pool, release_atom_v, offer->agent, conv.id());
       self->send(ctx.agent_pool, raise_atom_v, conv.id());
@@ -246,7 +246,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
     const std::string& tier_name = conv.opened() ? conv.tier() : envelope->tier;
     effects = conv.apply(envelope->event, ctx.policy(tier_name), now);
-    envelope->done({ack_status::ok, errc::bad_value, {}});
+    envelope->done(ack::accepted(conv.id()));
   } else if (auto* offer = std::get_if<offer_input>(&input)) {
     effects = conv.offer_made(offer->agent, offer->offer, ctx.policy(conv.tier()), now);
   } else if (auto* timer = std::get_if<timer_input>(&input)) {

@@ -14,9 +14,25 @@ enum class ack_status : std::uint8_t { ok, duplicate, rejected };
 
 /// The answer to one ingress event (DESIGN.md §5 "Acks").
 struct ack {
+  /// Applied; `conv` is the conversation it was applied to, if any.
+  static ack accepted(std::string conv = {}) {
+    return {ack_status::ok, errc::bad_value, {}, std::move(conv)};
+  }
+
+  /// Applied before under the same id; nothing done now.
+  static ack duplicate() { return {ack_status::duplicate, errc::bad_value, {}, {}}; }
+
+  /// Not applied, for the reason given.
+  static ack rejected(errc code, std::string message) {
+    return {ack_status::rejected, code, std::move(message), {}};
+  }
+
   ack_status status = ack_status::ok;
   errc code = errc::bad_value;  ///< Set when rejected.
   std::string message;          ///< Set when rejected.
+  /// The conversation the event was applied to (its canonical id when the session broker
+  /// mapped it), for the network layer's bookkeeping; never sent on the wire.
+  std::string conv;
 };
 
 /// Receives the ack of one event. Called exactly once, from an actor or journal thread: it

@@ -103,7 +103,7 @@ std::unique_ptr<router> router::start(router_options options) {
 void router::submit(ingress_event event, ack_callback done) {
   router_context& ctx = impl_->ctx;
   if (!event.tier.empty() && ctx.cfg->find_tier(event.tier) == nullptr) {
-    done({ack_status::rejected, errc::bad_value, "unknown tier \"" + event.tier + "\""});
+    done(ack::rejected(errc::bad_value, "unknown tier \"" + event.tier + "\""));
     return;
   }
 
@@ -112,13 +112,13 @@ void router::submit(ingress_event event, ack_callback done) {
       ingress_envelope{std::move(event), std::move(done), true, {}});
   const auto claim = ctx.journal->claim(pending->event.id, [this, pending](bool written) {
     if (written) {
-      pending->done({ack_status::duplicate, errc::bad_value, {}});
+      pending->done(ack::duplicate());
     } else {
       dispatch(std::move(*pending));
     }
   });
   if (claim == persist::dedupe_claim::duplicate) {
-    pending->done({ack_status::duplicate, errc::bad_value, {}});
+    pending->done(ack::duplicate());
   } else if (claim == persist::dedupe_claim::fresh) {
     dispatch(std::move(*pending));
   }
@@ -129,7 +129,7 @@ void router::dispatch(ingress_envelope envelope) {
   ingress_event& event = envelope.event;
   if (impl_->stopped) {
     ctx.journal->release(event.id);
-    envelope.done({ack_status::rejected, errc::unavailable, "the router is shutting down"});
+    envelope.done(ack::rejected(errc::unavailable, "the router is shutting down"));
     return;
   }
 
@@ -139,14 +139,14 @@ void router::dispatch(ingress_envelope envelope) {
     persist::journal_record record;
     record.dedupe_id = event.id;
     record.payload = journal_event(event, ctx.clock());
-    ctx.journal->append({std::move(record)}, [done =
-                                                  std::move(envelope.done)](const result<void>& r) {
-      if (r.ok()) {
-        done({ack_status::ok, errc::bad_value, {}});
-      } else {
-        done({ack_status::rejected, errc::unavailable, "journal unavailable: " + r.err().message});
-      }
-    });
+    ctx.journal->append(
+        {std::move(record)}, [done = std::move(envelope.done)](const result<void>& r) {
+          if (r.ok()) {
+            done(ack::accepted());
+          } else {
+            done(ack::rejected(errc::unavailable, "journal unavailable: " + r.err().message));
+          }
+        });
     return;
   }
 
@@ -161,8 +161,8 @@ void router::dispatch(ingress_envelope envelope) {
   }
   if (event.type != event_type::customer_message) {
     ctx.journal->release(event.id);
-    envelope.done({ack_status::rejected, errc::unknown_conversation,
-                   "conversation " + event.conv + " does not exist"});
+    envelope.done(ack::rejected(errc::unknown_conversation,
+                                "conversation " + event.conv + " does not exist"));
     return;
   }
 

@@ -272,19 +272,22 @@ private:
       reject_frame({errc::forbidden, "this session speaks for agent " + agent_}, event.id);
       return;
     }
-    if (role_ == role::gateway && is_customer_event(event.type)) {
-      shared_.sessions.carry(event.conv, shared_from_this());
-    }
-
+    // The gateway that most recently sent an accepted customer event carries the
+    // conversation. The ack callback runs before the event's effects are sent, so the
+    // first reply already finds this gateway.
+    const bool carries = role_ == role::gateway && is_customer_event(event.type);
     const std::uint64_t seq = reserve_ack();
     std::string id = event.id;
-    shared_.port.submit(
-        std::move(event), [self = shared_from_this(), seq, id = std::move(id)](actors::ack answer) {
-          auto line = std::make_shared<std::string>();
-          encode_ack(*line, id, answer);
-          asio::post(self->socket_.get_executor(),
-                     [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
-        });
+    shared_.port.submit(std::move(event), [self = shared_from_this(), seq, id = std::move(id),
+                                           carries](actors::ack answer) {
+      if (carries && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
+        self->shared_.sessions.carry(answer.conv, self);
+      }
+      auto line = std::make_shared<std::string>();
+      encode_ack(*line, id, answer);
+      asio::post(self->socket_.get_executor(),
+                 [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
+    });
   }
 
   void authenticate(const decoded_frame& frame) {
@@ -321,7 +324,7 @@ private:
 
   void reject_frame(const error& err, const std::string& id = {}) {
     std::string line;
-    encode_ack(line, id, {actors::ack_status::rejected, err.code, err.message});
+    encode_ack(line, id, actors::ack::rejected(err.code, err.message));
     complete_ack(reserve_ack(), std::move(line));
   }
 

@@ -338,22 +338,35 @@ TEST_F(ServerTest, AClientThatHalfClosesStillGetsEveryAck) {
 }
 
 TEST_F(ServerTest, ARejectedCustomerEventDoesNotMoveTheConversationToItsGateway) {
-  wire_client first, second;
+  wire_client first, second, agent;
   connect(first, "gateway");
   connect(second, "gateway");
-  first.send_line(R"({"type":"customer.message","id":"g1","conv":"carried","text":"hello"})");
+  connect(agent, "agent", "ana");
+  agent.send_line(R"({"type":"agent.status","id":"s","agent":"ana","status":"available"})");
+  ASSERT_TRUE(agent.ack("s"));
+  first.send_line(R"({"type":"customer.message","id":"g1","conv":"carried","text":"fraud!"})");
   ASSERT_TRUE(first.ack("g1"));
+  auto offer = agent.wait_for([](const frame& f) { return f.get("type") == "agent.offer"; });
+  ASSERT_TRUE(offer.has_value());
+  agent.send_line(R"({"type":"agent.accept","id":"acc","conv":"carried","agent":"ana","offer":")"
+                  + offer->get("offer") + "\"}");
+  ASSERT_TRUE(agent.ack("acc"));
+
+  // The second gateway's events are refused: a duplicate, and an unknown tier.
   second.send_line(R"({"type":"customer.message","id":"g1","conv":"carried","text":"again"})");
+  second.send_line(
+      R"({"type":"customer.message","id":"g2","conv":"carried","text":"x","tier":"gold"})");
   auto duplicate = second.ack("g1");
   ASSERT_TRUE(duplicate.has_value());
   EXPECT_EQ(duplicate->get("status"), "duplicate");
+  ASSERT_TRUE(second.ack("g2"));
 
-  first.send_line(R"({"type":"customer.message","id":"g2","conv":"carried","text":"weather?"})");
-  ASSERT_TRUE(first.ack("g2"));
+  agent.send_line(R"({"type":"agent.reply","id":"r","conv":"carried","agent":"ana","text":"hi"})");
+  ASSERT_TRUE(agent.ack("r"));
   auto reply = first.wait_for([](const frame& f) {
-    return f.get("type") == "customer.deliver" && f.get("conv") == "carried";
+    return f.get("type") == "customer.deliver" && f.get("from") == "agent";
   });
-  EXPECT_TRUE(reply.has_value());
+  EXPECT_TRUE(reply.has_value()) << "the reply must reach the gateway that carries the chat";
 }
 
 TEST_F(ServerTest, AnOversizedFrameBeforeHelloIsUnauthorized) {

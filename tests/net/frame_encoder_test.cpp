@@ -10,8 +10,8 @@ namespace {
 
 TEST(FrameEncoder, EncodesAcksByStatus) {
   std::string out;
-  encode_ack(out, "m1", {actors::ack_status::ok, errc::bad_value, {}});
-  encode_ack(out, "", {actors::ack_status::rejected, errc::bad_json, "not \"json\""});
+  encode_ack(out, "m1", actors::ack::accepted());
+  encode_ack(out, "", actors::ack::rejected(errc::bad_json, "not \"json\""));
   EXPECT_EQ(
       out,
       "{\"type\":\"ack\",\"id\":\"m1\",\"status\":\"ok\"}\n"
