@@ -11,6 +11,7 @@
 #include "actors/journal_codec.hpp"
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
+#include "actors/session_broker.hpp"
 #include "actors/sla_clock.hpp"
 #include "actors/tier_router_actor.hpp"
 #include "actors/type_ids.hpp"
@@ -57,6 +58,7 @@ struct router::impl {
   caf::actor_system_config caf_cfg;
   std::unique_ptr<sla_clock> timers;
   std::unique_ptr<router_stats> stats;
+  session_broker broker;
   std::unique_ptr<caf::actor_system> system;
   router_context ctx;
   bool stopped = false;
@@ -155,6 +157,10 @@ void router::dispatch(ingress_envelope envelope) {
     return;
   }
 
+  if (ctx.cfg->session_broker && is_conversation_event(event.type)) {
+    event.conv = impl_->broker.resolve(
+        event, [&ctx](const std::string& conv) { return ctx.directory.find(conv).has_value(); });
+  }
   if (auto conversation_actor = ctx.directory.find(event.conv)) {
     caf::anon_send(*conversation_actor, ingress_atom_v, std::move(envelope));
     return;

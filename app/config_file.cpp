@@ -306,8 +306,15 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.read_int(*bot, "bot.", "transcript_lines", cfg.bot.transcript_lines);
   }
   if (const auto* routing = r.section(root, "routing")) {
-    r.only(*routing, "routing.", {"default_tier", "rule"});
+    r.only(*routing, "routing.", {"default_tier", "session_broker", "rule"});
     r.read(*routing, "routing.", "default_tier", cfg.default_tier);
+    if (const toml::node* broker = routing->get("session_broker")) {
+      if (auto flag = broker->value<bool>()) {
+        cfg.session_broker = *flag;
+      } else {
+        r.problem(broker, "routing.session_broker", "must be true or false");
+      }
+    }
     if (const toml::node* rules = routing->get("rule")) {
       if (const toml::array* list = rules->as_array()) {
         for (const auto& rule_node : *list) {

@@ -147,6 +147,9 @@ struct config {
   std::vector<tier_policy> tiers;
   std::vector<routing_rule> routing;
   std::string default_tier = "standard";
+  /// A customer's new conversation id on a channel where they already have a conversation
+  /// continues that conversation (the session broker).
+  bool session_broker = true;
 
   /// The tier called `name`, or nullptr.
   const tier_policy* find_tier(std::string_view name) const;

@@ -111,7 +111,7 @@ protected:
                      const std::string& domain) {
     gateway_.send_line(R"({"type":"customer.message","id":")" + id + R"(","conv":")" + conv
                        + R"(","text":)" + quoted(text)
-                       + R"(,"customer":"cust","channel":"webchat","attrs":{"domain":)"
+                       + R"(,"customer":")" + conv + R"(","channel":"webchat","attrs":{"domain":)"
                        + quoted(domain) + "}}");
     auto ack = gateway_.ack(id);
     ASSERT_TRUE(ack.has_value()) << id;
@@ -367,6 +367,31 @@ TEST_F(ServerTest, ARejectedCustomerEventDoesNotMoveTheConversationToItsGateway)
     return f.get("type") == "customer.deliver" && f.get("from") == "agent";
   });
   EXPECT_TRUE(reply.has_value()) << "the reply must reach the gateway that carries the chat";
+}
+
+TEST_F(ServerTest, ACustomerReconnectingOnTheSameChannelContinuesTheConversation) {
+  wire_client supervisor, gateway;
+  connect(supervisor, "supervisor");
+  connect(gateway, "gateway");
+  gateway.send_line(R"({"type":"customer.message","id":"s1","conv":"web-session-1","text":"hi",)"
+                    R"("customer":"cust-9","channel":"webchat"})");
+  ASSERT_TRUE(gateway.ack("s1"));
+  // The browser reconnects and the gateway starts a new session id for the same customer.
+  gateway.send_line(R"({"type":"customer.message","id":"s2","conv":"web-session-2",)"
+                    R"("text":"still me","customer":"cust-9","channel":"webchat"})");
+  auto ack = gateway.ack("s2");
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->get("status"), "ok");
+  gateway.send_line(R"({"type":"customer.left","id":"s3","conv":"web-session-2"})");
+  ASSERT_TRUE(gateway.ack("s3"));
+
+  auto left = supervisor.wait_for([](const frame& f) { return f.get("state") == "abandoned"; });
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ(left->get("conv"), "web-session-1");
+  supervisor.pump(milliseconds{200});
+  for (const auto& f : supervisor.backlog()) {
+    EXPECT_NE(f.get("conv"), "web-session-2") << "no second conversation was opened";
+  }
 }
 
 TEST_F(ServerTest, AnOversizedFrameBeforeHelloIsUnauthorized) {

@@ -1,0 +1,43 @@
+// Resolving customer events to the customer's conversation on their channel.
+#include "actors/session_broker.hpp"
+
+namespace blendroute::actors {
+
+std::string session_broker::resolve(const ingress_event& event,
+                                    const std::function<bool(const std::string&)>& known) {
+  {
+    shard& s = shard_of(event.conv);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto alias = s.aliases.find(event.conv);
+    if (alias != s.aliases.end()) {
+      return alias->second;
+    }
+  }
+  if (event.type != event_type::customer_message || event.customer.empty()
+      || event.channel.empty()) {
+    return event.conv;
+  }
+
+  std::string key = event.channel;
+  key.push_back('\0');
+  key += event.customer;
+  std::string canonical;
+  {
+    shard& s = shard_of(key);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto [it, inserted] = s.by_customer.try_emplace(key, event.conv);
+    if (inserted || it->second == event.conv || known(event.conv)) {
+      // A first contact, the same id again, or a conversation the gateway already has: the
+      // id stands (an explicit existing id is never redirected).
+      return event.conv;
+    }
+    canonical = it->second;
+  }
+
+  shard& s = shard_of(event.conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto [alias, inserted] = s.aliases.try_emplace(event.conv, canonical);
+  return alias->second;
+}
+
+}  // namespace blendroute::actors

@@ -1,0 +1,44 @@
+// The session broker: a customer who comes back on the same channel continues the same
+// conversation, whatever conversation id the gateway's new session gives it.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/event.hpp"
+
+namespace blendroute::actors {
+
+/// Maps (channel, customer) to the customer's conversation, and the ids a gateway used for
+/// it since to that conversation. Thread-safe; I/O threads resolve before dispatching.
+class session_broker {
+public:
+  /// The conversation a customer event belongs to. A `customer.message` that names a new
+  /// conversation id for a customer who already has one on that channel is mapped to that
+  /// one; the new id becomes an alias for it. Ids are returned unchanged otherwise.
+  /// `known(conv)` says whether a conversation exists under `conv` already.
+  std::string resolve(const ingress_event& event,
+                      const std::function<bool(const std::string&)>& known);
+
+private:
+  static constexpr std::size_t shard_count = 16;
+
+  struct shard {
+    std::mutex mutex;
+    // TODO(routing): both maps keep an entry per customer and alias for the life of the
+    // process; drop them with the conversation once closed conversations are compacted.
+    std::unordered_map<std::string, std::string> by_customer;  ///< channel\0customer → conv.
+    std::unordered_map<std::string, std::string> aliases;      ///< gateway id → conv.
+  };
+
+  shard& shard_of(const std::string& key) {
+    return shards_[std::hash<std::string>{}(key) % shard_count];
+  }
+
+  std::array<shard, shard_count> shards_;
+};
+
+}  // namespace blendroute::actors
