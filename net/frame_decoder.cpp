@@ -296,6 +296,40 @@ std::optional<error> read_integer(simdjson::ondemand::value& value, std::string_
   return std::nullopt;
 }
 
+/// Reads an integer field that must lie in [min, max].
+std::optional<error> read_bounded(simdjson::ondemand::value& value, std::string_view key,
+                                  std::int64_t min, std::int64_t max, int& out) {
+  std::int64_t number = 0;
+  if (auto err = read_integer(value, key, number)) {
+    return err;
+  }
+  if (number < min || number > max) {
+    return field_error(errc::bad_value, key,
+                       "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  out = static_cast<int>(number);
+  return std::nullopt;
+}
+
+/// Optional string fields that are copied as they are.
+struct plain_string_field {
+  std::string_view key;
+  std::string ingress_event::*member;
+};
+
+constexpr plain_string_field plain_string_fields[] = {
+    {"tier", &ingress_event::tier},
+    {"customer", &ingress_event::customer},
+    {"channel", &ingress_event::channel},
+    {"lang", &ingress_event::lang},
+    {"intent", &ingress_event::intent},
+    {"to_agent", &ingress_event::to_agent},
+    {"to_skill", &ingress_event::to_skill},
+    {"note", &ingress_event::note},
+    {"disposition", &ingress_event::disposition},
+    {"reason", &ingress_event::reason},
+};
+
 /// Reads one field of the frame into `event` or `raw`. Unknown fields are skipped, so that
 /// senders may add fields without breaking older routers.
 std::optional<error> read_field(std::string_view key, simdjson::ondemand::value& value,
@@ -303,6 +337,11 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   if (key == "type") {
     raw.has_type = true;
     return read_string(value, key, raw.type);
+  }
+  for (const auto& field : plain_string_fields) {
+    if (key == field.key) {
+      return read_string(value, key, event.*field.member);
+    }
   }
   if (key == "id") {
     raw.has_id = true;
@@ -323,18 +362,6 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     }
     event.sender_ts = ts;
     return std::nullopt;
-  }
-  if (key == "tier") {
-    return read_string(value, key, event.tier);
-  }
-  if (key == "customer") {
-    return read_string(value, key, event.customer);
-  }
-  if (key == "channel") {
-    return read_string(value, key, event.channel);
-  }
-  if (key == "lang") {
-    return read_string(value, key, event.lang);
   }
   if (key == "attrs") {
     simdjson::ondemand::object attrs;
@@ -368,22 +395,11 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   }
   if (key == "score") {
     raw.has_score = true;
-    std::int64_t score = 0;
-    if (auto err = read_integer(value, key, score)) {
-      return err;
-    }
-    if (score < 1 || score > 5) {
-      return field_error(errc::bad_value, key, "must be between 1 and 5");
-    }
-    event.csat_score = static_cast<int>(score);
-    return std::nullopt;
+    return read_bounded(value, key, 1, 5, event.csat_score);
   }
   if (key == "outcome") {
     raw.has_outcome = true;
     return read_string(value, key, raw.outcome);
-  }
-  if (key == "intent") {
-    return read_string(value, key, event.intent);
   }
   if (key == "confidence") {
     json_type type;
@@ -439,34 +455,16 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return read_string(value, key, raw.status);
   }
   if (key == "capacity") {
-    std::int64_t capacity = 0;
-    if (auto err = read_integer(value, key, capacity)) {
+    int capacity = 0;
+    if (auto err = read_bounded(value, key, 1, 1000, capacity)) {
       return err;
     }
-    if (capacity < 1 || capacity > 1000) {
-      return field_error(errc::bad_value, key, "must be between 1 and 1000");
-    }
-    event.capacity = static_cast<int>(capacity);
+    event.capacity = capacity;
     return std::nullopt;
   }
   if (key == "offer") {
     raw.has_offer = true;
     return read_string(value, key, event.offer);
-  }
-  if (key == "to_agent") {
-    return read_string(value, key, event.to_agent);
-  }
-  if (key == "to_skill") {
-    return read_string(value, key, event.to_skill);
-  }
-  if (key == "note") {
-    return read_string(value, key, event.note);
-  }
-  if (key == "disposition") {
-    return read_string(value, key, event.disposition);
-  }
-  if (key == "reason") {
-    return read_string(value, key, event.reason);
   }
   if (key == "delivery") {
     raw.has_delivery = true;

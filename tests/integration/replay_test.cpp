@@ -110,9 +110,8 @@ protected:
   void send_customer(const std::string& conv, const std::string& id, const std::string& text,
                      const std::string& domain) {
     gateway_.send_line(R"({"type":"customer.message","id":")" + id + R"(","conv":")" + conv
-                       + R"(","text":)" + quoted(text)
-                       + R"(,"customer":")" + conv + R"(","channel":"webchat","attrs":{"domain":)"
-                       + quoted(domain) + "}}");
+                       + R"(","text":)" + quoted(text) + R"(,"customer":")" + conv
+                       + R"(","channel":"webchat","attrs":{"domain":)" + quoted(domain) + "}}");
     auto ack = gateway_.ack(id);
     ASSERT_TRUE(ack.has_value()) << id;
     ASSERT_EQ(ack->get("status"), "ok") << ack->raw;
