@@ -1,6 +1,7 @@
 // Conversation actors: journal first, then apply the state machine and carry out effects.
 #include "actors/conversation_actor.hpp"
 
+#include <algorithm>
 #include <list>
 #include <memory>
 #include <optional>
@@ -62,6 +63,7 @@ struct conversation_actor_state {
   // because a million conversation actors hold them.
   std::unique_ptr<conversation_input> in_flight;
   std::list<conversation_input> backlog;
+  std::chrono::steady_clock::time_point queued_since;  ///< Last time it asked for an agent.
 
   static inline const char* name = "conversation_actor";
 };
@@ -243,6 +245,10 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   }
 
   std::vector<effect> effects;
+  const auto has = [&effects](effect::kind what, egress_type type) {
+    return std::any_of(effects.begin(), effects.end(),
+                       [&](const effect& e) { return e.what == what && e.frame.type == type; });
+  };
   if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
     const std::string& tier_name = conv.opened() ? conv.tier() : envelope->tier;
     effects = conv.apply(envelope->event, ctx.policy(tier_name), now);
@@ -258,6 +264,18 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
     effects = conv.queue_full(ctx.policy(conv.tier()), *ctx.cfg, now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
     effects = conv.agent_offline(offline->agent, ctx.policy(conv.tier()), now);
+  }
+  const auto sent_at = std::chrono::steady_clock::now();
+  if (auto* envelope = std::get_if<ingress_envelope>(&input);
+      envelope != nullptr && has(effect::kind::to_bot, egress_type::bot_request)) {
+    ctx.stats->record_message_to_bot(sent_at - envelope->received);
+  }
+  if (has(effect::kind::to_agent, egress_type::agent_offer)) {
+    ctx.stats->record_escalation_to_offer(sent_at - st.queued_since);
+  }
+  if (std::any_of(effects.begin(), effects.end(),
+                  [](const effect& e) { return e.what == effect::kind::enqueue; })) {
+    st.queued_since = sent_at;
   }
   carry_out(self, effects, now);
   process_next(self);

@@ -32,4 +32,28 @@ std::string router_stats::summary() const {
   return out;
 }
 
+void router_stats::record_message_to_bot(std::chrono::nanoseconds elapsed) {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  message_to_bot_.record(elapsed);
+}
+
+void router_stats::record_escalation_to_offer(std::chrono::nanoseconds elapsed) {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  escalation_to_offer_.record(elapsed);
+}
+
+std::string router_stats::latency_summary() const {
+  auto micros = [](std::chrono::nanoseconds d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(d).count()) + "us";
+  };
+  auto describe = [&](const char* label, const latency_histogram& h) {
+    return std::string(label) + " p50=" + micros(h.percentile(50))
+           + " p99=" + micros(h.percentile(99)) + " max=" + micros(h.max())
+           + " n=" + std::to_string(h.count());
+  };
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  return describe("message_to_bot_request", message_to_bot_) + " "
+         + describe("escalation_to_offer", escalation_to_offer_);
+}
+
 }  // namespace blendroute::actors

@@ -3,11 +3,14 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "core/config.hpp"
+#include "core/latency_histogram.hpp"
 
 namespace blendroute::actors {
 
@@ -22,6 +25,15 @@ public:
 
   void count_conversation_failure() { failures_.fetch_add(1, std::memory_order_relaxed); }
 
+  /// A customer message became a `bot.request` this long after it arrived.
+  void record_message_to_bot(std::chrono::nanoseconds elapsed);
+
+  /// An escalated conversation was offered to an agent this long after it was queued.
+  void record_escalation_to_offer(std::chrono::nanoseconds elapsed);
+
+  /// `name p50=… p99=… max=… n=…` for both latencies, for the shutdown summary.
+  std::string latency_summary() const;
+
   std::uint64_t breaches(const std::string& tier, sla_kind sla) const;
 
   std::uint64_t conversation_failures() const { return failures_.load(); }
@@ -34,6 +46,9 @@ private:
 
   std::map<std::string, per_sla> breaches_;
   std::atomic<std::uint64_t> failures_{0};
+  mutable std::mutex latency_mutex_;  // Two actor threads record; uncontended in practice.
+  latency_histogram message_to_bot_;
+  latency_histogram escalation_to_offer_;
 };
 
 }  // namespace blendroute::actors

@@ -1,6 +1,7 @@
 // Atoms and message types exchanged between blendroute's actors.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -21,6 +22,8 @@ struct ingress_envelope {
   ack_callback done;
   bool claimed = false;
   std::string tier;  ///< For a conversation not yet opened: the tier chosen by routing.
+  /// When the router received it, for the router's own latency figures.
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 };
 
 /// A bot request on its way to the bot connector.

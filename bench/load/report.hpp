@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/load/latency_histogram.hpp"
+#include "core/latency_histogram.hpp"
 
 namespace blendroute::load {
 

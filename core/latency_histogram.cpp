@@ -1,11 +1,10 @@
 // A log-linear latency histogram with HdrHistogram-like precision and a fixed range.
-
-#include "bench/load/latency_histogram.hpp"
+#include "core/latency_histogram.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace blendroute::load {
+namespace blendroute {
 
 namespace {
 
@@ -113,4 +112,4 @@ std::uint64_t latency_histogram::bucket_top(std::size_t bucket) {
   return ((sub + 1) << shift) - 1;
 }
 
-}  // namespace blendroute::load
+}  // namespace blendroute

@@ -1,11 +1,11 @@
-#pragma once
 // A log-linear latency histogram with HdrHistogram-like precision and a fixed range.
+#pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <vector>
 
-namespace blendroute::load {
+namespace blendroute {
 
 /// Counts durations in log-linear buckets, like HdrHistogram with 2 significant digits.
 ///
@@ -62,4 +62,4 @@ private:
   long double sum_ = 0;
 };
 
-}  // namespace blendroute::load
+}  // namespace blendroute
