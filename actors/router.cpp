@@ -212,10 +212,10 @@ void router::stop() {
   ctx.bot_connector = nullptr;
   ctx.directory.clear();
   impl_->system.reset();
-  ctx.log_line(
-      log_level::info, "actors.router",
-      "stopped conversation_failures=" + std::to_string(impl_->stats->conversation_failures())
-          + " breaches: " + impl_->stats->summary());
+  ctx.log_line(log_level::info, "actors.router",
+               "stopped conversation_failures="
+                   + std::to_string(impl_->stats->conversation_failures()) + " breaches: "
+                   + impl_->stats->summary() + " latency: " + impl_->stats->latency_summary());
 }
 
 std::size_t router::open_conversations() const {

@@ -249,6 +249,11 @@ TEST_F(ReplayTest, BundledConversationsAreContainedOrEscalatedAndAllResolve) {
   // Every breach is counted, and the count is reported when the router stops.
   EXPECT_NE(server_.log().find("tier=standard bot_attempt=0 bot_max_turns=1"), std::string::npos)
       << server_.log();
+  // The router's own latencies are measured: one bot request per bot-owned message, one
+  // offer per escalation.
+  EXPECT_NE(server_.log().find("escalation_to_offer p50="), std::string::npos) << server_.log();
+  EXPECT_EQ(server_.log().find("escalation_to_offer p50=0us p99=0us max=0us n=0"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, BadFramesAreRejectedInOrderAndTheStreamGoesOn) {
