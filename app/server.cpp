@@ -101,7 +101,11 @@ int inspect_conversation(const config& cfg, const std::string& conv, log_sink& l
     std::printf("%s\n", payload.c_str());
   }
   (*journal)->close();
-  return history->empty() ? 1 : 0;
+  if (history->empty()) {
+    std::fprintf(stderr, "blendroute: no journaled history for conversation %s\n", conv.c_str());
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace blendroute::app
