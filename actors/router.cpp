@@ -2,6 +2,8 @@
 #include "actors/router.hpp"
 
 #include <cassert>
+#include <mutex>
+#include <shared_mutex>
 
 #include <caf/all.hpp>
 
@@ -61,7 +63,10 @@ struct router::impl {
   session_broker broker;
   std::unique_ptr<caf::actor_system> system;
   router_context ctx;
-  bool stopped = false;
+  /// Held shared by every dispatch and exclusively by stop(), so that no conversation actor is
+  /// spawned while the actors are being stopped.
+  std::shared_mutex dispatching;
+  bool stopped = false;  ///< Guarded by `dispatching`.
 };
 
 router::router(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
@@ -129,6 +134,7 @@ void router::submit(ingress_event event, ack_callback done) {
 void router::dispatch(ingress_envelope envelope) {
   router_context& ctx = impl_->ctx;
   ingress_event& event = envelope.event;
+  std::shared_lock<std::shared_mutex> guard(impl_->dispatching);
   if (impl_->stopped) {
     ctx.journal->release(event.id);
     envelope.done(ack::rejected(errc::unavailable, "the router is shutting down"));
@@ -191,10 +197,16 @@ void router::dispatch(ingress_envelope envelope) {
 }
 
 void router::stop() {
-  if (!impl_ || impl_->stopped) {
+  if (!impl_) {
     return;
   }
-  impl_->stopped = true;
+  {
+    std::unique_lock<std::shared_mutex> guard(impl_->dispatching);
+    if (impl_->stopped) {
+      return;
+    }
+    impl_->stopped = true;
+  }
   router_context& ctx = impl_->ctx;
   impl_->timers->stop();
   // Conversation actors first, so none sends to the pool or bot connector after they stop.
@@ -211,14 +223,15 @@ void router::stop() {
   ctx.agent_pool = nullptr;
   ctx.bot_connector = nullptr;
   ctx.directory.clear();
-  impl_->system.reset();
+  // The actor system itself lives on until the router is destroyed: journal callbacks still
+  // queued may address actors that have stopped, which is harmless only while it exists.
   ctx.log_line(log_level::info, "actors.router",
                "stopped conversation_failures="
                    + std::to_string(impl_->stats->conversation_failures()) + " breaches: "
                    + impl_->stats->summary() + " latency: " + impl_->stats->latency_summary());
 }
 
-std::size_t router::open_conversations() const {
+std::size_t router::conversation_actor_count() const {
   return impl_->ctx.directory.size();
 }
 

@@ -39,11 +39,13 @@ public:
 
   void submit(ingress_event event, ack_callback done) override;
 
-  /// Stops every actor and waits for them; submitting afterwards is not allowed.
+  /// Stops every actor and waits for them; later submissions are rejected as `unavailable`.
+  /// Close the journal after this and before destroying the router: its last callbacks may
+  /// still address the stopped actors.
   void stop();
 
-  /// Conversations that have an actor.
-  std::size_t open_conversations() const;
+  /// Conversations that have an actor (closed ones included, until they are passivated).
+  std::size_t conversation_actor_count() const;
 
 private:
   struct impl;

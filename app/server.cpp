@@ -35,6 +35,7 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto bot = load_faq_bot(cfg.bot.rules_file);
@@ -72,17 +73,27 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
                + " bot_rules=" + std::to_string(bot->rule_count()));
 
   int received = 0;
-  sigwait(&stop_signals, &received);
+  for (;;) {
+    sigwait(&stop_signals, &received);
+    if (received != SIGHUP) {
+      break;
+    }
+    // TODO(app): reload tiers, SLAs, routing and rollout on SIGHUP (DESIGN.md §8); until
+    // then the signal is refused rather than killing the process.
+    log_line(log, log_level::warn, "reload_unsupported signal=SIGHUP action=ignored");
+  }
   log_line(log, log_level::info,
            std::string("stopping signal=") + (received == SIGINT ? "SIGINT" : "SIGTERM"));
 
   tcp.stop();
-  const std::size_t conversations = router->open_conversations();
+  const std::size_t conversation_actors = router->conversation_actor_count();
   router->stop();
   (*journal)->close();
+  router.reset();
   log_line(
       log, log_level::info,
-      "stopped conversations=" + std::to_string(conversations) + " journal=" + cfg.journal.path);
+      "stopped conversation_actors=" + std::to_string(conversation_actors)
+          + " journal=" + cfg.journal.path);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <deque>
+#include <future>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -30,6 +31,9 @@ constexpr std::size_t max_unacked_frames = 8192;
 constexpr std::size_t max_pending_output = 16u << 20;
 
 constexpr std::size_t read_chunk = 64u << 10;
+
+/// The longest hello accepted; anything longer before authentication is refused.
+constexpr std::size_t max_hello_bytes = 4096;
 
 std::string token_for(const auth_config& auth, role who) {
   switch (who) {
@@ -92,7 +96,8 @@ class connection final : public session, public std::enable_shared_from_this<con
 public:
   connection(tcp::socket socket, server_shared& shared)
       : socket_(std::move(socket)), hello_timer_(socket_.get_executor()), shared_(shared) {
-    buffer_.resize(shared_.listener.max_frame_bytes + read_chunk + simdjson::SIMDJSON_PADDING);
+    // Small until the client proves who it is; it grows up to the frame limit as needed.
+    buffer_.resize(read_chunk + simdjson::SIMDJSON_PADDING);
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
     peer_ = ec ? std::string("unknown")
@@ -132,6 +137,11 @@ private:
       return;  // Resumed by complete_ack once the journal has caught up.
     }
     reading_ = true;
+    if (buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING < read_chunk / 2
+        && buffer_.size() < frame_limit() + read_chunk + simdjson::SIMDJSON_PADDING) {
+      buffer_.resize(
+          std::min(buffer_.size() * 2, frame_limit() + read_chunk + simdjson::SIMDJSON_PADDING));
+    }
     const std::size_t room = buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING;
     socket_.async_read_some(asio::buffer(buffer_.data() + filled_, room),
                             [self = shared_from_this()](boost::system::error_code ec,
@@ -191,7 +201,7 @@ private:
         if (length > 0 && buffer_[start + length - 1] == '\r') {
           --length;
         }
-        if (length > shared_.listener.max_frame_bytes) {
+        if (length > frame_limit()) {
           reject_oversized();
         } else if (!is_blank(buffer_.data() + start, length)) {
           handle_frame(buffer_.data() + start, length);
@@ -205,8 +215,7 @@ private:
 
     const std::size_t tail = filled_ - start;
     // An incomplete frame may end in the '\r' of a CRLF, which does not count.
-    const std::size_t limit =
-        shared_.listener.max_frame_bytes + (tail > 0 && buffer_[filled_ - 1] == '\r' ? 1 : 0);
+    const std::size_t limit = frame_limit() + (tail > 0 && buffer_[filled_ - 1] == '\r' ? 1 : 0);
     if (discarding_) {
       filled_ = 0;
     } else if (tail > limit) {
@@ -217,6 +226,13 @@ private:
       std::memmove(buffer_.data(), buffer_.data() + start, tail);
       filled_ = tail;
     }
+  }
+
+  /// The longest frame this connection accepts now: a hello is small, so a client that has
+  /// not said one cannot make the server hold a large buffer for it.
+  std::size_t frame_limit() const {
+    return authenticated_ ? shared_.listener.max_frame_bytes
+                          : std::min(shared_.listener.max_frame_bytes, max_hello_bytes);
   }
 
   /// Before a hello, an oversized frame is just another frame that is not a hello.
@@ -451,12 +467,20 @@ struct tcp_server::impl {
     acceptor->async_accept(context, [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec != asio::error::operation_aborted) {
-          shared.log_line(log_level::warn, "accept_failed error=" + ec.message());
-          accept_next();
+          // Out of descriptors, typically: wait a little instead of spinning, and say so
+          // once per pause rather than once per attempt.
+          shared.log_line(log_level::warn, "accept_failed error=" + ec.message() + " retry_ms=100");
+          accept_pause->expires_after(std::chrono::milliseconds{100});
+          accept_pause->async_wait([this](boost::system::error_code wait_ec) {
+            if (!wait_ec) {
+              accept_next();
+            }
+          });
         }
         return;
       }
-      socket.set_option(tcp::no_delay(true));
+      boost::system::error_code option_ec;
+      socket.set_option(tcp::no_delay(true), option_ec);
       auto conn = std::make_shared<connection>(std::move(socket), shared);
       {
         std::lock_guard<std::mutex> lock(connections_mutex);
@@ -476,6 +500,7 @@ struct tcp_server::impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_pause;
   std::size_t next_context = 0;
   std::mutex connections_mutex;
   std::vector<std::weak_ptr<connection>> connections;  ///< For closing them all at stop.
@@ -518,7 +543,8 @@ result<std::uint16_t> tcp_server::start() {
     return error{errc::unavailable, "cannot listen on " + listener.host + ":"
                                         + std::to_string(listener.tcp_port) + ": " + ec.message()};
   }
-  const std::uint16_t port = acceptor.local_endpoint().port();
+  const std::uint16_t port = acceptor.local_endpoint(ec).port();
+  impl_->accept_pause.emplace(*impl_->contexts.front());
 
   impl_->accept_next();
   for (auto& context : impl_->contexts) {
@@ -534,10 +560,16 @@ void tcp_server::stop() {
   if (impl_->threads.empty()) {
     return;
   }
-  asio::post(*impl_->contexts.front(), [this] {
+  // Close the acceptor and wait for it, so that no connection is accepted after the walk
+  // over the connections below.
+  std::promise<void> acceptor_closed;
+  asio::post(*impl_->contexts.front(), [this, &acceptor_closed] {
     boost::system::error_code ignored;
     impl_->acceptor->close(ignored);
+    impl_->accept_pause->cancel();
+    acceptor_closed.set_value();
   });
+  acceptor_closed.get_future().wait();
   {
     std::lock_guard<std::mutex> lock(impl_->connections_mutex);
     for (auto& weak : impl_->connections) {

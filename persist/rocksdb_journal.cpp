@@ -116,12 +116,19 @@ public:
     db_->FlushWAL(true);
   }
 
-  void load_dedupe_ids() {
+  /// Loads every accepted ingress id. A read error fails the start: running on with some
+  /// ids missing would apply a retried event twice.
+  result<void> load_dedupe_ids() {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), families_[dedupe]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       dedupe_.load_committed(it->key().ToString());
     }
+    if (!it->status().ok()) {
+      return {errc::journal_io,
+              "reading dedupe ids at " + cfg_.path + ": " + it->status().ToString()};
+    }
+    return {};
   }
 
 private:
@@ -263,7 +270,9 @@ result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg)
 
   auto journal_impl =
       std::make_unique<rocksdb_journal>(cfg, std::move(db), std::move(handles), next_sequence);
-  journal_impl->load_dedupe_ids();
+  if (auto loaded = journal_impl->load_dedupe_ids(); !loaded) {
+    return loaded.err();
+  }
   return std::unique_ptr<journal>(std::move(journal_impl));
 }
 
