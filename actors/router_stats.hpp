@@ -14,7 +14,10 @@
 
 namespace blendroute::actors {
 
-/// Lock-free counters, written from any actor thread. The tier set is fixed at start.
+/// Counters written from any actor thread: breaches and failures are atomics; the two
+/// latency histograms share one mutex, taken once per bot request and per offer.
+// TODO(actors): per-thread histograms merged when read, if that mutex shows up under load.
+/// The tier set is fixed at start.
 class router_stats {
 public:
   explicit router_stats(const config& cfg);
@@ -46,7 +49,7 @@ private:
 
   std::map<std::string, per_sla> breaches_;
   std::atomic<std::uint64_t> failures_{0};
-  mutable std::mutex latency_mutex_;  // Two actor threads record; uncontended in practice.
+  mutable std::mutex latency_mutex_;
   latency_histogram message_to_bot_;
   latency_histogram escalation_to_offer_;
 };

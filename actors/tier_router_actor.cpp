@@ -21,7 +21,6 @@ struct tier_router_state {
   router_context* ctx = nullptr;
   std::string tier;
   std::unordered_map<caf::actor_addr, std::string> conversations;
-  std::uint64_t failures = 0;
 
   static inline const char* name = "tier_router_actor";
 };
@@ -40,7 +39,6 @@ caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::stri
     if (down.reason) {
       // TODO(actors): restart the conversation from its journal (snapshot plus tail) instead
       // of dropping it; until then its next event opens it afresh.
-      ++st.failures;
       st.ctx->stats->count_conversation_failure();
       st.ctx->log_line(log_level::error, component,
                        "conversation_failed conv=" + it->second + " tier=" + st.tier

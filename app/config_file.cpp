@@ -2,6 +2,7 @@
 #include "app/config_file.hpp"
 
 #include <array>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -54,7 +55,13 @@ public:
                 Int& out) {
     if (const toml::node* node = table.get(key)) {
       if (node->is_integer()) {
-        out = static_cast<Int>(*node->value<std::int64_t>());
+        const std::int64_t value = *node->value<std::int64_t>();
+        if (value < static_cast<std::int64_t>(std::numeric_limits<Int>::min())
+            || (value > 0 && static_cast<std::uint64_t>(value) > std::numeric_limits<Int>::max())) {
+          problem(node, prefix + std::string(key), "is out of range");
+          return;
+        }
+        out = static_cast<Int>(value);
       } else {
         problem(node, prefix + std::string(key), "must be an integer");
       }

@@ -68,6 +68,14 @@ int main(int argc, char** argv) {
   }
   if (sla_speed != 1.0) {
     scale_slas(*cfg, sla_speed);
+    // Scaling can turn a short duration into 0 ms; the scaled configuration must hold too.
+    if (auto problems = validate(*cfg); !problems.empty()) {
+      for (const auto& p : problems) {
+        std::fprintf(stderr, "--sla-speed %g: %s: %s\n", sla_speed, p.key.c_str(),
+                     p.message.c_str());
+      }
+      return 2;
+    }
   }
   app::spdlog_sink log(*level);
 

@@ -40,12 +40,12 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
 
   auto bot = load_faq_bot(cfg.bot.rules_file);
   if (!bot) {
-    log_line(log, log_level::error, "bot_rules_invalid " + bot.err().message);
+    log_line(log, log_level::error, "bot_rules_invalid error=" + bot.err().message);
     return 2;
   }
   auto journal = persist::open_rocksdb_journal(cfg.journal);
   if (!journal) {
-    log_line(log, log_level::error, "journal_open_failed " + journal.err().message);
+    log_line(log, log_level::error, "journal_open_failed error=" + journal.err().message);
     return 3;
   }
   log_line(
@@ -60,7 +60,7 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   net::tcp_server tcp(shared_cfg->listener, shared_cfg->auth, *router, sessions, log);
   auto port = tcp.start();
   if (!port) {
-    log_line(log, log_level::error, "listen_failed " + port.err().message);
+    log_line(log, log_level::error, "listen_failed error=" + port.err().message);
     router->stop();
     (*journal)->close();
     return 4;
@@ -90,22 +90,21 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   router->stop();
   (*journal)->close();
   router.reset();
-  log_line(
-      log, log_level::info,
-      "stopped conversation_actors=" + std::to_string(conversation_actors)
-          + " journal=" + cfg.journal.path);
+  log_line(log, log_level::info,
+           "stopped conversation_actors=" + std::to_string(conversation_actors)
+               + " journal=" + cfg.journal.path);
   return 0;
 }
 
 int inspect_conversation(const config& cfg, const std::string& conv, log_sink& log) {
   auto journal = persist::open_rocksdb_journal(cfg.journal);
   if (!journal) {
-    log_line(log, log_level::error, "journal_open_failed " + journal.err().message);
+    log_line(log, log_level::error, "journal_open_failed error=" + journal.err().message);
     return 3;
   }
   auto history = (*journal)->history(conv);
   if (!history) {
-    log_line(log, log_level::error, "journal_read_failed " + history.err().message);
+    log_line(log, log_level::error, "journal_read_failed error=" + history.err().message);
     return 3;
   }
   for (const auto& payload : *history) {

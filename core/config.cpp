@@ -136,8 +136,9 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.runtime.max_throughput < 1) {
     add(problems, "runtime.max_throughput", "must be at least 1");
   }
-  if (cfg.bot.transcript_lines < 0 || cfg.bot.transcript_lines > 200) {
-    add(problems, "bot.transcript_lines", "must be between 0 and 200");
+  if (cfg.bot.transcript_lines < 0 || cfg.bot.transcript_lines > 50) {
+    add(problems, "bot.transcript_lines",
+        "must be between 0 and 50 (the lines a conversation keeps)");
   }
 
   if (cfg.tiers.empty()) {

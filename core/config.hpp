@@ -134,7 +134,7 @@ struct runtime_config {
 /// The embedded FAQ bot.
 struct bot_config {
   std::string rules_file = "conf/faq_bot.toml";
-  int transcript_lines = 10;  ///< Recent lines sent in each `context`. 0–200.
+  int transcript_lines = 10;  ///< Recent lines sent in each `context`. 0–50.
 };
 
 /// The whole validated configuration. Immutable once validated; a reload builds a new one.

@@ -52,12 +52,7 @@ std::string conversation::owner() const {
 }
 
 result<void> conversation::check(const ingress_event& event) const {
-  const bool customer_side =
-      event.type == event_type::customer_message || event.type == event_type::customer_csat
-      || event.type == event_type::customer_left || event.type == event_type::conversation_close;
-  if (!opened_ && !customer_side) {
-    return {errc::unknown_conversation, "conversation " + id_ + " does not exist"};
-  }
+  // Only a customer message opens a conversation.
   if (!opened_ && event.type != event_type::customer_message) {
     return {errc::unknown_conversation, "conversation " + id_ + " does not exist"};
   }
@@ -447,20 +442,14 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
   switch (action) {
     case escalation_action::escalate:
       if (state_ == conversation_state::bot) {
-        escalate(name(sla) == "bot_attempt" ? "bot_attempt_breach" : "sla_breach", tier, now, out);
+        escalate(sla == sla_kind::bot_attempt ? "bot_attempt_breach" : "sla_breach", tier, now,
+                 out);
       }
       break;
     case escalation_action::reoffer:
       if (state_ == conversation_state::offered) {
         const std::string expired_agent = offered_agent_;
-        disarm(sla_kind::offer_accept);
-        egress_frame revoked = frame(egress_type::agent_revoked, now);
-        revoked.offer = offer_id_;
-        revoked.reason = "expired";
-        out.push_back({effect::kind::to_agent, std::move(revoked), expired_agent});
-        out.push_back({effect::kind::release_agent, {}, expired_agent});
-        offered_agent_.clear();
-        offer_id_.clear();
+        release_owner("expired", now, out);
         requeue(expired_agent, "offer_expired", now, out);
       }
       break;

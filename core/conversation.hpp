@@ -229,7 +229,7 @@ private:
   std::vector<transcript_line> transcript_;
   std::uint64_t deliveries_ = 0;
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
-  /// stale. This is how cancelled timers are recognised, since CAF cannot cancel them.
+  /// stale. This is how cancelled timers are recognised: the SLA clock never cancels.
   std::array<std::optional<time_point>, 4> deadlines_;
   /// Start of the customer's silence (the last message to them) while one is awaited.
   std::optional<time_point> idle_deadline_;

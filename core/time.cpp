@@ -10,7 +10,9 @@ result<duration> parse_duration(std::string_view text) {
   const char* first = text.data();
   const char* last = text.data() + text.size();
   auto [end, ec] = std::from_chars(first, last, amount);
-  if (ec != std::errc{} || end == first || amount < 0) {
+  // A year in milliseconds is far beyond any SLA, and keeps the multiplications below exact.
+  constexpr std::int64_t max_amount = 365LL * 24 * 3'600'000;
+  if (ec != std::errc{} || end == first || amount < 0 || amount > max_amount) {
     return {errc::bad_value, "expected a duration such as \"800ms\", \"5s\" or \"2m\""};
   }
 

@@ -701,7 +701,9 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
                                   {"agent", event.agent},
                                   {"offer", event.offer},
                                   {"to_agent", event.to_agent},
-                                  {"delivery", event.delivery}}) {
+                                  {"delivery", event.delivery},
+                                  {"customer", event.customer},
+                                  {"channel", event.channel}}) {
     if (auto err = check_identifier(key, text)) {
       out.err = std::move(err);
       return out;
