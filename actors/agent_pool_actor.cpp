@@ -65,7 +65,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
           st.ctx->log_line(log_level::debug, component,
                            "queue_full conv=" + conv + " tier=" + tier);
           if (auto conversation_actor = st.ctx->directory.find(conv)) {
-            self->send(*conversation_actor, queue_full_atom_v);
+            self->send(*conversation_actor, refuse_atom_v);
           }
           return;
         }
@@ -85,7 +85,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         self->state.pool->raise_priority(conv);
         dispatch(self);
       },
-      [=](status_atom, ingress_envelope& envelope) {
+      [=](update_atom, ingress_envelope& envelope) {
         // Journal first: after a crash the agent's last announced state must be known.
         persist::journal_record record;
         record.agent = envelope.event.agent;
@@ -94,11 +94,11 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         auto pending = std::make_shared<ingress_envelope>(std::move(envelope));
         caf::actor me = caf::actor_cast<caf::actor>(self);
         self->state.ctx->journal->append({std::move(record)}, [me, pending](const result<void>& r) {
-          caf::anon_send(me, committed_atom_v, std::move(*pending), r.ok(),
+          caf::anon_send(me, settle_atom_v, std::move(*pending), r.ok(),
                          r.ok() ? std::string{} : r.err().message);
         });
       },
-      [=](committed_atom, ingress_envelope& envelope, bool written, const std::string& failure) {
+      [=](settle_atom, ingress_envelope& envelope, bool written, const std::string& failure) {
         auto& state = self->state;
         if (!written) {
           state.ctx->log_line(
@@ -114,7 +114,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
             "agent_status agent=" + status.agent + " status=" + std::string(name(status.presence)));
         for (const auto& conv : orphaned) {
           if (auto conversation_actor = state.ctx->directory.find(conv)) {
-            self->send(*conversation_actor, offline_atom_v, status.agent);
+            self->send(*conversation_actor, reclaim_atom_v, status.agent);
           }
         }
         envelope.done(ack::accepted());

@@ -29,7 +29,7 @@ ingress_event embedded_reply(const egress_frame& request, const faq_bot& bot) {
 
 caf::behavior bot_connector_actor(caf::event_based_actor* self, router_context* ctx) {
   return {
-      [=](bot_atom, bot_request_msg& request) {
+      [=](ask_bot_atom, bot_request_msg& request) {
         if (ctx->egress->send_to_bot(request.frame)) {
           return;
         }
@@ -49,7 +49,7 @@ caf::behavior bot_connector_actor(caf::event_based_actor* self, router_context* 
                           "embedded_reply_dropped conv=" + conv + " reason=" + answer.message);
           }
         };
-        self->send(*conversation_actor, ingress_atom_v, std::move(envelope));
+        self->send(*conversation_actor, apply_atom_v, std::move(envelope));
       },
   };
 }

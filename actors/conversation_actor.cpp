@@ -94,7 +94,7 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
     switch (e.what) {
       case effect::kind::to_bot:
         e.frame.context = shared_context();
-        self->send(ctx.bot_connector, bot_atom_v, bot_request_msg{std::move(e.frame)});
+        self->send(ctx.bot_connector, ask_bot_atom_v, bot_request_msg{std::move(e.frame)});
         break;
       case effect::kind::to_agent:
         if (e.frame.type == egress_type::agent_offer) {
@@ -209,7 +209,7 @@ void begin(actor_type* self, conversation_input input) {
   st.in_flight = std::make_unique<conversation_input>(std::move(input));
   caf::actor me = caf::actor_cast<caf::actor>(self);
   ctx.journal->append({std::move(record)}, [me](const result<void>& written) {
-    caf::anon_send(me, committed_atom_v, written.ok(),
+    caf::anon_send(me, settle_atom_v, written.ok(),
                    written.ok() ? std::string{} : written.err().message);
   });
 }
@@ -303,22 +303,22 @@ caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::str
   self->state.ctx = ctx;
   self->state.conv.emplace(std::move(conv_id));
   return {
-      [=](ingress_atom, ingress_envelope& envelope) { enqueue_input(self, std::move(envelope)); },
-      [=](committed_atom, bool written, const std::string& failure) {
+      [=](apply_atom, ingress_envelope& envelope) { enqueue_input(self, std::move(envelope)); },
+      [=](settle_atom, bool written, const std::string& failure) {
         on_committed(self, written, failure);
       },
       [=](offer_atom, const std::string& agent, const std::string& offer) {
         enqueue_input(self, offer_input{agent, offer});
       },
-      [=](timer_atom, int sla, std::int64_t deadline_ms, int level) {
+      [=](fire_sla_atom, int sla, std::int64_t deadline_ms, int level) {
         enqueue_input(self,
                       timer_input{static_cast<sla_kind>(sla), from_unix_ms(deadline_ms), level});
       },
-      [=](idle_atom, std::int64_t since_ms, int stage) {
+      [=](fire_idle_atom, std::int64_t since_ms, int stage) {
         enqueue_input(self, idle_input{from_unix_ms(since_ms), stage});
       },
-      [=](queue_full_atom) { enqueue_input(self, queue_full_input{}); },
-      [=](offline_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
+      [=](refuse_atom) { enqueue_input(self, queue_full_input{}); },
+      [=](reclaim_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
       [=](retry_atom) {
         self->state.committing = false;
         process_next(self);

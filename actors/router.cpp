@@ -86,9 +86,9 @@ std::unique_ptr<router> router::start(router_options options) {
           return;  // The conversation's actor has stopped.
         }
         if (due.what == timer_due::kind::idle) {
-          caf::anon_send(conversation_actor, idle_atom_v, unix_ms(due.deadline), due.level);
+          caf::anon_send(conversation_actor, fire_idle_atom_v, unix_ms(due.deadline), due.level);
         } else {
-          caf::anon_send(conversation_actor, timer_atom_v, static_cast<int>(due.sla),
+          caf::anon_send(conversation_actor, fire_sla_atom_v, static_cast<int>(due.sla),
                          unix_ms(due.deadline), due.level);
         }
       });
@@ -159,7 +159,7 @@ void router::dispatch(ingress_envelope envelope) {
   }
 
   if (event.type == event_type::agent_status) {
-    caf::anon_send(ctx.agent_pool, status_atom_v, std::move(envelope));
+    caf::anon_send(ctx.agent_pool, update_atom_v, std::move(envelope));
     return;
   }
 
@@ -168,7 +168,7 @@ void router::dispatch(ingress_envelope envelope) {
         event, [&ctx](const std::string& conv) { return ctx.directory.find(conv).has_value(); });
   }
   if (auto conversation_actor = ctx.directory.find(event.conv)) {
-    caf::anon_send(*conversation_actor, ingress_atom_v, std::move(envelope));
+    caf::anon_send(*conversation_actor, apply_atom_v, std::move(envelope));
     return;
   }
   if (event.type != event_type::customer_message) {
@@ -193,7 +193,7 @@ void router::dispatch(ingress_envelope envelope) {
     // Another thread opened the same conversation first.
     caf::anon_send_exit(spawned, caf::exit_reason::user_shutdown);
   }
-  caf::anon_send(target, ingress_atom_v, std::move(envelope));
+  caf::anon_send(target, apply_atom_v, std::move(envelope));
 }
 
 void router::stop() {
