@@ -64,6 +64,8 @@ struct conversation_actor_state {
   std::unique_ptr<conversation_input> in_flight;
   std::list<conversation_input> backlog;
   std::chrono::steady_clock::time_point queued_since;  ///< Last time it asked for an agent.
+  /// The finish time a passivation timer was armed for, so that it is armed once per finish.
+  time_point passivation_armed_for;
 
   static inline const char* name = "conversation_actor";
 };
@@ -156,6 +158,47 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
 }
 
 void process_next(actor_type* self);
+
+/// A finished conversation keeps its actor for the resume window (a late CSAT, a reopening
+/// customer), then lets it go so that memory follows the open conversations.
+void arm_passivation(actor_type* self) {
+  auto& st = self->state;
+  const conversation& conv = *st.conv;
+  if (is_open(conv.state()) || st.passivation_armed_for == conv.finished_at()) {
+    return;
+  }
+  st.passivation_armed_for = conv.finished_at();
+  const tier_policy& tier = st.ctx->policy(conv.tier());
+  st.ctx->timers->arm(self->address(),
+                      {timer_due::kind::passivate, sla_kind::bot_attempt, conv.finished_at(), 0},
+                      conv.finished_at() + tier.resume_window);
+}
+
+/// Leaves the directory, then forwards whatever still reaches this actor to the router,
+/// which opens a fresh actor for a customer who writes again.
+void passivate(actor_type* self) {
+  auto& st = self->state;
+  router_context* ctx = st.ctx;
+  const std::string conv_id = st.conv->id();
+  ctx->directory.erase_if(conv_id, self->address());
+  ctx->lingering.insert(conv_id + "#" + std::to_string(self->id()),
+                        caf::actor_cast<caf::actor>(self));
+  ctx->log_line(log_level::debug, component, "conversation_passivated conv=" + conv_id);
+  st.conv.reset();
+  self->become(
+      [=](apply_atom, ingress_envelope& envelope) { ctx->redispatch(std::move(envelope)); },
+      [=](offer_atom, const std::string& agent, const std::string&) {
+        self->send(ctx->agent_pool, release_atom_v, agent, conv_id);
+      },
+      [=](retry_atom) {
+        ctx->lingering.erase(conv_id + "#" + std::to_string(self->id()));
+        self->quit();
+      });
+  self->set_default_handler(caf::drop);
+  // Messages sent before the directory entry went are still on their way; give them time
+  // to arrive and be forwarded.
+  self->delayed_send(self, std::chrono::seconds{5}, retry_atom_v);
+}
 
 /// Journals `input` (if it still has an effect) and marks the actor busy until the write
 /// completes; the result arrives as a `committed` message.
@@ -278,6 +321,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
     st.queued_since = sent_at;
   }
   carry_out(self, effects, now);
+  arm_passivation(self);
   process_next(self);
 }
 
@@ -319,6 +363,21 @@ caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::str
       },
       [=](refuse_atom) { enqueue_input(self, queue_full_input{}); },
       [=](reclaim_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
+      [=](passivate_atom, std::int64_t finished_ms) {
+        auto& st = self->state;
+        if (is_open(st.conv->state()) || unix_ms(st.conv->finished_at()) != finished_ms) {
+          return;  // Reopened since; its next finish arms a new timer.
+        }
+        if (st.committing || !st.backlog.empty()) {
+          // A late event is being applied: look again shortly.
+          st.ctx->timers->arm(
+              self->address(),
+              {timer_due::kind::passivate, sla_kind::bot_attempt, st.conv->finished_at(), 0},
+              st.ctx->clock() + std::chrono::seconds{1});
+          return;
+        }
+        passivate(self);
+      },
       [=](retry_atom) {
         self->state.committing = false;
         process_next(self);

@@ -26,6 +26,17 @@ void conversation_directory::erase(const std::string& conv) {
   s.actors.erase(conv);
 }
 
+bool conversation_directory::erase_if(const std::string& conv, const caf::actor_addr& actor) {
+  shard& s = shard_of(conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.actors.find(conv);
+  if (it == s.actors.end() || it->second.address() != actor) {
+    return false;
+  }
+  s.actors.erase(it);
+  return true;
+}
+
 std::size_t conversation_directory::size() const {
   std::size_t total = 0;
   for (auto& s : shards_) {

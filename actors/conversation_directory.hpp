@@ -23,6 +23,10 @@ public:
 
   void erase(const std::string& conv);
 
+  /// Erases `conv` only while `actor` is the one registered (a newer actor may have taken
+  /// the id over). Returns whether it was erased.
+  bool erase_if(const std::string& conv, const caf::actor_addr& actor);
+
   std::size_t size() const;
 
   /// Calls `visit` for every registered actor (at shutdown).

@@ -85,7 +85,9 @@ std::unique_ptr<router> router::start(router_options options) {
         if (!conversation_actor) {
           return;  // The conversation's actor has stopped.
         }
-        if (due.what == timer_due::kind::idle) {
+        if (due.what == timer_due::kind::passivate) {
+          caf::anon_send(conversation_actor, passivate_atom_v, unix_ms(due.deadline));
+        } else if (due.what == timer_due::kind::idle) {
           caf::anon_send(conversation_actor, fire_idle_atom_v, unix_ms(due.deadline), due.level);
         } else {
           caf::anon_send(conversation_actor, fire_sla_atom_v, static_cast<int>(due.sla),
@@ -93,6 +95,7 @@ std::unique_ptr<router> router::start(router_options options) {
         }
       });
   ctx.timers = state->timers.get();
+
   state->stats = std::make_unique<router_stats>(*ctx.cfg);
   ctx.stats = state->stats.get();
   ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
@@ -104,7 +107,13 @@ std::unique_ptr<router> router::start(router_options options) {
                "started tiers=" + std::to_string(ctx.tier_routers.size())
                    + " policy=" + ctx.cfg->runtime.policy
                    + " threads=" + std::to_string(ctx.cfg->runtime.scheduler_threads));
-  return std::unique_ptr<router>(new router(std::move(state)));
+  std::unique_ptr<router> instance(new router(std::move(state)));
+  // Set before the first event is submitted; conversation actors read it only then.
+  router* raw = instance.get();
+  instance->impl_->ctx.redispatch = [raw](ingress_envelope envelope) {
+    raw->dispatch(std::move(envelope));
+  };
+  return instance;
 }
 
 void router::submit(ingress_event event, ack_callback done) {
@@ -213,9 +222,11 @@ void router::stop() {
   for (const auto& [tier, tier_router] : ctx.tier_routers) {
     caf::anon_send_exit(tier_router, caf::exit_reason::user_shutdown);
   }
-  ctx.directory.for_each([](const caf::actor& conversation_actor) {
+  const auto stop_actor = [](const caf::actor& conversation_actor) {
     caf::anon_send_exit(conversation_actor, caf::exit_reason::user_shutdown);
-  });
+  };
+  ctx.directory.for_each(stop_actor);
+  ctx.lingering.for_each(stop_actor);
   caf::anon_send_exit(ctx.agent_pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx.bot_connector, caf::exit_reason::user_shutdown);
   impl_->system->await_all_actors_done();
@@ -223,6 +234,7 @@ void router::stop() {
   ctx.agent_pool = nullptr;
   ctx.bot_connector = nullptr;
   ctx.directory.clear();
+  ctx.lingering.clear();
   // The actor system itself lives on until the router is destroyed: journal callbacks still
   // queued may address actors that have stopped, which is harmless only while it exists.
   ctx.log_line(log_level::info, "actors.router",

@@ -20,6 +20,7 @@ namespace blendroute::actors {
 
 class sla_clock;
 class router_stats;
+struct ingress_envelope;
 
 /// Shared by all actors of one router. The router owns it and outlives every actor; the
 /// actor handles are set once during start-up, before any event is submitted.
@@ -33,6 +34,11 @@ struct router_context {
   sla_clock* timers = nullptr;    ///< Every SLA and inactivity timer.
   router_stats* stats = nullptr;  ///< Breach and failure counters.
   conversation_directory directory;
+  /// Passivated conversation actors still forwarding stragglers, so that stop() reaches them.
+  conversation_directory lingering;
+  /// Dispatches an event whose id is already claimed (used by a passivating conversation
+  /// actor to hand on what reached it after it left the directory).
+  std::function<void(ingress_envelope)> redispatch;
   caf::actor agent_pool;
   caf::actor bot_connector;
   std::map<std::string, caf::actor> tier_routers;

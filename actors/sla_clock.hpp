@@ -18,7 +18,7 @@ namespace blendroute::actors {
 
 /// What comes due: an SLA deadline (or a later escalation step) or a customer's silence.
 struct timer_due {
-  enum class kind : std::uint8_t { sla, idle };
+  enum class kind : std::uint8_t { sla, idle, passivate };
 
   kind what = kind::sla;
   sla_kind sla = sla_kind::bot_attempt;

@@ -14,9 +14,6 @@ namespace {
 
 constexpr std::string_view component = "actors.tier";
 
-// TODO(actors): a conversation actor lives until shutdown, also after its conversation
-// closed; passivate closed conversations (their history is in the journal) once retention
-// and recovery exist, so that memory follows open conversations only.
 struct tier_router_state {
   router_context* ctx = nullptr;
   std::string tier;
@@ -44,7 +41,7 @@ caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::stri
                        "conversation_failed conv=" + it->second + " tier=" + st.tier
                            + " reason=" + caf::to_string(down.reason));
     }
-    st.ctx->directory.erase(it->second);
+    st.ctx->directory.erase_if(it->second, down.source);
     st.conversations.erase(it);
   });
   return {

@@ -57,6 +57,7 @@ CAF_ADD_ATOM(blendroute, blendroute::actors, refuse_atom, "refuse")
 CAF_ADD_ATOM(blendroute, blendroute::actors, update_atom, "update")
 CAF_ADD_ATOM(blendroute, blendroute::actors, ask_bot_atom, "askbot")
 CAF_ADD_ATOM(blendroute, blendroute::actors, retry_atom, "retry")
+CAF_ADD_ATOM(blendroute, blendroute::actors, passivate_atom, "passivate")
 
 CAF_END_TYPE_ID_BLOCK(blendroute)
 

@@ -393,6 +393,7 @@ void conversation::finish(conversation_state final_state, const std::string& rea
                           std::vector<effect>& out) {
   deadlines_ = {};
   idle_deadline_.reset();
+  finished_at_ = now;
   if (final_state == conversation_state::resolved) {
     resolved_at_ = now;
   }
@@ -657,7 +658,9 @@ void conversation::breach(sla_kind sla, time_point deadline, int level, escalati
 }
 
 std::string conversation::next_delivery() {
-  return id_ + "#" + std::to_string(episode_) + "." + std::to_string(++deliveries_);
+  // The episode's opening time makes ids unique across episodes, and across actors of the
+  // same conversation id (a finished conversation's actor is passivated).
+  return id_ + "#" + std::to_string(unix_ms(opened_at_)) + "." + std::to_string(++deliveries_);
 }
 
 egress_frame conversation::frame(egress_type type, time_point now) const {

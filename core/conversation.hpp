@@ -148,6 +148,9 @@ public:
 
   time_point opened_at() const { return opened_at_; }
 
+  /// When it reached its final state (resolved, abandoned, closed).
+  time_point finished_at() const { return finished_at_; }
+
   const std::string& customer() const { return customer_; }
 
   const std::string& channel() const { return channel_; }
@@ -206,6 +209,7 @@ private:
   time_point opened_at_;
   time_point escalated_at_;
   time_point resolved_at_;
+  time_point finished_at_;
   int episode_ = 0;  ///< Bumped when a message after the resume window starts anew.
   int reopens_ = 0;  ///< Reopened inside the resume window (counts against FCR).
   int bot_turns_ = 0;

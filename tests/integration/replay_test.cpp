@@ -1,6 +1,7 @@
 // The real server on loopback: bundled conversations replayed end to end, bad input, restart.
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -459,6 +460,46 @@ TEST(QueueLimit, AFullQueueLeavesTheConversationWithTheBot) {
   auto notice = gateway.wait_for(
       [](const frame& f) { return f.get("conv") == "full-2" && f.get("from") == "router"; });
   EXPECT_TRUE(notice.has_value());
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(Passivation, AFinishedConversationLeavesMemoryAndItsIdCanOpenAgain) {
+  server_process server;
+  ASSERT_TRUE(server.start({"--set", "tiers.standard.resume_window=300ms", "--log-level", "debug"}))
+      << server.log();
+  wire_client supervisor, gateway;
+  ASSERT_TRUE(supervisor.connect(server.port()));
+  ASSERT_TRUE(supervisor.hello("supervisor", "supervisor-dev-token"));
+  ASSERT_TRUE(gateway.connect(server.port()));
+  ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+
+  gateway.send_line(R"({"type":"customer.message","id":"p1","conv":"short","text":"weather?"})");
+  ASSERT_TRUE(gateway.ack("p1"));
+  auto first = gateway.wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(supervisor.wait_for([](const frame& f) { return f.get("state") == "resolved"; }));
+  // A CSAT inside the resume window still reaches the conversation.
+  gateway.send_line(R"({"type":"customer.csat","id":"p2","conv":"short","score":5})");
+  auto csat = gateway.ack("p2");
+  ASSERT_TRUE(csat.has_value());
+  EXPECT_EQ(csat->get("status"), "ok");
+
+  // Bounded wait for the passivation (resume window 300 ms), then the id opens afresh.
+  bool passivated = false;
+  for (int i = 0; i < 100 && !passivated; ++i) {
+    std::this_thread::sleep_for(milliseconds{50});
+    passivated = server.log().find("conversation_passivated conv=short") != std::string::npos;
+  }
+  ASSERT_TRUE(passivated) << server.log();
+  gateway.send_line(R"({"type":"customer.message","id":"p3","conv":"short","text":"weather?"})");
+  ASSERT_TRUE(gateway.ack("p3"));
+  auto opened = supervisor.wait_for(
+      [](const frame& f) { return f.get("conv") == "short" && f.get("reason") == "opened"; });
+  ASSERT_TRUE(opened.has_value());
+  auto second =
+      gateway.wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE(second->get("delivery"), first->get("delivery"));
   EXPECT_EQ(server.stop(), 0);
 }
 
