@@ -1,0 +1,274 @@
+// Conversation actors under CAF's deterministic test coordinator: journal first, then effects.
+#include "actors/conversation_actor.hpp"
+
+#include <optional>
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include "actors/agent_pool_actor.hpp"
+#include "actors/bot_connector_actor.hpp"
+#include "actors/router_context.hpp"
+#include "actors/router_stats.hpp"
+#include "actors/sla_clock.hpp"
+#include "actors/type_ids.hpp"
+#include "persist/dedupe_index.hpp"
+
+namespace blendroute::actors {
+namespace {
+
+/// A journal whose writes complete only when the test says so, with the outcome it chooses.
+class held_journal final : public persist::journal {
+public:
+  void append(std::vector<persist::journal_record> records,
+              persist::commit_callback done) override {
+    pending_.push_back({std::move(records), std::move(done)});
+  }
+
+  persist::dedupe_claim claim(const std::string& id, persist::claim_decided decided) override {
+    return dedupe_.claim(id, std::move(decided));
+  }
+
+  void release(const std::string& id) override { dedupe_.release(id); }
+
+  result<std::vector<std::string>> history(const std::string& conv) override {
+    std::vector<std::string> out;
+    for (const auto& record : written_) {
+      if (record.conv == conv) {
+        out.push_back(record.payload);
+      }
+    }
+    return out;
+  }
+
+  void close() override {}
+
+  /// Completes every write waiting, successfully or not. Returns how many there were.
+  std::size_t complete_all(bool succeed) {
+    auto batch = std::move(pending_);
+    pending_.clear();
+    for (auto& write : batch) {
+      if (succeed) {
+        written_.insert(written_.end(), write.records.begin(), write.records.end());
+        write.done(result<void>{});
+      } else {
+        write.done(result<void>{errc::unavailable, "disk full"});
+      }
+    }
+    return batch.size();
+  }
+
+  std::size_t written() const { return written_.size(); }
+
+  bool wrote(const std::string& kind) const {
+    for (const auto& record : written_) {
+      if (record.payload.find("\"kind\":\"" + kind + "\"") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+private:
+  struct write {
+    std::vector<persist::journal_record> records;
+    persist::commit_callback done;
+  };
+
+  std::vector<write> pending_;
+  std::vector<persist::journal_record> written_;
+  persist::dedupe_index dedupe_;
+};
+
+/// Records every egress frame with the number of journal records written when it left.
+class recording_egress final : public egress_sink {
+public:
+  explicit recording_egress(const held_journal& journal) : journal_(journal) {}
+
+  bool send_to_bot(const egress_frame&) override { return false; }  // The embedded bot answers.
+
+  bool send_to_agent(const std::string&, const egress_frame& frame) override {
+    record(frame);
+    return true;
+  }
+
+  bool send_to_gateway(const egress_frame& frame) override {
+    record(frame);
+    return true;
+  }
+
+  void send_to_supervisors(const egress_frame& frame) override { record(frame); }
+
+  /// The first frame of `type`, with the journal size when it was sent.
+  std::optional<std::pair<egress_frame, std::size_t>> first(egress_type type) const {
+    for (const auto& sent : sent_) {
+      if (sent.first.type == type) {
+        return sent;
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::size_t count() const { return sent_.size(); }
+
+private:
+  void record(const egress_frame& frame) { sent_.emplace_back(frame, journal_.written()); }
+
+  const held_journal& journal_;
+  std::vector<std::pair<egress_frame, std::size_t>> sent_;
+};
+
+class ConversationActorTest : public ::testing::Test {
+protected:
+  ConversationActorTest()
+      : egress_(journal_),
+        bot_({{"bank_fraud_report", {"fraud"}, "Connecting you.", bot_outcome::handoff}},
+             {"", "Tell me more?", bot_outcome::continue_turn, 0}) {
+    caf_cfg_.set("scheduler.policy", caf::atom("testing"));
+    system_.emplace(caf_cfg_);
+    coordinator_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
+
+    ctx_.cfg = std::make_shared<const config>(default_config());
+    ctx_.journal = &journal_;
+    ctx_.egress = &egress_;
+    ctx_.bot = &bot_;
+    ctx_.log = &log_;
+    ctx_.clock = [this] {
+      return now_;
+    };
+    // No timer comes due in these tests; the clock thread only collects them.
+    timers_.emplace([] { return time_point{}; }, [](const caf::actor_addr&, const timer_due&) {});
+    ctx_.timers = &*timers_;
+    stats_.emplace(*ctx_.cfg);
+    ctx_.stats = &*stats_;
+    ctx_.redispatch = [](ingress_envelope) {
+    };
+    ctx_.agent_pool = spawn_agent_pool_actor(*system_, &ctx_);
+    ctx_.bot_connector = spawn_bot_connector_actor(*system_, &ctx_);
+    conversation_ = spawn_conversation_actor(*system_, &ctx_, "c1");
+    ctx_.directory.insert("c1", conversation_);
+  }
+
+  ~ConversationActorTest() override {
+    for (const auto& handle : {conversation_, ctx_.agent_pool, ctx_.bot_connector}) {
+      caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+    }
+    coordinator_->run();
+    timers_->stop();
+  }
+
+  /// Sends `event` the way the router does and collects its ack.
+  void submit(caf::actor target, ingress_event event, const std::string& tier = "standard") {
+    ingress_envelope envelope{std::move(event), [this](ack answer) { acks_.push_back(answer); },
+                              false, tier};
+    caf::anon_send(target, apply_atom_v, std::move(envelope));
+  }
+
+  static ingress_event customer(std::string text) {
+    ingress_event e;
+    e.type = event_type::customer_message;
+    e.id = "m1";
+    e.conv = "c1";
+    e.text = std::move(text);
+    return e;
+  }
+
+  /// Runs the actors, completing journal writes as they are asked for, until all is quiet.
+  void settle() {
+    for (int round = 0; round < 100; ++round) {
+      coordinator_->run();
+      if (journal_.complete_all(true) == 0) {
+        return;
+      }
+    }
+  }
+
+  held_journal journal_;
+  recording_egress egress_;
+  faq_bot bot_;
+  null_log_sink log_;
+  time_point now_ = from_unix_ms(1'700'000'000'000);
+  caf::actor_system_config caf_cfg_;
+  std::optional<caf::actor_system> system_;
+  caf::scheduler::test_coordinator* coordinator_ = nullptr;
+  std::optional<sla_clock> timers_;
+  std::optional<router_stats> stats_;
+  router_context ctx_;
+  caf::actor conversation_;
+  std::vector<ack> acks_;
+};
+
+TEST_F(ConversationActorTest, AcksAndActsOnlyAfterTheJournalWrite) {
+  submit(conversation_, customer("hello"));
+  coordinator_->run();
+  EXPECT_TRUE(acks_.empty()) << "no ack before the write";
+  EXPECT_EQ(egress_.count(), 0u) << "no effect before the write";
+
+  journal_.complete_all(true);
+  coordinator_->run();
+  ASSERT_EQ(acks_.size(), 1u);
+  EXPECT_EQ(acks_[0].status, ack_status::ok);
+  auto opened = egress_.first(egress_type::conversation_state);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->second, 1u);
+}
+
+TEST_F(ConversationActorTest, AFailedWriteIsRejectedAndAppliesNothing) {
+  submit(conversation_, customer("hello"));
+  coordinator_->run();
+  journal_.complete_all(false);
+  coordinator_->run();
+
+  ASSERT_EQ(acks_.size(), 1u);
+  EXPECT_EQ(acks_[0].status, ack_status::rejected);
+  EXPECT_EQ(acks_[0].code, errc::unavailable);
+  EXPECT_EQ(egress_.count(), 0u);
+}
+
+TEST_F(ConversationActorTest, AnOfferIsJournaledBeforeTheAgentSeesIt) {
+  ingress_event status;
+  status.type = event_type::agent_status;
+  status.id = "s1";
+  status.agent = "ana";
+  status.presence = agent_presence::available;
+  caf::anon_send(ctx_.agent_pool, update_atom_v, ingress_envelope{status, [](ack) {}, false, {}});
+  settle();
+
+  submit(conversation_, customer("I want to report fraud"));
+  settle();
+
+  auto offer = egress_.first(egress_type::agent_offer);
+  ASSERT_TRUE(offer.has_value()) << "the handoff reached the agent";
+  EXPECT_TRUE(journal_.wrote("offer"));
+  // Every record up to and including the offer was durable when the offer left.
+  const auto history = journal_.history("c1");
+  ASSERT_TRUE(history.ok());
+  std::size_t offer_position = 0;
+  for (std::size_t i = 0; i < history->size(); ++i) {
+    if ((*history)[i].find("\"kind\":\"offer\"") != std::string::npos) {
+      offer_position = i + 1;
+    }
+  }
+  ASSERT_GT(offer_position, 0u);
+  EXPECT_GE(offer->second, offer_position);
+}
+
+TEST_F(ConversationActorTest, EventsForOneConversationApplyInOrderWhileAWriteIsPending) {
+  submit(conversation_, customer("hello"));
+  ingress_event left;
+  left.type = event_type::customer_left;
+  left.id = "l1";
+  left.conv = "c1";
+  submit(conversation_, left);
+  coordinator_->run();
+  EXPECT_TRUE(acks_.empty());
+
+  settle();
+  ASSERT_GE(acks_.size(), 2u);
+  EXPECT_EQ(acks_[0].status, ack_status::ok);
+  EXPECT_EQ(acks_[1].status, ack_status::ok);
+  EXPECT_TRUE(journal_.history("c1")->back().find("customer.left") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace blendroute::actors
