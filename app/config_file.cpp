@@ -264,7 +264,11 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
 
   if (const auto* listen = r.section(root, "listen")) {
     r.only(*listen, "listen.",
-           {"host", "tcp_port", "max_frame_bytes", "io_threads", "hello_timeout"});
+           {"host", "tcp_port", "max_frame_bytes", "io_threads", "hello_timeout", "http_port",
+            "max_body_bytes", "max_header_bytes"});
+    r.read_int(*listen, "listen.", "max_body_bytes", cfg.listener.max_body_bytes);
+    r.read_int(*listen, "listen.", "max_header_bytes", cfg.listener.max_header_bytes);
+    r.read_int(*listen, "listen.", "http_port", cfg.listener.http_port);
     r.read_duration(*listen, "listen.", "hello_timeout", cfg.listener.hello_timeout);
     r.read(*listen, "listen.", "host", cfg.listener.host);
     std::int64_t port = cfg.listener.tcp_port;

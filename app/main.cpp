@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
                  "divide every SLA duration by this factor (for replays sped up as much)")
       ->check(CLI::PositiveNumber);
   cli.add_option("--port-file", serve_options.port_file,
-                 "write the bound TCP port to this file once listening");
+                 "write the bound TCP and HTTP ports (one a line) to this file once listening");
 
   auto* check = cli.add_subcommand("check-config", "validate a configuration file and exit");
   std::string check_path;

@@ -8,6 +8,7 @@
 
 #include "actors/router.hpp"
 #include "app/config_file.hpp"
+#include "net/http_server.hpp"
 #include "net/session_registry.hpp"
 #include "net/tcp_server.hpp"
 #include "persist/journal.hpp"
@@ -65,11 +66,21 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
     (*journal)->close();
     return 4;
   }
+  net::http_server http(shared_cfg->listener, shared_cfg->auth, *router, log);
+  auto http_port = http.start();
+  if (!http_port) {
+    log_line(log, log_level::error, "listen_failed error=" + http_port.err().message);
+    tcp.stop();
+    router->stop();
+    (*journal)->close();
+    return 4;
+  }
   if (!options.port_file.empty()) {
-    std::ofstream(options.port_file) << *port << "\n";
+    // Line 1 the TCP port, line 2 the HTTP port.
+    std::ofstream(options.port_file) << *port << "\n" << *http_port << "\n";
   }
   log_line(log, log_level::info,
-           "ready tcp_port=" + std::to_string(*port)
+           "ready tcp_port=" + std::to_string(*port) + " http_port=" + std::to_string(*http_port)
                + " bot_rules=" + std::to_string(bot->rule_count()));
 
   int received = 0;
@@ -85,6 +96,7 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   log_line(log, log_level::info,
            std::string("stopping signal=") + (received == SIGINT ? "SIGINT" : "SIGTERM"));
 
+  http.stop();
   tcp.stop();
   const std::size_t conversation_actors = router->conversation_actor_count();
   router->stop();

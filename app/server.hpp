@@ -10,7 +10,9 @@ namespace blendroute::app {
 
 /// Options of `blendroute serve` beyond the configuration file.
 struct serve_options {
-  std::string port_file;  ///< When set, the bound TCP port is written here once listening.
+  /// When set, the bound TCP port (line 1) and HTTP port (line 2) are written here once
+  /// listening.
+  std::string port_file;
 };
 
 /// Serves until SIGINT or SIGTERM, then stops cleanly. Returns the process exit code.

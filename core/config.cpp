@@ -118,6 +118,12 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.listener.io_threads < 1 || cfg.listener.io_threads > 64) {
     add(problems, "listen.io_threads", "must be between 1 and 64");
   }
+  if (cfg.listener.max_body_bytes < 1024 || cfg.listener.max_body_bytes > (256u << 20)) {
+    add(problems, "listen.max_body_bytes", "must be between 1024 and 268435456");
+  }
+  if (cfg.listener.max_header_bytes < 1024 || cfg.listener.max_header_bytes > (1u << 20)) {
+    add(problems, "listen.max_header_bytes", "must be between 1024 and 1048576");
+  }
   if (cfg.listener.hello_timeout.count() <= 0) {
     add(problems, "listen.hello_timeout", "must be longer than 0ms");
   }

@@ -17,7 +17,7 @@ rm -f "$port_file"
 
 # A fresh port each run (0), the SLAs compressed by the same factor as the replay.
 "$build_dir/app/blendroute" --config conf/blendroute.toml \
-  --set journal.path="$data_dir/journal" --set listen.tcp_port=0 \
+  --set journal.path="$data_dir/journal" --set listen.tcp_port=0 --set listen.http_port=0 \
   --sla-speed "$speed" --port-file "$port_file" 2>"$log_file" &
 server_pid=$!
 trap 'kill -TERM $server_pid 2>/dev/null || true' EXIT
@@ -31,7 +31,7 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-port=$(cat "$port_file")
+port=$(head -n 1 "$port_file")
 echo "blendroute listening on 127.0.0.1:$port (log: $log_file)"
 
 status=0

@@ -43,6 +43,8 @@ bool server_process::start(const std::vector<std::string>& extra_args) {
       "--set",
       "listen.tcp_port=0",
       "--set",
+      "listen.http_port=0",
+      "--set",
       "bot.rules_file=" + std::string(BLENDROUTE_SOURCE_DIR) + "/conf/faq_bot.toml",
       "--port-file",
       port_file};
@@ -66,8 +68,10 @@ bool server_process::start(const std::vector<std::string>& extra_args) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     std::ifstream in(port_file);
     unsigned port = 0;
-    if (in >> port && port > 0) {
+    unsigned http_port = 0;
+    if (in >> port >> http_port && port > 0 && http_port > 0) {
       port_ = static_cast<std::uint16_t>(port);
+      http_port_ = static_cast<std::uint16_t>(http_port);
       return true;
     }
     int status = 0;

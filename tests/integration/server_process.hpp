@@ -30,6 +30,8 @@ public:
 
   std::uint16_t port() const { return port_; }
 
+  std::uint16_t http_port() const { return http_port_; }
+
   const std::string& journal_dir() const { return journal_dir_; }
 
   /// What the server wrote to stderr so far.
@@ -41,6 +43,7 @@ private:
   std::string log_path_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::uint16_t http_port_ = 0;
 };
 
 }  // namespace blendroute::testing

@@ -1,0 +1,428 @@
+// Beast HTTP sessions: limits checked on the header, events decoded and acked in order.
+#include "net/http_server.hpp"
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/json_writer.hpp"
+#include "net/frame_decoder.hpp"
+#include "net/frame_encoder.hpp"
+
+namespace blendroute::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::string_view component = "net.http";
+
+/// Paths of the supervisor and admin API that are specified but not served yet.
+bool is_pending_api(std::string_view path) {
+  return path.starts_with("/v1/conversations/") || path == "/v1/agents" || path == "/v1/queues"
+         || path == "/v1/kpis" || path.starts_with("/v1/admin/");
+}
+
+/// The role whose token is presented, if any. Compared in constant time per role.
+std::optional<role> role_of(const auth_config& auth, std::string_view authorization) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (!authorization.starts_with(scheme)) {
+    return std::nullopt;
+  }
+  const std::string_view token = authorization.substr(scheme.size());
+  const std::pair<role, const std::string*> tokens[] = {
+      {role::gateway, &auth.gateway},       {role::bot, &auth.bot},     {role::agent, &auth.agent},
+      {role::supervisor, &auth.supervisor}, {role::admin, &auth.admin},
+  };
+  std::optional<role> found;
+  for (const auto& [who, expected] : tokens) {
+    if (expected->empty() || expected->size() != token.size()) {
+      continue;
+    }
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      diff |= static_cast<unsigned char>((*expected)[i] ^ token[i]);
+    }
+    if (diff == 0) {
+      found = who;
+    }
+  }
+  return found;
+}
+
+struct server_shared {
+  const listener_config& listener;
+  const auth_config& auth;
+  actors::ingress_port& port;
+  log_sink& log;
+
+  void log_line(log_level level, const std::string& line) const {
+    if (log.enabled(level)) {
+      log.write(level, component, line);
+    }
+  }
+};
+
+/// The acks of one POST, filled from actor threads in any order, sent in event order.
+struct ack_batch {
+  explicit ack_batch(std::size_t count) : lines(count), remaining(count) {}
+
+  std::vector<std::string> lines;
+  std::atomic<std::size_t> remaining;
+};
+
+class http_session final : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(tcp::socket socket, server_shared& shared)
+      : stream_(std::move(socket)), shared_(shared) {}
+
+  void start() { read_header(); }
+
+  void close() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.close();
+    });
+  }
+
+private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.listener.max_header_bytes));
+    parser_->body_limit(shared_.listener.max_body_bytes);
+    // Slow clients (slowloris) get as long to send a request as a TCP client gets for hello.
+    stream_.expires_after(shared_.listener.hello_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout
+        || ec == asio::error::operation_aborted) {
+      stream_.close();
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      reply_error(
+          http::status::request_header_fields_too_large, "header_too_large",
+          "request header over " + std::to_string(shared_.listener.max_header_bytes) + " bytes",
+          false);
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      // Beast refuses an announced Content-Length over the limit while reading the header.
+      reply_error(http::status::payload_too_large, "too_large",
+                  "body over " + std::to_string(shared_.listener.max_body_bytes) + " bytes",
+                  false);
+      return;
+    }
+    if (ec) {
+      reply_error(http::status::bad_request, "bad_request", ec.message(), false);
+      return;
+    }
+
+    const auto& request = parser_->get();
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path == "/healthz" || path == "/readyz") {
+      if (request.method() != http::verb::get) {
+        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", false);
+        return;
+      }
+      reply(http::status::ok, "text/plain", path == "/healthz" ? "ok\n" : "ready\n", false);
+      return;
+    }
+    if (path != "/v1/events" && !is_pending_api(path)) {
+      reply_error(http::status::not_found, "not_found", "no such path", false);
+      return;
+    }
+
+    const auto authorization = request[http::field::authorization];
+    const auto who =
+        role_of(shared_.auth, std::string_view(authorization.data(), authorization.size()));
+    if (!who) {
+      reply_error(http::status::unauthorized, "unauthorized", "a valid bearer token is required",
+                  false);
+      return;
+    }
+    if (path != "/v1/events") {
+      const bool allowed = path.starts_with("/v1/admin/")
+                               ? *who == role::admin
+                               : (*who == role::supervisor || *who == role::admin);
+      if (!allowed) {
+        reply_error(http::status::forbidden, "forbidden", "this role may not call this endpoint",
+                    false);
+        return;
+      }
+      // TODO(net): the supervisor and admin API (conversation snapshots, agents, queues,
+      // KPIs, admin actions) needs query messages into the actors; it comes with the
+      // operators' work (issue 7). Until then these paths say so plainly.
+      reply_error(http::status::not_implemented, "not_implemented",
+                  "this endpoint is not served yet", false);
+      return;
+    }
+    if (request.method() != http::verb::post) {
+      reply_error(http::status::method_not_allowed, "method_not_allowed", "use POST", false);
+      return;
+    }
+    if (const auto length = parser_->content_length();
+        length && *length > shared_.listener.max_body_bytes) {
+      reply_error(http::status::payload_too_large, "too_large",
+                  "body over " + std::to_string(shared_.listener.max_body_bytes) + " bytes", false);
+      return;
+    }
+    const auto type = request[http::field::content_type];
+    const std::string_view media(type.data(), std::min(type.size(), type.find(';')));
+    if (media != "application/json" && media != "application/x-ndjson") {
+      reply_error(http::status::unsupported_media_type, "unsupported_media_type",
+                  "use application/json or application/x-ndjson", false);
+      return;
+    }
+
+    role_ = *who;
+    ndjson_ = media == "application/x-ndjson";
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
+                       self->on_body(read_ec);
+                     });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      reply_error(http::status::payload_too_large, "too_large",
+                  "body over " + std::to_string(shared_.listener.max_body_bytes) + " bytes", false);
+      return;
+    }
+    if (ec) {
+      reply_error(http::status::bad_request, "bad_request", ec.message(), false);
+      return;
+    }
+    const std::string& body = parser_->get().body();
+    std::vector<std::string_view> frames;
+    if (ndjson_) {
+      std::size_t start = 0;
+      while (start <= body.size()) {
+        std::size_t end = body.find('\n', start);
+        if (end == std::string::npos) {
+          end = body.size();
+        }
+        std::string_view line(body.data() + start, end - start);
+        if (!line.empty() && line.back() == '\r') {
+          line.remove_suffix(1);
+        }
+        if (line.find_first_not_of(" \t") != std::string_view::npos) {
+          frames.push_back(line);
+        }
+        start = end + 1;
+      }
+    } else if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
+      frames.push_back(body);
+    }
+    if (frames.empty()) {
+      reply_error(http::status::bad_request, "empty_body", "the body holds no event",
+                  parser_->get().keep_alive());
+      return;
+    }
+    submit_all(frames);
+  }
+
+  void submit_all(const std::vector<std::string_view>& frames) {
+    thread_local frame_decoder decoder;
+    auto batch = std::make_shared<ack_batch>(frames.size());
+    const bool keep_alive = parser_->get().keep_alive();
+    auto complete = [self = shared_from_this(), batch, keep_alive](std::size_t slot,
+                                                                   std::string line) {
+      batch->lines[slot] = std::move(line);
+      if (batch->remaining.fetch_sub(1) == 1) {
+        asio::post(self->stream_.get_executor(), [self, batch, keep_alive] {
+          std::string body;
+          for (auto& l : batch->lines) {
+            body += l;
+          }
+          self->reply(http::status::ok, "application/x-ndjson", std::move(body), keep_alive);
+        });
+      }
+    };
+
+    for (std::size_t slot = 0; slot < frames.size(); ++slot) {
+      decoded_frame frame =
+          decoder.decode(frames[slot].data(), frames[slot].size(), frames[slot].size());
+      std::string line;
+      if (frame.err) {
+        encode_ack(line, frame.id, actors::ack::rejected(frame.err->code, frame.err->message));
+      } else if (frame.hello) {
+        encode_ack(line, frame.id,
+                   actors::ack::rejected(errc::bad_value, "hello is for TCP and WebSocket"));
+      } else if (!may_send(role_, frame.event->type)) {
+        encode_ack(line, frame.event->id,
+                   actors::ack::rejected(errc::forbidden,
+                                         "role " + std::string(name(role_)) + " may not send "
+                                             + std::string(name(frame.event->type))));
+      } else {
+        std::string id = frame.event->id;
+        shared_.port.submit(std::move(*frame.event),
+                            [complete, slot, id = std::move(id)](actors::ack answer) {
+                              std::string ack_line;
+                              encode_ack(ack_line, id, answer);
+                              complete(slot, std::move(ack_line));
+                            });
+        continue;
+      }
+      complete(slot, std::move(line));
+    }
+  }
+
+  void reply_error(http::status status, std::string_view code, const std::string& message,
+                   bool keep_alive) {
+    std::string body;
+    json_writer(body)
+        .begin_object()
+        .begin_object("error")
+        .field("code", code)
+        .field("message", message)
+        .end_object()
+        .end_object();
+    body.push_back('\n');
+    reply(status, "application/json", std::move(body), keep_alive);
+  }
+
+  /// Writes the response; then reads the next request, or closes when the body of this one
+  /// was left unread or the client asked to close.
+  void reply(http::status status, std::string_view content_type, std::string body,
+             bool keep_alive) {
+    auto response = std::make_shared<http::response<http::string_body>>(status, 11);
+    response->set(http::field::content_type,
+                  beast::string_view(content_type.data(), content_type.size()));
+    response->keep_alive(keep_alive);
+    response->body() = std::move(body);
+    response->prepare_payload();
+    stream_.expires_after(shared_.listener.hello_timeout);
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
+                        if (ec || !response->keep_alive()) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          self->stream_.close();
+                          return;
+                        }
+                        self->read_header();
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  server_shared& shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  role role_ = role::gateway;
+  bool ndjson_ = false;
+};
+
+}  // namespace
+
+struct http_server::impl {
+  impl(const listener_config& listener, const auth_config& auth, actors::ingress_port& port,
+       log_sink& log)
+      : shared{listener, auth, port, log}, acceptor(context) {}
+
+  void accept_next() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) {
+        return;
+      }
+      if (!ec) {
+        auto session = std::make_shared<http_session>(std::move(socket), shared);
+        {
+          std::lock_guard<std::mutex> lock(sessions_mutex);
+          std::erase_if(sessions, [](const auto& weak) { return weak.expired(); });
+          sessions.push_back(session);
+        }
+        session->start();
+      } else {
+        shared.log_line(log_level::warn, "accept_failed error=" + ec.message());
+      }
+      accept_next();
+    });
+  }
+
+  server_shared shared;
+  asio::io_context context{1};
+  tcp::acceptor acceptor;
+  std::thread thread;
+  std::mutex sessions_mutex;
+  std::vector<std::weak_ptr<http_session>> sessions;
+};
+
+http_server::http_server(const listener_config& listener, const auth_config& auth,
+                         actors::ingress_port& port, log_sink& log)
+    : impl_(std::make_unique<impl>(listener, auth, port, log)) {}
+
+http_server::~http_server() {
+  stop();
+}
+
+result<std::uint16_t> http_server::start() {
+  const auto& listener = impl_->shared.listener;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(listener.host, ec);
+  if (ec) {
+    return error{errc::config_invalid, "listen.host \"" + listener.host + "\": " + ec.message()};
+  }
+  tcp::endpoint endpoint(address, listener.http_port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return error{errc::unavailable, "cannot listen on " + listener.host + ":"
+                                        + std::to_string(listener.http_port) + ": " + ec.message()};
+  }
+  const std::uint16_t port = acceptor.local_endpoint(ec).port();
+  impl_->accept_next();
+  impl_->thread = std::thread([this] { impl_->context.run(); });
+  impl_->shared.log_line(log_level::info,
+                         "listening addr=" + listener.host + ":" + std::to_string(port));
+  return port;
+}
+
+void http_server::stop() {
+  if (!impl_->thread.joinable()) {
+    return;
+  }
+  std::promise<void> acceptor_closed;
+  asio::post(impl_->context, [this, &acceptor_closed] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    acceptor_closed.set_value();
+  });
+  acceptor_closed.get_future().wait();
+  {
+    std::lock_guard<std::mutex> lock(impl_->sessions_mutex);
+    for (auto& weak : impl_->sessions) {
+      if (auto session = weak.lock()) {
+        session->close();
+      }
+    }
+  }
+  impl_->context.stop();
+  impl_->thread.join();
+}
+
+}  // namespace blendroute::net

@@ -1,0 +1,146 @@
+// The HTTP listener of the real server: events posted and acked in order, request errors.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/server_process.hpp"
+
+namespace blendroute::testing {
+namespace {
+
+/// Sends one raw HTTP request and returns everything the server sent until it closed the
+/// connection or 5 s passed.
+std::string http_exchange(std::uint16_t port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return {};
+  }
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      break;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string response;
+  for (int rounds = 0; rounds < 100; ++rounds) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 50) <= 0) {
+      if (response.find("\r\n\r\n") != std::string::npos) {
+        break;  // A full response arrived and the connection stays open.
+      }
+      continue;
+    }
+    char chunk[65536];
+    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) {
+      break;
+    }
+    response.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
+std::string post(std::uint16_t port, const std::string& token, const std::string& type,
+                 const std::string& body) {
+  return http_exchange(port,
+                       "POST /v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Authorization: Bearer "
+                           + token + "\r\nContent-Type: " + type + "\r\nContent-Length: "
+                           + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+int status_of(const std::string& response) {
+  return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
+}
+
+class HttpTest : public ::testing::Test {
+protected:
+  void SetUp() override { ASSERT_TRUE(server_.start()) << server_.log(); }
+
+  server_process server_;
+};
+
+TEST_F(HttpTest, PostedEventsAreAckedInOrderAsNdjson) {
+  const std::string response =
+      post(server_.http_port(), "gateway-dev-token", "application/x-ndjson",
+           R"({"type":"customer.message","id":"h1","conv":"web-1","text":"hello"})"
+           "\n"
+           R"({"type":"customer.shout","id":"h2"})"
+           "\n"
+           R"({"type":"customer.left","id":"h3","conv":"web-1"})"
+           "\n");
+  ASSERT_EQ(status_of(response), 200) << response;
+  EXPECT_NE(response.find("application/x-ndjson"), std::string::npos);
+  const auto first = response.find(R"("id":"h1","status":"ok")");
+  const auto second = response.find(R"("id":"h2","status":"rejected")");
+  const auto third = response.find(R"("id":"h3","status":"ok")");
+  ASSERT_NE(first, std::string::npos) << response;
+  ASSERT_NE(second, std::string::npos) << response;
+  ASSERT_NE(third, std::string::npos) << response;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+}
+
+TEST_F(HttpTest, OneJsonObjectGetsOneAckAndRolesStillApply) {
+  const std::string ok = post(server_.http_port(), "gateway-dev-token", "application/json",
+                              R"({"type":"customer.message","id":"j1","conv":"c","text":"hi"})");
+  EXPECT_EQ(status_of(ok), 200) << ok;
+  EXPECT_NE(ok.find(R"("id":"j1","status":"ok")"), std::string::npos) << ok;
+
+  const std::string forbidden =
+      post(server_.http_port(), "bot-dev-token", "application/json",
+           R"({"type":"customer.message","id":"j2","conv":"c","text":"hi"})");
+  EXPECT_EQ(status_of(forbidden), 200);
+  EXPECT_NE(forbidden.find(R"("code":"forbidden")"), std::string::npos) << forbidden;
+}
+
+TEST_F(HttpTest, RequestErrorsGetTheirStatus) {
+  const auto port = server_.http_port();
+  EXPECT_EQ(status_of(post(port, "guess", "application/json", "{}")), 401);
+  EXPECT_EQ(status_of(post(port, "gateway-dev-token", "text/plain", "{}")), 415);
+  EXPECT_EQ(status_of(post(port, "gateway-dev-token", "application/json", "")), 400);
+  EXPECT_EQ(status_of(http_exchange(port, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")), 404);
+  EXPECT_EQ(status_of(http_exchange(port,
+                                    "GET /v1/events HTTP/1.1\r\nHost: x\r\n"
+                                    "Authorization: Bearer gateway-dev-token\r\n\r\n")),
+            405);
+  EXPECT_EQ(status_of(http_exchange(port,
+                                    "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+                                    "Authorization: Bearer gateway-dev-token\r\n"
+                                    "Content-Type: application/json\r\n"
+                                    "Content-Length: 999999999\r\n\r\n")),
+            413);
+  EXPECT_EQ(status_of(http_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
+                                              + std::string(10000, 'a') + "\r\n\r\n")),
+            431);
+  EXPECT_EQ(status_of(http_exchange(port,
+                                    "GET /v1/kpis HTTP/1.1\r\nHost: x\r\n"
+                                    "Authorization: Bearer gateway-dev-token\r\n\r\n")),
+            403);
+}
+
+TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
+  const std::string health =
+      http_exchange(server_.http_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(health), 200) << health;
+  EXPECT_EQ(
+      status_of(http_exchange(server_.http_port(), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")),
+      200);
+}
+
+}  // namespace
+}  // namespace blendroute::testing
