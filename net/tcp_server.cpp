@@ -548,7 +548,19 @@ result<std::uint16_t> tcp_server::start() {
 
   impl_->accept_next();
   for (auto& context : impl_->contexts) {
-    impl_->threads.emplace_back([ctx = context.get()] { ctx->run(); });
+    impl_->threads.emplace_back([this, ctx = context.get()] {
+      // No handler is meant to throw; if a library call does, the connection it served is
+      // lost and the thread goes on serving the others.
+      for (;;) {
+        try {
+          ctx->run();
+          return;
+        } catch (const std::exception& e) {
+          impl_->shared.log_line(log_level::warn,
+                                 std::string("handler_failed error=\"") + e.what() + "\"");
+        }
+      }
+    });
   }
   impl_->shared.log_line(log_level::info,
                          "listening addr=" + listener.host + ":" + std::to_string(port)

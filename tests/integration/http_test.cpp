@@ -133,6 +133,47 @@ TEST_F(HttpTest, RequestErrorsGetTheirStatus) {
             403);
 }
 
+TEST_F(HttpTest, HeadersAreReadTheWayHttpDefinesThem) {
+  const auto port = server_.http_port();
+  const std::string event = R"({"type":"customer.left","id":"k1","conv":"nobody"})";
+  // Media types and the auth scheme are case-insensitive; absolute-form targets are valid.
+  const std::string response =
+      http_exchange(port,
+                    "POST http://127.0.0.1/v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    "Authorization: bearer gateway-dev-token\r\n"
+                    "Content-Type: Application/JSON ; charset=UTF-8\r\nContent-Length: "
+                        + std::to_string(event.size()) + "\r\n\r\n" + event);
+  EXPECT_EQ(status_of(response), 200) << response;
+  EXPECT_NE(response.find(R"("id":"k1")"), std::string::npos) << response;
+}
+
+TEST_F(HttpTest, AnEventOverTheFrameLimitIsRefusedAsOnTcp) {
+  const std::string big = R"({"type":"customer.message","id":"big","conv":"c","text":")"
+                          + std::string(70000, 'x') + "\"}";
+  const std::string response =
+      post(server_.http_port(), "gateway-dev-token", "application/x-ndjson", big + "\n");
+  EXPECT_EQ(status_of(response), 200) << response.substr(0, 200);
+  EXPECT_NE(response.find(R"("code":"frame_too_large")"), std::string::npos);
+}
+
+TEST_F(HttpTest, UnframeableBodiesAreRefusedAndNothingKillsTheServer) {
+  const auto port = server_.http_port();
+  EXPECT_EQ(status_of(http_exchange(port,
+                                    "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+                                    "Authorization: Bearer gateway-dev-token\r\n"
+                                    "Content-Type: application/json\r\n"
+                                    "Transfer-Encoding: gzip\r\n\r\nGET /nope HTTP/1.1\r\n\r\n")),
+            400);
+  // A chunked trailer field longer than the HTTP library accepts.
+  http_exchange(port,
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+                "Authorization: Bearer gateway-dev-token\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "2\r\n{}\r\n0\r\nX-T: "
+                    + std::string(70000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(status_of(http_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+}
+
 TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
   const std::string health =
       http_exchange(server_.http_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
