@@ -58,7 +58,8 @@ struct empty_state {
 };
 
 caf::behavior empty_actor(caf::stateful_actor<empty_state>*) {
-  return {[](int) {}};
+  return {[](int) {
+  }};
 }
 
 void BM_BareStatefulActor_ResidentMemory(benchmark::State& state) {
@@ -84,6 +85,7 @@ void BM_BareStatefulActor_ResidentMemory(benchmark::State& state) {
     system.await_all_actors_done();
   }
 }
+
 BENCHMARK(BM_BareStatefulActor_ResidentMemory)
     ->Arg(1'000'000)
     ->Iterations(1)

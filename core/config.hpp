@@ -96,12 +96,12 @@ struct routing_rule {
 
 /// The TCP NDJSON listener.
 struct listener_config {
-  std::string host = "127.0.0.1";       ///< Address to bind; loopback by default.
-  std::uint16_t tcp_port = 7400;        ///< 0 picks a free port (tests).
-  std::size_t max_frame_bytes = 65536;  ///< Longest accepted frame. 64 B – 16 MiB.
-  int io_threads = 1;                   ///< Threads decoding frames. 1–64.
-  duration hello_timeout{10000};        ///< Time a new connection has to say hello. > 0.
-  std::uint16_t http_port = 7480;       ///< HTTP listener (`POST /v1/events`…); 0 a free port.
+  std::string host = "127.0.0.1";         ///< Address to bind; loopback by default.
+  std::uint16_t tcp_port = 7400;          ///< 0 picks a free port (tests).
+  std::size_t max_frame_bytes = 65536;    ///< Longest accepted frame. 64 B – 16 MiB.
+  int io_threads = 1;                     ///< Threads decoding frames. 1–64.
+  duration hello_timeout{10000};          ///< Time a new connection has to say hello. > 0.
+  std::uint16_t http_port = 7480;         ///< HTTP listener (`POST /v1/events`…); 0 a free port.
   std::size_t max_body_bytes = 4u << 20;  ///< Largest HTTP request body. 1 KiB – 256 MiB.
   std::size_t max_header_bytes = 8192;    ///< Largest HTTP request header. 1 KiB – 1 MiB.
 };
