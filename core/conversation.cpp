@@ -188,7 +188,6 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   tier_ = tier.name;
   customer_ = event.customer;
   channel_ = event.channel;
-  lang_ = event.lang;
   attrs_ = event.attrs;
   opened_at_ = now;
   bot_turns_ = 0;

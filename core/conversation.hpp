@@ -204,7 +204,6 @@ private:
   std::string tier_;
   std::string customer_;
   std::string channel_;
-  std::string lang_;
   std::vector<std::pair<std::string, std::string>> attrs_;
   time_point opened_at_;
   time_point escalated_at_;
@@ -234,9 +233,9 @@ private:
   std::uint64_t deliveries_ = 0;
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
   /// stale. This is how cancelled timers are recognised: the SLA clock never cancels.
-  std::array<std::optional<time_point>, 4> deadlines_;
+  std::array<optional_time, 4> deadlines_;
   /// Start of the customer's silence (the last message to them) while one is awaited.
-  std::optional<time_point> idle_deadline_;
+  optional_time idle_deadline_;
 };
 
 }  // namespace blendroute

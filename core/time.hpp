@@ -17,6 +17,26 @@ using duration = std::chrono::milliseconds;
 /// these so that they keep their meaning across a restart.
 using time_point = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 
+/// A router time that may be unset, in 8 bytes where std::optional<time_point> takes 16:
+/// every conversation holds several, and a million conversations are held at once.
+class optional_time {
+public:
+  optional_time() = default;
+
+  optional_time(time_point t) : t_(t) {}  // NOLINT(google-explicit-constructor)
+
+  explicit operator bool() const { return t_ != unset(); }
+
+  time_point operator*() const { return t_; }
+
+  void reset() { t_ = unset(); }
+
+private:
+  static constexpr time_point unset() { return time_point::min(); }
+
+  time_point t_ = unset();
+};
+
 /// Unix milliseconds of `t`, as sent on the wire in `at` and `expires_at`.
 inline std::int64_t unix_ms(time_point t) {
   return t.time_since_epoch().count();

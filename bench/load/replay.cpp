@@ -2,10 +2,9 @@
 
 #include "bench/load/replay.hpp"
 
-#include <fstream>
-
 #include "bench/load/replay_runner.hpp"
 #include "bench/load/report.hpp"
+#include "bench/load/report_format.hpp"
 
 namespace blendroute::load {
 
@@ -17,11 +16,7 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& l
   out.flush();
   int exit_code = report.failures.empty() ? 0 : 1;
   if (!options.common.json_path.empty()) {
-    std::ofstream json(options.common.json_path, std::ios::binary | std::ios::trunc);
-    json << report_json(report);
-    json.close();
-    if (!json) {
-      log << "error load.replay cannot write report file=" << options.common.json_path << std::endl;
+    if (!write_report_file(options.common.json_path, report_json(report), "load.replay", log)) {
       exit_code = 1;
     }
   }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "bench/load/duration.hpp"
+#include "bench/load/endpoint.hpp"
 
 namespace blendroute::load::replay_detail {
 
@@ -23,21 +24,6 @@ constexpr std::chrono::nanoseconds drain_limit = std::chrono::seconds(2);
 constexpr std::uint64_t log_budget = 10;
 
 constexpr std::size_t max_unfinished_examples = 5;
-
-// Splits "host:port" or "[v6-literal]:port"; false when there is no port.
-bool split_addr(const std::string& addr, std::string& host, std::string& port) {
-  const auto colon = addr.rfind(':');
-  if (colon == std::string::npos || colon + 1 == addr.size()) {
-    return false;
-  }
-
-  host = addr.substr(0, colon);
-  port = addr.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return !host.empty();
-}
 
 std::string agent_name(std::size_t index) {
   char name[32];
@@ -108,20 +94,10 @@ bool replay_runner::prepare() {
   }
   warn_if_too_long();
 
-  std::string host;
-  std::string port;
-  if (!split_addr(options_.common.addr, host, port)) {
-    fail_setup("--addr must be host:port, got '" + options_.common.addr + "'");
+  if (auto problem = resolve_endpoint(io_, options_.common.addr, endpoint_); !problem.empty()) {
+    fail_setup(problem);
     return false;
   }
-  boost::asio::ip::tcp::resolver resolver(io_);
-  boost::system::error_code error;
-  const auto results = resolver.resolve(host, port, error);
-  if (error || results.empty()) {
-    fail_setup("cannot resolve " + options_.common.addr + ": " + error.message());
-    return false;
-  }
-  endpoint_ = results.begin()->endpoint();
   return true;
 }
 

@@ -7,26 +7,11 @@
 
 #include "bench/load/duration.hpp"
 #include "bench/load/json_writer.hpp"
+#include "bench/load/report_format.hpp"
 
 namespace blendroute::load {
 
 namespace {
-
-// Width of the label column of the human report.
-constexpr int label_width = 22;
-
-// 2931 -> "2,931".
-std::string with_commas(std::uint64_t number) {
-  std::string digits = std::to_string(number);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) {
-      out.push_back(',');
-    }
-    out.push_back(digits[i]);
-  }
-  return out;
-}
 
 std::string percent(double fraction) {
   char text[16];
@@ -38,46 +23,9 @@ std::string share(std::uint64_t part, std::uint64_t whole) {
   return whole == 0 ? "n/a" : percent(static_cast<double>(part) / static_cast<double>(whole));
 }
 
-std::string pad(std::string text, std::size_t width) {
-  if (text.size() < width) {
-    text.append(width - text.size(), ' ');
-  }
-  return text;
-}
-
 std::string trim_right(std::string text) {
   text.erase(text.find_last_not_of(' ') + 1);
   return text;
-}
-
-std::string label(const char* text) {
-  return "  " + pad(text, label_width);
-}
-
-std::string percentiles(const latency_histogram& h, bool full) {
-  if (h.count() == 0) {
-    return "no samples";
-  }
-
-  std::string out = "p50 " + format_latency(h.percentile(50));
-  if (full) {
-    out += "  p90 " + format_latency(h.percentile(90));
-  }
-  out += "  p99 " + format_latency(h.percentile(99));
-  if (full) {
-    out += "  p99.9 " + format_latency(h.percentile(99.9));
-  }
-  out += "  max " + format_latency(h.max()) + "  (n=" + with_commas(h.count()) + ")";
-  return out;
-}
-
-// "key 3, other 1" for a count map; `empty` when there is nothing.
-std::string list_counts(const std::map<std::string, std::uint64_t>& counts, const char* empty) {
-  std::string out;
-  for (const auto& [name, count] : counts) {
-    out += (out.empty() ? "" : ", ") + name + " " + with_commas(count);
-  }
-  return out.empty() ? empty : out;
 }
 
 // Tiers in a stable, readable order: the two standard ones first, then the rest by name.
@@ -110,7 +58,7 @@ void print_sla_table(std::ostream& out, const replay_report& report) {
   }
   out << trim_right(line) << "\n";
   for (const auto& tier : tiers) {
-    line = "  " + std::string(label_width, ' ') + pad(tier, tier_width);
+    line = "  " + std::string(report_label_width, ' ') + pad(tier, tier_width);
     const auto& cells = report.sla.at(tier);
     for (const char* sla : sla_names) {
       const auto cell = cells.find(sla);
@@ -120,7 +68,7 @@ void print_sla_table(std::ostream& out, const replay_report& report) {
     out << trim_right(line) << "\n";
   }
   if (tiers.empty()) {
-    out << "  " << std::string(label_width, ' ') << "(no tier seen)\n";
+    out << "  " << std::string(report_label_width, ' ') << "(no tier seen)\n";
   }
 
   std::string breaches;
@@ -137,38 +85,6 @@ void print_sla_table(std::ostream& out, const replay_report& report) {
     }
   }
   out << label("SLA breaches") << (breaches.empty() ? "none" : breaches) << "\n";
-}
-
-void write_histogram(json_writer& json, const latency_histogram& h) {
-  const auto ms = [](std::chrono::nanoseconds value) {
-    return static_cast<double>(value.count()) / 1e6;
-  };
-  json.begin_object()
-      .key("count")
-      .unsigned_integer(h.count())
-      .key("p50_ms")
-      .number(ms(h.percentile(50)))
-      .key("p90_ms")
-      .number(ms(h.percentile(90)))
-      .key("p99_ms")
-      .number(ms(h.percentile(99)))
-      .key("p999_ms")
-      .number(ms(h.percentile(99.9)))
-      .key("max_ms")
-      .number(ms(h.max()))
-      .key("mean_ms")
-      .number(ms(h.mean()))
-      .key("saturated")
-      .unsigned_integer(h.saturated())
-      .end_object();
-}
-
-void write_counts(json_writer& json, const std::map<std::string, std::uint64_t>& counts) {
-  json.begin_object();
-  for (const auto& [name, count] : counts) {
-    json.key(name).unsigned_integer(count);
-  }
-  json.end_object();
 }
 
 }  // namespace
@@ -205,7 +121,7 @@ void print_report(std::ostream& out, const replay_report& report) {
   if (!report.started) {
     out << label("result") << "FAILED before the start\n";
     for (const auto& failure : report.failures) {
-      out << "  " << std::string(label_width, ' ') << "- " << failure << "\n";
+      out << "  " << std::string(report_label_width, ' ') << "- " << failure << "\n";
     }
     return;
   }
@@ -272,7 +188,7 @@ void print_report(std::ostream& out, const replay_report& report) {
   } else {
     out << label("result") << "FAILED\n";
     for (const auto& failure : report.failures) {
-      out << "  " << std::string(label_width, ' ') << "- " << failure << "\n";
+      out << "  " << std::string(report_label_width, ' ') << "- " << failure << "\n";
     }
   }
 }

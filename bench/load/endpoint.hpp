@@ -1,0 +1,16 @@
+#pragma once
+// Resolves the `--addr` flag (`host:port`, `[v6-literal]:port`) to a TCP endpoint.
+
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace blendroute::load {
+
+/// Resolves `addr` to its first TCP endpoint, blocking on `io`'s thread. Returns an empty
+/// string on success, else why it failed (a missing port, an unknown host).
+std::string resolve_endpoint(boost::asio::io_context& io, const std::string& addr,
+                             boost::asio::ip::tcp::endpoint& endpoint);
+
+}  // namespace blendroute::load
