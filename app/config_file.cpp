@@ -442,8 +442,13 @@ result<config> load_config(const std::string& path, const std::vector<std::strin
   std::vector<config_problem> problems;
   reader r(problems);
   read_document(r, root, cfg);
-  if (problems.empty()) {
-    problems = validate(cfg);
+  // Validation runs even after reading problems, so that one pass reports everything; its
+  // problems get the line of the key they name when the file sets it.
+  for (auto& problem : validate(cfg)) {
+    if (const toml::node* node = root.at_path(problem.key).node()) {
+      problem.line = static_cast<int>(node->source().begin.line);
+    }
+    problems.push_back(std::move(problem));
   }
   if (!problems.empty()) {
     return error{errc::config_invalid, describe(problems, path)};

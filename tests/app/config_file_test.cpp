@@ -76,6 +76,18 @@ TEST_F(ConfigFileTest, SetOverridesTheFile) {
   EXPECT_EQ(cfg->find_tier("gold")->bot_attempt, std::chrono::seconds{1});
 }
 
+TEST_F(ConfigFileTest, ValidationProblemsCarryTheirLine) {
+  auto cfg = load_config(write("[runtime]\n"
+                               "scheduler_threads = 0\n"
+                               "colour = 1\n"),
+                         {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.err().message.find("runtime.scheduler_threads (line 2)"), std::string::npos)
+      << cfg.err().message;
+  EXPECT_NE(cfg.err().message.find("runtime.colour (line 3)"), std::string::npos)
+      << cfg.err().message;
+}
+
 TEST_F(ConfigFileTest, CombinationsAreValidated) {
   auto cfg = load_config(write("[routing]\ndefault_tier = \"gold\"\n"), {});
   ASSERT_FALSE(cfg.ok());
