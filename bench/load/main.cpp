@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "bench/load/closed.hpp"
 #include "bench/load/duration.hpp"
 #include "bench/load/options.hpp"
 #include "bench/load/replay.hpp"
@@ -13,6 +14,7 @@
 
 namespace {
 
+using blendroute::load::closed_options;
 using blendroute::load::common_options;
 using blendroute::load::format_duration;
 using blendroute::load::parse_duration;
@@ -83,16 +85,43 @@ void add_replay(CLI::App& app, replay_options& options) {
                      "conversation id prefix (default: current Unix seconds)");
 }
 
+void add_closed(CLI::App& app, closed_options& options) {
+  auto* closed = app.add_subcommand(
+      "closed",
+      "fixed concurrency: each conversation sends its next message as soon as the last is acked");
+  add_common_flags(*closed, options.common);
+  closed
+      ->add_option("--conversations", options.conversations,
+                   "simulated conversations, each with at most one message in flight")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  closed->add_option("--connections", options.connections, "gateway connections, used round-robin")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  add_duration(*closed, "--duration", options.duration, "length of the measured window");
+  add_duration(*closed, "--warmup", options.warmup, "load before the window, not counted");
+  closed
+      ->add_option("--messages-per-conv", options.messages_per_conv,
+                   "messages per conversation id before moving to a fresh one (keep it below "
+                   "the tier's bot_max_turns, or conversations escalate)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  closed->add_option("--run-id", options.run_id,
+                     "event and conversation id prefix (default: current Unix seconds)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"blendroute-load: load generator and replayer for the blendroute router"};
   app.require_subcommand(1);
 
-  // TODO(load): add the `open` (fixed arrival rate) and `closed` (fixed concurrency) modes as
-  // further subcommands beside `replay`, each with its own options struct and run function.
+  // TODO(load): add the `open` (fixed arrival rate) mode as a further subcommand beside
+  // `replay` and `closed`, with its own options struct and run function.
   replay_options replay;
   add_replay(app, replay);
+  closed_options closed;
+  add_closed(app, closed);
 
   try {
     app.parse(argc, argv);
@@ -102,6 +131,9 @@ int main(int argc, char** argv) {
 
   if (app.got_subcommand("replay")) {
     return blendroute::load::run_replay(replay, std::cout, std::cerr);
+  }
+  if (app.got_subcommand("closed")) {
+    return blendroute::load::run_closed(closed, std::cout, std::cerr);
   }
   return 1;
 }

@@ -28,6 +28,15 @@ inline constexpr std::size_t replay_agents = 24;
 inline constexpr std::size_t replay_capacity = 3;
 inline constexpr std::chrono::seconds replay_think{3};
 inline constexpr std::size_t replay_gateways = 4;
+
+inline constexpr std::size_t closed_conversations = 200;
+inline constexpr std::size_t closed_connections = 4;
+inline constexpr std::chrono::seconds closed_duration{10};
+inline constexpr std::chrono::seconds closed_warmup{2};
+/// Messages sent to one conversation id before moving to the next. Below the standard tier's
+/// bot_max_turns (3 in conf/blendroute.toml): the bot's 3rd unresolved reply escalates to the
+/// human queue, which `closed` must not measure.
+inline constexpr std::size_t closed_messages_per_conv = 2;
 }  // namespace defaults
 
 /// Flags shared by every mode: where the router is, how to authenticate, how long to run.
@@ -70,6 +79,23 @@ struct replay_options {
   std::size_t gateways = defaults::replay_gateways;
   /// Prefix of every conversation id, so that reruns against a kept journal never collide;
   /// empty means the current Unix time in seconds.
+  std::string run_id;
+};
+
+/// Flags of `blendroute-load closed`.
+struct closed_options {
+  common_options common;
+  /// Simulated conversations, each with at most one message in flight; >= 1.
+  std::size_t conversations = defaults::closed_conversations;
+  /// Gateway connections; conversations are spread over them round-robin; >= 1.
+  std::size_t connections = defaults::closed_connections;
+  /// Length of the measured window, after the warm-up.
+  std::chrono::nanoseconds duration{defaults::closed_duration};
+  /// Load before the measured window whose acks are not counted.
+  std::chrono::nanoseconds warmup{defaults::closed_warmup};
+  /// Messages per conversation id before a conversation moves on to a fresh id; >= 1.
+  std::size_t messages_per_conv = defaults::closed_messages_per_conv;
+  /// Prefix of every event and conversation id; empty means the current Unix time in seconds.
   std::string run_id;
 };
 

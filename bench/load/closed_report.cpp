@@ -1,0 +1,140 @@
+// The measured outcome of a closed-loop run, printed for people and written as JSON.
+
+#include "bench/load/closed_report.hpp"
+
+#include <cstdio>
+
+#include "bench/load/json_writer.hpp"
+#include "bench/load/report_format.hpp"
+
+namespace blendroute::load {
+
+std::uint64_t closed_report::measured_acks() const {
+  std::uint64_t total = 0;
+  for (const auto& [status, count] : acks_by_status) {
+    total += count;
+  }
+  return total;
+}
+
+double closed_report::events_per_second() const {
+  return measured_seconds > 0 ? static_cast<double>(measured_acks()) / measured_seconds : 0;
+}
+
+void print_closed_report(std::ostream& out, const closed_report& report) {
+  char window[96];
+  std::snprintf(window, sizeof window, "%.1f s after a %.1f s warm-up", report.duration_seconds,
+                report.warmup_seconds);
+  out << "blendroute-load closed: " << with_commas(report.conversations)
+      << " conversations in a closed loop over " << with_commas(report.connections)
+      << " gateway connections, " << window << ", run " << report.run_id << "\n";
+  if (!report.started) {
+    out << label("result") << "FAILED before the start\n";
+    for (const auto& failure : report.failures) {
+      out << "  " << std::string(report_label_width, ' ') << "- " << failure << "\n";
+    }
+    return;
+  }
+
+  char throughput[64];
+  std::snprintf(throughput, sizeof throughput, "%.1f events/s over %.2f s",
+                report.events_per_second(), report.measured_seconds);
+  out << label("throughput") << throughput << "\n";
+  out << label("ingress->ack") << percentiles(report.ingress_ack, true) << "\n";
+
+  auto statuses = report.acks_by_status;
+  for (const char* status : {"ok", "duplicate", "rejected"}) {
+    statuses.emplace(status, 0);
+  }
+  out << label("acks") << "ok " << with_commas(statuses["ok"]) << "  duplicate "
+      << with_commas(statuses["duplicate"]) << "  rejected " << with_commas(statuses["rejected"]);
+  for (const auto& [status, count] : statuses) {
+    if (status != "ok" && status != "duplicate" && status != "rejected") {
+      out << "  " << status << " " << with_commas(count);
+    }
+  }
+  out << "  (not counted: warm-up " << with_commas(report.warmup_acks) << ", drain "
+      << with_commas(report.drain_acks) << ")\n";
+  out << label("errors") << "rejected " << list_counts(report.rejected_by_code, "none")
+      << "  unmatched " << with_commas(report.unmatched_acks) << "  out of order "
+      << with_commas(report.out_of_order_acks) << "  unanswered " << with_commas(report.unanswered)
+      << "  undecodable " << with_commas(report.bad_frames) << "\n";
+  out << label("sent") << with_commas(report.messages_sent) << " customer.message, "
+      << with_commas(report.messages_per_conv) << " per conversation id\n";
+  out << label("other frames") << list_counts(report.frames_by_type, "none") << "\n";
+  if (report.failures.empty()) {
+    out << label("result") << "ok\n";
+  } else {
+    out << label("result") << "FAILED\n";
+    for (const auto& failure : report.failures) {
+      out << "  " << std::string(report_label_width, ' ') << "- " << failure << "\n";
+    }
+  }
+}
+
+std::string closed_report_json(const closed_report& report) {
+  json_writer json;
+  json.begin_object()
+      .key("mode")
+      .string("closed")
+      .key("run_id")
+      .string(report.run_id)
+      .key("ok")
+      .boolean(report.failures.empty())
+      .key("started")
+      .boolean(report.started)
+      .key("failures")
+      .begin_array();
+  for (const auto& failure : report.failures) {
+    json.string(failure);
+  }
+  json.end_array();
+
+  json.key("conversations")
+      .unsigned_integer(report.conversations)
+      .key("connections")
+      .unsigned_integer(report.connections)
+      .key("messages_per_conv")
+      .unsigned_integer(report.messages_per_conv)
+      .key("warmup_seconds")
+      .number(report.warmup_seconds)
+      .key("duration_seconds")
+      .number(report.duration_seconds)
+      .key("measured_seconds")
+      .number(report.measured_seconds)
+      .key("messages_sent")
+      .unsigned_integer(report.messages_sent)
+      .key("events_per_second")
+      .number(report.events_per_second());
+
+  json.key("latency").begin_object().key("ingress_ack");
+  write_histogram(json, report.ingress_ack);
+  json.end_object();
+
+  json.key("acks").begin_object().key("by_status");
+  write_counts(json, report.acks_by_status);
+  json.key("rejected_by_code");
+  write_counts(json, report.rejected_by_code);
+  json.key("warmup")
+      .unsigned_integer(report.warmup_acks)
+      .key("drain")
+      .unsigned_integer(report.drain_acks)
+      .key("unmatched")
+      .unsigned_integer(report.unmatched_acks)
+      .key("out_of_order")
+      .unsigned_integer(report.out_of_order_acks)
+      .key("unanswered")
+      .unsigned_integer(report.unanswered)
+      .end_object();
+
+  json.key("frames_by_type");
+  write_counts(json, report.frames_by_type);
+  json.key("bad_frames")
+      .unsigned_integer(report.bad_frames)
+      .key("timed_out")
+      .boolean(report.timed_out)
+      .end_object();
+  return json.str() + "\n";
+}
+
+}  // namespace blendroute::load
