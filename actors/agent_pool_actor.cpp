@@ -72,6 +72,14 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         dispatch(self);
       },
       [=](withdraw_atom, const std::string& conv) { self->state.pool->withdraw(conv); },
+      // Recovery at start, before any event: the state the journal holds, applied again
+      // without journaling it a second time.
+      [=](restore_atom, const agent_restore_msg& restored) {
+        self->state.pool->update_status(restored.status, self->state.ctx->clock());
+      },
+      [=](restore_atom, const std::string& agent, const std::string& conv) {
+        self->state.pool->restore_hold(agent, conv, self->state.ctx->clock());
+      },
       [=](release_atom, const std::string& agent, const std::string& conv) {
         self->state.pool->release(agent, conv, self->state.ctx->clock());
         dispatch(self);

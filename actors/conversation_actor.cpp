@@ -15,38 +15,12 @@
 #include "actors/sla_clock.hpp"
 #include "actors/type_ids.hpp"
 #include "core/conversation.hpp"
+#include "core/conversation_input.hpp"
 
 namespace blendroute::actors {
 namespace {
 
 constexpr std::string_view component = "actors.conversation";
-
-/// The pool chose an agent for this conversation.
-struct offer_input {
-  std::string agent;
-  std::string offer;
-};
-
-/// An SLA timer (or a later step of the escalation matrix) came due.
-struct timer_input {
-  sla_kind sla;
-  time_point deadline;
-  int level;
-};
-
-/// The customer has been silent since `since` for the length of `stage`.
-struct idle_input {
-  time_point since;
-  int stage;
-};
-
-/// The pool turned the escalation away because the tier's queue is full.
-struct queue_full_input {};
-
-/// The agent that held this conversation went offline.
-struct offline_input {
-  std::string agent;
-};
 
 using conversation_input = std::variant<ingress_envelope, offer_input, timer_input, idle_input,
                                         queue_full_input, offline_input>;
@@ -62,6 +36,9 @@ struct conversation_actor_state {
   // Both are empty almost always; they are kept small when empty (a pointer, an empty list)
   // because a million conversation actors hold them.
   std::unique_ptr<conversation_input> in_flight;
+  /// The router time `in_flight` was journaled with; it is applied at that same time, so
+  /// that recovery, applying it again from the journal, reaches the same state.
+  time_point in_flight_at;
   std::list<conversation_input> backlog;
   std::chrono::steady_clock::time_point queued_since;  ///< Last time it asked for an agent.
   /// The finish time a passivation timer was armed for, so that it is armed once per finish.
@@ -129,12 +106,9 @@ void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
                            + std::to_string(e.frame.level) + " action=" + e.frame.action);
         }
         break;
-      case effect::kind::enqueue: {
-        queue_entry entry{conv.id(),         e.tier, now, e.skills, e.agent, e.target_agent,
-                          e.preferred_agent, e.at};
-        self->send(ctx.agent_pool, enqueue_atom_v, enqueue_msg{std::move(entry), e.at_head});
+      case effect::kind::enqueue:
+        self->send(ctx.agent_pool, enqueue_atom_v, enqueue_request(conv.id(), e, now));
         break;
-      }
       case effect::kind::withdraw:
         self->send(ctx.agent_pool, withdraw_atom_v, conv.id());
         break;
@@ -219,7 +193,8 @@ void begin(actor_type* self, conversation_input input) {
     if (envelope->claimed) {
       record.dedupe_id = envelope->event.id;
     }
-    record.payload = journal_event(envelope->event, now);
+    record.payload =
+        journal_event(envelope->event, now, conv.opened() ? std::string_view{} : envelope->tier);
   } else if (auto* offer = std::get_if<offer_input>(&input)) {
     if (conv.state() != conversation_state::queued) {
       self->send(ctx.agent_pool, release_atom_v, offer->agent, conv.id());
@@ -250,6 +225,7 @@ void begin(actor_type* self, conversation_input input) {
 
   st.committing = true;
   st.in_flight = std::make_unique<conversation_input>(std::move(input));
+  st.in_flight_at = now;
   caf::actor me = caf::actor_cast<caf::actor>(self);
   ctx.journal->append({std::move(record)}, [me](const result<void>& written) {
     caf::anon_send(me, settle_atom_v, written.ok(),
@@ -264,7 +240,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   conversation_input input = std::move(*st.in_flight);
   st.in_flight.reset();
   st.committing = false;
-  const time_point now = ctx.clock();
+  const time_point now = st.in_flight_at;
 
   if (!written) {
     // Nothing was applied. The journal has already given back the dedupe claim.
@@ -343,9 +319,7 @@ void process_next(actor_type* self) {
   }
 }
 
-caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::string conv_id) {
-  self->state.ctx = ctx;
-  self->state.conv.emplace(std::move(conv_id));
+caf::behavior conversation_behavior(actor_type* self) {
   return {
       [=](apply_atom, ingress_envelope& envelope) { enqueue_input(self, std::move(envelope)); },
       [=](settle_atom, bool written, const std::string& failure) {
@@ -385,11 +359,38 @@ caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::str
   };
 }
 
+caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::string conv_id) {
+  self->state.ctx = ctx;
+  self->state.conv.emplace(std::move(conv_id));
+  return conversation_behavior(self);
+}
+
+caf::behavior restored_conversation_actor(actor_type* self, router_context* ctx, conversation conv,
+                                          std::vector<effect> resume) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.conv.emplace(std::move(conv));
+  carry_out(self, resume, ctx->clock());
+  arm_passivation(self);
+  return conversation_behavior(self);
+}
+
 }  // namespace
+
+enqueue_msg enqueue_request(const std::string& conv, const effect& e, time_point now) {
+  return {queue_entry{conv, e.tier, e.waiting_since.value_or(now), e.skills, e.agent,
+                      e.target_agent, e.preferred_agent, e.at},
+          e.at_head};
+}
 
 caf::actor spawn_conversation_actor(caf::actor_system& system, router_context* ctx,
                                     const std::string& conv) {
   return system.spawn(conversation_actor, ctx, conv);
+}
+
+caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_context* ctx,
+                                             conversation conv, std::vector<effect> resume) {
+  return system.spawn(restored_conversation_actor, ctx, std::move(conv), std::move(resume));
 }
 
 }  // namespace blendroute::actors

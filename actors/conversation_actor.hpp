@@ -2,8 +2,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
+
+#include "actors/type_ids.hpp"
+#include "core/conversation.hpp"
+#include "core/time.hpp"
 
 namespace blendroute::actors {
 
@@ -14,5 +19,13 @@ struct router_context;
 /// write is in flight wait in order. `ctx` must outlive the actor.
 caf::actor spawn_conversation_actor(caf::actor_system& system, router_context* ctx,
                                     const std::string& conv);
+
+/// The request to the agent pool that an `enqueue` effect of conversation `conv` stands for.
+enqueue_msg enqueue_request(const std::string& conv, const effect& e, time_point now);
+
+/// Spawns the actor of a conversation rebuilt from its journal, which first carries out
+/// `resume` (the pending work to re-establish: timers, a bot request, an offer).
+caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_context* ctx,
+                                             conversation conv, std::vector<effect> resume);
 
 }  // namespace blendroute::actors

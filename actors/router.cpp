@@ -116,6 +116,24 @@ std::unique_ptr<router> router::start(router_options options) {
   return instance;
 }
 
+result<recovery_report> router::recover() {
+  router_context& ctx = impl_->ctx;
+  auto report = actors::recover(*impl_->system, ctx, impl_->broker);
+  if (!report) {
+    ctx.log_line(log_level::error, "actors.router",
+                 "recovery_failed error=" + report.err().message);
+    return report;
+  }
+  ctx.log_line(log_level::info, "actors.router",
+               "recovered conversations=" + std::to_string(report->restored) + " queued="
+                   + std::to_string(report->queued) + " agents=" + std::to_string(report->agents)
+                   + " finished_left_alone=" + std::to_string(report->finished)
+                   + " unreadable=" + std::to_string(report->unreadable)
+                   + " records=" + std::to_string(report->records)
+                   + " took_ms=" + std::to_string(report->took.count()));
+  return report;
+}
+
 void router::submit(ingress_event event, ack_callback done) {
   router_context& ctx = impl_->ctx;
   if (!event.tier.empty() && ctx.cfg->find_tier(event.tier) == nullptr) {

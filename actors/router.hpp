@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "actors/ingress_port.hpp"
+#include "actors/recovery.hpp"
 #include "core/config.hpp"
 #include "core/egress.hpp"
 #include "core/faq_bot.hpp"
@@ -36,6 +37,10 @@ public:
   static std::unique_ptr<router> start(router_options options);
 
   ~router() override;
+
+  /// Restores what the journal holds (open conversations, agents, queues); call once,
+  /// before the first event is submitted. Logs what it restored and how long it took.
+  result<recovery_report> recover();
 
   void submit(ingress_event event, ack_callback done) override;
 

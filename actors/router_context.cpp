@@ -4,11 +4,7 @@
 namespace blendroute::actors {
 
 const tier_policy& router_context::policy(const std::string& tier) const {
-  if (const tier_policy* found = cfg->find_tier(tier)) {
-    return *found;
-  }
-  // Validation guarantees that the default tier exists.
-  return *cfg->find_tier(cfg->default_tier);
+  return cfg->tier_or_default(tier);
 }
 
 void router_context::log_line(log_level level, std::string_view component,

@@ -2,6 +2,16 @@
 #include "actors/session_broker.hpp"
 
 namespace blendroute::actors {
+namespace {
+
+std::string customer_key(const std::string& channel, const std::string& customer) {
+  std::string key = channel;
+  key.push_back('\0');
+  key += customer;
+  return key;
+}
+
+}  // namespace
 
 std::string session_broker::resolve(const ingress_event& event,
                                     const std::function<bool(const std::string&)>& known) {
@@ -18,9 +28,7 @@ std::string session_broker::resolve(const ingress_event& event,
     return event.conv;
   }
 
-  std::string key = event.channel;
-  key.push_back('\0');
-  key += event.customer;
+  std::string key = customer_key(event.channel, event.customer);
   std::string canonical;
   {
     shard& s = shard_of(key);
@@ -38,6 +46,17 @@ std::string session_broker::resolve(const ingress_event& event,
   std::lock_guard<std::mutex> lock(s.mutex);
   auto [alias, inserted] = s.aliases.try_emplace(event.conv, canonical);
   return alias->second;
+}
+
+void session_broker::remember(const std::string& channel, const std::string& customer,
+                              const std::string& conv) {
+  if (channel.empty() || customer.empty()) {
+    return;
+  }
+  std::string key = customer_key(channel, customer);
+  shard& s = shard_of(key);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.by_customer.insert_or_assign(std::move(key), conv);
 }
 
 }  // namespace blendroute::actors

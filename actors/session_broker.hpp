@@ -23,6 +23,9 @@ public:
   std::string resolve(const ingress_event& event,
                       const std::function<bool(const std::string&)>& known);
 
+  /// After a restart: `customer` on `channel` has the conversation `conv`.
+  void remember(const std::string& channel, const std::string& customer, const std::string& conv);
+
 private:
   static constexpr std::size_t shard_count = 16;
 

@@ -32,6 +32,11 @@ struct bot_request_msg {
 };
 
 /// A conversation asking the agent pool for an agent.
+/// An agent's last journaled status, applied again after a restart.
+struct agent_restore_msg {
+  ingress_event status;
+};
+
 struct enqueue_msg {
   queue_entry entry;
   bool at_head = false;
@@ -58,6 +63,7 @@ CAF_ADD_ATOM(blendroute, blendroute::actors, update_atom, "update")
 CAF_ADD_ATOM(blendroute, blendroute::actors, ask_bot_atom, "askbot")
 CAF_ADD_ATOM(blendroute, blendroute::actors, retry_atom, "retry")
 CAF_ADD_ATOM(blendroute, blendroute::actors, passivate_atom, "passivate")
+CAF_ADD_ATOM(blendroute, blendroute::actors, restore_atom, "restore")
 
 CAF_END_TYPE_ID_BLOCK(blendroute)
 
@@ -68,3 +74,4 @@ CAF_END_TYPE_ID_BLOCK(blendroute)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::ingress_envelope)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::bot_request_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::enqueue_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::agent_restore_msg)

@@ -57,6 +57,12 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   auto shared_cfg = std::make_shared<const config>(cfg);
   auto router =
       actors::router::start({shared_cfg, journal->get(), &sessions, &*bot, &log, system_now});
+  // Before the listeners open: no event may reach a conversation that is not restored yet.
+  if (!router->recover()) {
+    router->stop();
+    (*journal)->close();
+    return 3;
+  }
 
   net::tcp_server tcp(shared_cfg->listener, shared_cfg->auth, *router, sessions, log);
   auto port = tcp.start();

@@ -66,6 +66,17 @@ std::vector<std::string> agent_pool::update_status(const ingress_event& status, 
   return orphaned;
 }
 
+void agent_pool::restore_hold(const std::string& agent_id, const std::string& conv,
+                              time_point now) {
+  auto [it, inserted] = agents_.try_emplace(agent_id);
+  agent_record& agent = it->second;
+  if (inserted) {
+    agent.id = agent_id;
+    agent.idle_since = now;
+  }
+  change_agent(agent, [&](agent_record& a) { a.conversations.insert(conv); });
+}
+
 bool agent_pool::enqueue(queue_entry entry, bool at_head) {
   withdraw(entry.conv);
   queue& waiting = queues_[entry.tier];

@@ -74,6 +74,11 @@ public:
   /// Drops the last skill a queued conversation requires, keeping its place in the queue.
   void relax_skills(const std::string& conv);
 
+  /// After a restart: `agent` holds `conv` again (owns it or has its offer open), which
+  /// counts against its capacity. An agent not known yet stays offline until it announces
+  /// itself.
+  void restore_hold(const std::string& agent, const std::string& conv, time_point now);
+
   /// `agent` no longer holds `conv` (resolved, declined, expired, transferred…).
   void release(const std::string& agent, const std::string& conv, time_point now);
 

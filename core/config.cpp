@@ -101,6 +101,14 @@ const tier_policy* config::find_tier(std::string_view tier_name) const {
   return nullptr;
 }
 
+const tier_policy& config::tier_or_default(std::string_view tier_name) const {
+  if (const tier_policy* found = find_tier(tier_name)) {
+    return *found;
+  }
+  // Validation guarantees that the default tier exists.
+  return *find_tier(default_tier);
+}
+
 config default_config() {
   using std::chrono::seconds;
   config cfg;

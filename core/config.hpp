@@ -156,6 +156,10 @@ struct config {
 
   /// The tier called `name`, or nullptr.
   const tier_policy* find_tier(std::string_view name) const;
+
+  /// The tier called `name`, or the default tier when `name` is no longer configured (a
+  /// conversation opened under a tier that a reload or restart removed).
+  const tier_policy& tier_or_default(std::string_view name) const;
 };
 
 /// The built-in defaults: the `standard` and `priority` tiers of DESIGN.md §3 and their

@@ -67,6 +67,9 @@ struct effect {
   time_point deadline;
   time_point at;
   int level = 0;
+  /// enqueue: when the conversation started waiting, so that one restored after a restart
+  /// keeps its wait; unset means now.
+  std::optional<time_point> waiting_since;
 };
 
 /// A conversation and its transitions. Not thread-safe: one conversation actor owns it.

@@ -53,6 +53,16 @@ public:
   /// The payloads journaled for `conv`, oldest first (for `journal inspect`).
   virtual result<std::vector<std::string>> history(const std::string& conv) = 0;
 
+  /// Calls `visit(conv, payloads)` for every conversation in the journal, with its payloads
+  /// oldest first. For recovery at start, before the first append.
+  virtual result<void> for_each_conversation(
+      const std::function<void(const std::string& conv, std::vector<std::string>& payloads)>&
+          visit) = 0;
+
+  /// Calls `visit(agent, payload)` with the last journaled state of every agent.
+  virtual result<void> for_each_agent(
+      const std::function<void(const std::string& agent, const std::string& payload)>& visit) = 0;
+
   /// Writes what is queued and stops the commit thread. Later appends fail.
   virtual void close() = 0;
 };

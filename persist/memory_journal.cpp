@@ -17,6 +17,9 @@ public:
         if (!record.dedupe_id.empty()) {
           dedupe_.confirm(record.dedupe_id);
         }
+        if (!record.agent.empty()) {
+          agents_[record.agent] = record.payload;
+        }
         if (!record.conv.empty()) {
           conversations_[record.conv].push_back(std::move(record.payload));
         }
@@ -37,12 +40,32 @@ public:
     return it == conversations_.end() ? std::vector<std::string>{} : it->second;
   }
 
+  result<void> for_each_conversation(
+      const std::function<void(const std::string&, std::vector<std::string>&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [conv, payloads] : conversations_) {
+      std::vector<std::string> copy = payloads;
+      visit(conv, copy);
+    }
+    return {};
+  }
+
+  result<void> for_each_agent(
+      const std::function<void(const std::string&, const std::string&)>& visit) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [agent, payload] : agents_) {
+      visit(agent, payload);
+    }
+    return {};
+  }
+
   void close() override {}
 
 private:
   std::mutex mutex_;
   dedupe_index dedupe_;
   std::map<std::string, std::vector<std::string>> conversations_;
+  std::map<std::string, std::string> agents_;
 };
 
 }  // namespace

@@ -103,6 +103,54 @@ public:
     return payloads;
   }
 
+  result<void> for_each_conversation(
+      const std::function<void(const std::string&, std::vector<std::string>&)>& visit) override {
+    rocksdb::ReadOptions options;
+    // One pass over everything: keep it out of the block cache the live traffic uses.
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, families_[events]));
+    std::string conv;
+    std::vector<std::string> payloads;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      // Key: conversation id, a NUL, then an 8-byte sequence number.
+      if (key.size() < 9 || key[key.size() - 9] != '\0') {
+        return error{errc::journal_io, "malformed journal key at " + cfg_.path};
+      }
+      const std::string_view key_conv(key.data(), key.size() - 9);
+      if (key_conv != conv) {
+        if (!payloads.empty()) {
+          visit(conv, payloads);
+          payloads.clear();
+        }
+        conv.assign(key_conv);
+      }
+      payloads.push_back(it->value().ToString());
+    }
+    if (!it->status().ok()) {
+      return error{errc::journal_io,
+                   "reading the journal at " + cfg_.path + ": " + it->status().ToString()};
+    }
+    if (!payloads.empty()) {
+      visit(conv, payloads);
+    }
+    return {};
+  }
+
+  result<void> for_each_agent(
+      const std::function<void(const std::string&, const std::string&)>& visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), families_[agents]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      visit(it->key().ToString(), it->value().ToString());
+    }
+    if (!it->status().ok()) {
+      return error{errc::journal_io,
+                   "reading agents at " + cfg_.path + ": " + it->status().ToString()};
+    }
+    return {};
+  }
+
   void close() override {
     {
       std::lock_guard<std::mutex> lock(mutex_);

@@ -1,6 +1,7 @@
 // Conversation actors under CAF's deterministic test coordinator: journal first, then effects.
 #include "actors/conversation_actor.hpp"
 
+#include <map>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -39,6 +40,34 @@ public:
       }
     }
     return out;
+  }
+
+  result<void> for_each_conversation(
+      const std::function<void(const std::string&, std::vector<std::string>&)>& visit) override {
+    std::map<std::string, std::vector<std::string>> by_conversation;
+    for (const auto& record : written_) {
+      if (!record.conv.empty()) {
+        by_conversation[record.conv].push_back(record.payload);
+      }
+    }
+    for (auto& [conv, payloads] : by_conversation) {
+      visit(conv, payloads);
+    }
+    return {};
+  }
+
+  result<void> for_each_agent(
+      const std::function<void(const std::string&, const std::string&)>& visit) override {
+    std::map<std::string, std::string> latest;
+    for (const auto& record : written_) {
+      if (!record.agent.empty()) {
+        latest[record.agent] = record.payload;
+      }
+    }
+    for (const auto& [agent, payload] : latest) {
+      visit(agent, payload);
+    }
+    return {};
   }
 
   void close() override {}

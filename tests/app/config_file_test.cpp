@@ -14,8 +14,10 @@ protected:
   std::string write(const std::string& text) {
     const auto path =
         std::filesystem::temp_directory_path()
-        / ("blendroute-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed())
-           + "-" + std::to_string(files_++) + ".toml");
+        // CTest runs each test in its own process, in parallel: the name keeps files apart.
+        / ("blendroute-config-"
+           + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-"
+           + std::to_string(files_++) + ".toml");
     std::ofstream(path) << text;
     paths_.push_back(path);
     return path.string();

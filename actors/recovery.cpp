@@ -1,0 +1,131 @@
+// Rebuilding conversations and agents from the journal at start and after a failure.
+#include "actors/recovery.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/conversation_actor.hpp"
+#include "actors/journal_codec.hpp"
+#include "actors/router_context.hpp"
+#include "actors/session_broker.hpp"
+#include "actors/type_ids.hpp"
+#include "persist/journal.hpp"
+
+namespace blendroute::actors {
+namespace {
+
+constexpr std::string_view component = "actors.recovery";
+
+/// A restored conversation waiting for an agent: queued again once all are known, oldest
+/// first, so that the queues keep their order across the restart.
+struct waiting_conversation {
+  std::string conv;
+  effect request;
+};
+
+}  // namespace
+
+result<conversation_rebuild> rebuild_conversation(const std::string& conv,
+                                                  const std::vector<std::string>& payloads,
+                                                  const config& cfg) {
+  conversation_rebuild rebuild(conv);
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    auto input = decode_journal_payload(payloads[i]);
+    if (!input) {
+      return error{errc::journal_io, "conversation " + conv + ", record " + std::to_string(i + 1)
+                                         + ": " + input.err().message};
+    }
+    rebuild.apply(*input, cfg);
+  }
+  return rebuild;
+}
+
+result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
+                                session_broker& broker) {
+  const auto started = std::chrono::steady_clock::now();
+  const time_point now = ctx.clock();
+  recovery_report report;
+
+  auto agents =
+      ctx.journal->for_each_agent([&](const std::string& agent, const std::string& payload) {
+        auto input = decode_journal_payload(payload);
+        const ingress_event* status = input ? std::get_if<ingress_event>(&input->what) : nullptr;
+        if (status == nullptr || status->type != event_type::agent_status) {
+          ++report.unreadable;
+          ctx.log_line(log_level::error, component,
+                       "agent_unreadable agent=" + agent
+                           + " error=" + (input ? "not an agent.status" : input.err().message));
+          return;
+        }
+        caf::anon_send(ctx.agent_pool, restore_atom_v, agent_restore_msg{*status});
+        ++report.agents;
+      });
+  if (!agents) {
+    return agents.err();
+  }
+
+  std::vector<waiting_conversation> waiting;
+  auto conversations = ctx.journal->for_each_conversation([&](const std::string& conv_id,
+                                                              std::vector<std::string>& payloads) {
+    report.records += payloads.size();
+    auto rebuild = rebuild_conversation(conv_id, payloads, *ctx.cfg);
+    if (!rebuild) {
+      ++report.unreadable;
+      ctx.log_line(log_level::error, component,
+                   "conversation_unreadable conv=" + conv_id + " error=" + rebuild.err().message);
+      return;
+    }
+    const conversation& conv = rebuild->conv();
+    if (!conv.opened()) {
+      return;
+    }
+    if (!is_open(conv.state())
+        && now >= conv.finished_at() + ctx.policy(conv.tier()).resume_window) {
+      ++report.finished;
+      return;
+    }
+
+    std::vector<effect> resume = rebuild->pending();
+    auto request = std::find_if(resume.begin(), resume.end(),
+                                [](const effect& e) { return e.what == effect::kind::enqueue; });
+    if (request != resume.end()) {
+      waiting.push_back({conv_id, std::move(*request)});
+      resume.erase(request);
+    }
+    if (const std::string& agent = rebuild->holding_agent(); !agent.empty()) {
+      caf::anon_send(ctx.agent_pool, restore_atom_v, agent, conv_id);
+    }
+    broker.remember(conv.channel(), conv.customer(), conv_id);
+    const std::string tier = conv.tier();
+    caf::actor restored =
+        spawn_restored_conversation_actor(system, &ctx, rebuild->take(), std::move(resume));
+    ctx.directory.insert(conv_id, restored);
+    auto tier_router = ctx.tier_routers.find(ctx.policy(tier).name);
+    caf::anon_send(tier_router->second, supervise_atom_v, restored, conv_id);
+    ++report.restored;
+  });
+  if (!conversations) {
+    return conversations.err();
+  }
+
+  // Conversations that came back to the head of their queue (declined, expired, their agent
+  // gone) first, then in the order they started waiting.
+  std::stable_sort(waiting.begin(), waiting.end(),
+                   [](const waiting_conversation& a, const waiting_conversation& b) {
+                     if (a.request.at_head != b.request.at_head) {
+                       return a.request.at_head;
+                     }
+                     return a.request.waiting_since < b.request.waiting_since;
+                   });
+  for (const auto& entry : waiting) {
+    caf::anon_send(ctx.agent_pool, enqueue_atom_v, enqueue_request(entry.conv, entry.request, now));
+  }
+  report.queued = waiting.size();
+  caf::anon_send(ctx.agent_pool, retry_atom_v);
+  report.took = std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() - started);
+  return report;
+}
+
+}  // namespace blendroute::actors

@@ -1,0 +1,47 @@
+// Recovery (DESIGN.md §6): conversations and agents rebuilt from the journal.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/conversation_rebuild.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace blendroute::actors {
+
+struct router_context;
+class session_broker;
+
+/// Applies `payloads` (a conversation's journal, oldest first) again. An error names the
+/// record that could not be read.
+result<conversation_rebuild> rebuild_conversation(const std::string& conv,
+                                                  const std::vector<std::string>& payloads,
+                                                  const config& cfg);
+
+/// What a start-up recovery found.
+struct recovery_report {
+  std::size_t restored = 0;    ///< Open, or finished inside their resume window.
+  std::size_t finished = 0;    ///< Finished for longer than their resume window: left alone.
+  std::size_t unreadable = 0;  ///< A record could not be read: logged, not restored.
+  std::size_t queued = 0;      ///< Of the restored, waiting for an agent.
+  std::size_t agents = 0;
+  std::size_t records = 0;
+  duration took{0};
+};
+
+/// Restores every conversation of the journal that is still open (or may still be reopened)
+/// into a conversation actor with its pending work re-established, the agents' last states
+/// and what they hold into the agent pool, and the customers' conversations into the
+/// session broker. Runs once, before the first event is submitted. Fails only when the
+/// journal cannot be read at all.
+result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
+                                session_broker& broker);
+
+}  // namespace blendroute::actors

@@ -1,0 +1,131 @@
+// Rebuilding a conversation from its journaled inputs.
+#include "core/conversation_rebuild.hpp"
+
+namespace blendroute {
+namespace {
+
+template <class... Handlers>
+struct overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+template <class... Handlers>
+overloaded(Handlers...) -> overloaded<Handlers...>;
+
+}  // namespace
+
+void conversation_rebuild::apply(const journaled_input& input, const config& cfg) {
+  const time_point now = input.at;
+  auto policy = [&]() -> const tier_policy& {
+    return cfg.tier_or_default(conv_.tier());
+  };
+  std::vector<effect> effects = std::visit(
+      overloaded{
+          [&](const ingress_event& event) {
+            // Live, a finished conversation's actor is passivated when its resume window is
+            // over, and the customer's next message opens a fresh conversation under the
+            // same id: the journal holds both, one after the other.
+            if (event.type == event_type::customer_message && conv_.opened()
+                && !is_open(conv_.state()) && now >= conv_.finished_at() + policy().resume_window) {
+              const std::size_t applied = inputs_;
+              *this = conversation_rebuild(conv_.id());
+              inputs_ = applied;
+            }
+            if (event.type == event_type::bot_reply) {
+              bot_request_.reset();
+            }
+            const std::string& tier = conv_.opened() ? conv_.tier() : input.routed_tier;
+            return conv_.apply(event, cfg.tier_or_default(tier), now);
+          },
+          [&](const offer_input& offer) {
+            return conv_.offer_made(offer.agent, offer.offer, policy(), now);
+          },
+          [&](const timer_input& timer) {
+            return conv_.fire_sla(timer.sla, timer.deadline, timer.level, policy(), now);
+          },
+          [&](const idle_input& idle) {
+            return conv_.fire_idle(idle.since, idle.stage, policy(), now);
+          },
+          [&](const queue_full_input&) { return conv_.queue_full(policy(), cfg, now); },
+          [&](const offline_input& offline) {
+            return conv_.agent_offline(offline.agent, policy(), now);
+          },
+      },
+      input.what);
+  ++inputs_;
+  remember(effects, now);
+}
+
+void conversation_rebuild::remember(std::vector<effect>& effects, time_point at) {
+  for (auto& e : effects) {
+    switch (e.what) {
+      case effect::kind::arm_timer:
+        timers_[static_cast<std::size_t>(e.sla)] = std::move(e);
+        break;
+      case effect::kind::arm_idle_timer:
+        idle_timer_ = std::move(e);
+        break;
+      case effect::kind::to_bot:
+        if (e.frame.type == egress_type::bot_request) {
+          bot_request_ = std::move(e);
+        }
+        break;
+      case effect::kind::to_agent:
+        if (e.frame.type == egress_type::agent_offer) {
+          offer_ = std::move(e);
+        }
+        break;
+      case effect::kind::enqueue:
+        enqueue_ = std::move(e);
+        enqueue_->waiting_since = at;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+std::vector<effect> conversation_rebuild::pending() const {
+  std::vector<effect> out;
+  for (const auto& timer : timers_) {
+    if (timer && conv_.timer_is_current(timer->sla, timer->deadline)) {
+      out.push_back(*timer);
+    }
+  }
+  if (idle_timer_ && conv_.idle_timer_is_current(idle_timer_->deadline)) {
+    out.push_back(*idle_timer_);
+  }
+  switch (conv_.state()) {
+    case conversation_state::bot:
+      if (bot_request_) {
+        out.push_back(*bot_request_);
+      }
+      break;
+    case conversation_state::queued:
+      if (enqueue_) {
+        out.push_back(*enqueue_);
+      }
+      break;
+    case conversation_state::offered:
+      if (offer_ && offer_->frame.offer == conv_.offer_id()) {
+        out.push_back(*offer_);
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+const std::string& conversation_rebuild::holding_agent() const {
+  static const std::string nobody;
+  switch (conv_.state()) {
+    case conversation_state::agent:
+      return conv_.owner_agent();
+    case conversation_state::offered:
+      return conv_.offered_agent();
+    default:
+      return nobody;
+  }
+}
+
+}  // namespace blendroute

@@ -1,0 +1,57 @@
+// Rebuilding a conversation from its journal after a crash or a failed actor (DESIGN.md §6).
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/conversation.hpp"
+#include "core/conversation_input.hpp"
+
+namespace blendroute {
+
+/// Applies a conversation's journaled inputs again, in order and at their journaled times,
+/// which yields the state it had: the state machine is deterministic in its inputs and
+/// clock. Along the way it remembers the work still pending at the end (timers, a bot
+/// request or an offer awaiting an answer, a place in a queue), which a restarted actor must
+/// re-establish.
+class conversation_rebuild {
+public:
+  explicit conversation_rebuild(std::string id) : conv_(std::move(id)) {}
+
+  /// Applies the next journaled input with the tier policies of `cfg`.
+  void apply(const journaled_input& input, const config& cfg);
+
+  const conversation& conv() const { return conv_; }
+
+  /// Hands the rebuilt conversation over; the rebuild is spent.
+  conversation take() { return std::move(conv_); }
+
+  /// The effects that re-establish the pending work: each current SLA and inactivity timer
+  /// for its absolute deadline (one already past fires as soon as it is armed), the bot
+  /// request still unanswered and the offer still open (re-sent with their delivery and
+  /// offer ids), and the queue entry of a conversation waiting for an agent, with the time
+  /// it was queued so that it keeps its place.
+  std::vector<effect> pending() const;
+
+  /// The agent holding the conversation (owner or open offer), whose capacity it uses.
+  const std::string& holding_agent() const;
+
+  /// Inputs applied so far.
+  std::size_t inputs() const { return inputs_; }
+
+private:
+  void remember(std::vector<effect>& effects, time_point at);
+
+  conversation conv_;
+  std::size_t inputs_ = 0;
+  std::array<std::optional<effect>, 4> timers_;  ///< Last armed, per sla_kind.
+  std::optional<effect> idle_timer_;
+  std::optional<effect> bot_request_;
+  std::optional<effect> offer_;
+  std::optional<effect> enqueue_;
+};
+
+}  // namespace blendroute

@@ -1,0 +1,154 @@
+// The real server killed with SIGKILL and started again on the same journal (DESIGN.md §6).
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/server_process.hpp"
+#include "tests/integration/wire_client.hpp"
+
+namespace blendroute::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+const std::string fraud = "I need to report fraud on my card";
+
+/// A gateway, an agent and a supervisor connected to one server.
+struct connections {
+  wire_client supervisor;
+  wire_client gateway;
+  wire_client agent;
+
+  ::testing::AssertionResult connect(const server_process& server) {
+    if (!supervisor.connect(server.port())
+        || !supervisor.hello("supervisor", "supervisor-dev-token")
+        || !gateway.connect(server.port()) || !gateway.hello("gateway", "gateway-dev-token")
+        || !agent.connect(server.port()) || !agent.hello("agent", "agent-dev-token", "agent-01")) {
+      return ::testing::AssertionFailure() << "could not connect: " << server.log();
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  std::optional<frame> customer(const std::string& conv, const std::string& id,
+                                const std::string& text) {
+    gateway.send_line(R"({"type":"customer.message","id":")" + id + R"(","conv":")" + conv
+                      + R"(","customer":")" + conv + R"(","channel":"webchat","text":")" + text
+                      + "\"}");
+    return gateway.ack(id);
+  }
+
+  std::optional<frame> state(const std::string& conv, const std::string& wanted) {
+    return supervisor.wait_for([&](const frame& f) {
+      return f.get("type") == "conversation.state" && f.get("conv") == conv
+             && f.get("state") == wanted;
+    });
+  }
+};
+
+std::string status_ok(const std::optional<frame>& ack) {
+  return ack ? ack->get("status") : std::string("no ack");
+}
+
+TEST(Recovery, AfterAKillEveryOpenConversationComesBackWithItsOwnerQueueAndBot) {
+  server_process server;
+  ASSERT_TRUE(server.start()) << server.log();
+  {
+    connections before;
+    ASSERT_TRUE(before.connect(server));
+    before.agent.send_line(
+        R"({"type":"agent.status","id":"s1","agent":"agent-01","status":"available","capacity":1})");
+    ASSERT_EQ(status_ok(before.agent.ack("s1")), "ok");
+
+    // owned: escalated, offered and accepted by the only agent.
+    ASSERT_EQ(status_ok(before.customer("owned", "owned-1", fraud)), "ok");
+    auto offer = before.agent.wait_for(
+        [](const frame& f) { return f.get("type") == "agent.offer" && f.get("conv") == "owned"; });
+    ASSERT_TRUE(offer.has_value());
+    before.agent.send_line(R"({"type":"agent.accept","id":"accept-1","conv":"owned",)"
+                           R"("agent":"agent-01","offer":")"
+                           + offer->get("offer") + "\"}");
+    ASSERT_EQ(status_ok(before.agent.ack("accept-1")), "ok");
+    ASSERT_TRUE(before.state("owned", "agent"));
+
+    // waiting: escalated while the agent is full, so it stays queued.
+    ASSERT_EQ(status_ok(before.customer("waiting", "waiting-1", fraud)), "ok");
+    ASSERT_TRUE(before.state("waiting", "queued"));
+
+    // chatting: still with the bot.
+    ASSERT_EQ(status_ok(before.customer("chatting", "chatting-1", "what is the weather today")),
+              "ok");
+    ASSERT_TRUE(before.gateway.wait_for([](const frame& f) {
+      return f.get("type") == "customer.deliver" && f.get("conv") == "chatting";
+    }));
+  }
+  server.kill_now();
+
+  ASSERT_TRUE(server.start()) << server.log();
+  EXPECT_NE(server.log().find("recovered conversations=3 queued=1 agents=1"), std::string::npos)
+      << server.log();
+  connections after;
+  ASSERT_TRUE(after.connect(server));
+
+  // A retried event is acknowledged as a duplicate and has no effect.
+  EXPECT_EQ(status_ok(after.customer("waiting", "waiting-1", fraud)), "duplicate");
+
+  // The owned conversation is still the agent's: the customer's message reaches it, and its
+  // reply reaches the customer.
+  ASSERT_EQ(status_ok(after.customer("owned", "owned-2", "are you still there?")), "ok");
+  auto forwarded = after.agent.wait_for(
+      [](const frame& f) { return f.get("type") == "agent.message" && f.get("conv") == "owned"; });
+  ASSERT_TRUE(forwarded.has_value()) << server.log();
+  after.agent.send_line(
+      R"({"type":"agent.reply","id":"reply-1","conv":"owned","agent":"agent-01","text":"yes"})");
+  ASSERT_EQ(status_ok(after.agent.ack("reply-1")), "ok");
+
+  // The agent's capacity is still taken by it, so the queued conversation waits...
+  after.agent.pump(milliseconds{300});
+  for (const auto& f : after.agent.backlog()) {
+    EXPECT_FALSE(f.get("type") == "agent.offer" && f.get("conv") == "waiting") << f.raw;
+  }
+  // ...until the agent resolves it; then the queued one is offered, in the same queue.
+  after.agent.send_line(R"({"type":"agent.resolve","id":"resolve-1","conv":"owned",)"
+                        R"("agent":"agent-01","disposition":"resolved"})");
+  ASSERT_EQ(status_ok(after.agent.ack("resolve-1")), "ok");
+  EXPECT_TRUE(after.agent.wait_for([](const frame& f) {
+    return f.get("type") == "agent.offer" && f.get("conv") == "waiting";
+  })) << server.log();
+
+  // The bot's conversation goes on with the bot.
+  ASSERT_EQ(status_ok(after.customer("chatting", "chatting-2", "and tomorrow?")), "ok");
+  EXPECT_TRUE(after.gateway.wait_for([](const frame& f) {
+    return f.get("type") == "customer.deliver" && f.get("conv") == "chatting"
+           && f.get("from") == "bot";
+  }));
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(Recovery, ADeadlineThatPassedWhileTheServerWasDownFiresAtStart) {
+  server_process server;
+  const std::vector<std::string> args = {"--set", "tiers.standard.human_response=1s", "--log-level",
+                                         "debug"};
+  ASSERT_TRUE(server.start(args)) << server.log();
+  {
+    connections before;
+    ASSERT_TRUE(before.connect(server));
+    ASSERT_EQ(status_ok(before.customer("late", "late-1", fraud)), "ok");
+    ASSERT_TRUE(before.state("late", "queued"));
+  }
+  server.kill_now();
+  // Down for longer than the whole human-response SLA.
+  std::this_thread::sleep_for(milliseconds{1500});
+  ASSERT_TRUE(server.start(args)) << server.log();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+  while (server.log().find("sla_breach conv=late sla=human_response level=1") == std::string::npos
+         && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  EXPECT_NE(server.log().find("sla_breach conv=late sla=human_response level=1"), std::string::npos)
+      << server.log();
+  EXPECT_EQ(server.stop(), 0);
+}
+
+}  // namespace
+}  // namespace blendroute::testing
