@@ -255,10 +255,12 @@ void router::stop() {
   ctx.lingering.clear();
   // The actor system itself lives on until the router is destroyed: journal callbacks still
   // queued may address actors that have stopped, which is harmless only while it exists.
-  ctx.log_line(log_level::info, "actors.router",
-               "stopped conversation_failures="
-                   + std::to_string(impl_->stats->conversation_failures()) + " breaches: "
-                   + impl_->stats->summary() + " latency: " + impl_->stats->latency_summary());
+  ctx.log_line(
+      log_level::info, "actors.router",
+      "stopped conversation_failures=" + std::to_string(impl_->stats->conversation_failures())
+          + " conversation_restarts=" + std::to_string(impl_->stats->conversation_restarts())
+          + " breaches: " + impl_->stats->summary()
+          + " latency: " + impl_->stats->latency_summary());
 }
 
 std::size_t router::conversation_actor_count() const {

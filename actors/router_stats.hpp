@@ -28,6 +28,9 @@ public:
 
   void count_conversation_failure() { failures_.fetch_add(1, std::memory_order_relaxed); }
 
+  /// A failed conversation actor was rebuilt from its journal.
+  void count_conversation_restart() { restarts_.fetch_add(1, std::memory_order_relaxed); }
+
   /// A customer message became a `bot.request` this long after it arrived.
   void record_message_to_bot(std::chrono::nanoseconds elapsed);
 
@@ -41,6 +44,8 @@ public:
 
   std::uint64_t conversation_failures() const { return failures_.load(); }
 
+  std::uint64_t conversation_restarts() const { return restarts_.load(); }
+
   /// `tier=<name> bot_attempt=N …` per tier, for the shutdown summary.
   std::string summary() const;
 
@@ -49,6 +54,7 @@ private:
 
   std::map<std::string, per_sla> breaches_;
   std::atomic<std::uint64_t> failures_{0};
+  std::atomic<std::uint64_t> restarts_{0};
   mutable std::mutex latency_mutex_;
   latency_histogram message_to_bot_;
   latency_histogram escalation_to_offer_;

@@ -1,10 +1,14 @@
 // Tier routers: open conversations of their tier and notice when one of them fails.
 #include "actors/tier_router_actor.hpp"
 
+#include <chrono>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/all.hpp>
 
+#include "actors/conversation_actor.hpp"
+#include "actors/recovery.hpp"
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
 #include "actors/type_ids.hpp"
@@ -14,15 +18,89 @@ namespace {
 
 constexpr std::string_view component = "actors.tier";
 
+/// Restarts of one conversation within the current window.
+struct restart_budget {
+  std::chrono::steady_clock::time_point window_start;
+  int restarts = 0;
+};
+
+/// A conversation whose actor keeps failing is given up after this many restarts within
+/// `restart_window`: its journal would only fail it again.
+constexpr int max_restarts = 3;
+constexpr auto restart_window = std::chrono::minutes{1};
+
 struct tier_router_state {
   router_context* ctx = nullptr;
   std::string tier;
   std::unordered_map<caf::actor_addr, std::string> conversations;
+  std::unordered_map<std::string, restart_budget> restarts;
 
   static inline const char* name = "tier_router_actor";
 };
 
 using actor_type = caf::stateful_actor<tier_router_state>;
+
+void supervise(actor_type* self, const caf::actor& conversation_actor, const std::string& conv) {
+  self->monitor(conversation_actor);
+  self->state.conversations.emplace(conversation_actor.address(), conv);
+}
+
+/// Whether `conv` may be restarted once more now.
+bool within_budget(tier_router_state& st, const std::string& conv) {
+  const auto now = std::chrono::steady_clock::now();
+  restart_budget& budget = st.restarts[conv];
+  if (now - budget.window_start > restart_window) {
+    budget = {now, 0};
+  }
+  return ++budget.restarts <= max_restarts;
+}
+
+/// Rebuilds a failed conversation from its journal into a fresh actor. The router's other
+/// actors still hold its queue place, offer and bot request; only its timers, which died
+/// with the actor, are armed again.
+// TODO(actors): events still in the failed actor's mailbox die with it and their senders
+// never get an ack (their ids stay claimed, so a retry waits). Fixing it needs the ack
+// callback to answer `unavailable` and give the claim back when it is dropped unanswered,
+// which in turn needs the envelope to know whether its record already went to the journal.
+void restart(actor_type* self, const std::string& conv_id) {
+  auto& st = self->state;
+  router_context& ctx = *st.ctx;
+  if (!within_budget(st, conv_id)) {
+    ctx.log_line(log_level::error, component,
+                 "conversation_given_up conv=" + conv_id + " tier=" + st.tier
+                     + " restarts=" + std::to_string(max_restarts)
+                     + " within_s=" + std::to_string(std::chrono::seconds{restart_window}.count()));
+    return;
+  }
+  auto history = ctx.journal->history(conv_id);
+  if (!history) {
+    ctx.log_line(log_level::error, component,
+                 "conversation_restart_failed conv=" + conv_id + " error=" + history.err().message);
+    return;
+  }
+  auto rebuild = rebuild_conversation(conv_id, *history, *ctx.cfg);
+  if (!rebuild) {
+    ctx.log_line(log_level::error, component,
+                 "conversation_restart_failed conv=" + conv_id + " error=" + rebuild.err().message);
+    return;
+  }
+  if (!rebuild->conv().opened()) {
+    return;  // It failed before anything was journaled: its next event opens it afresh.
+  }
+  std::vector<effect> timers = rebuild->pending();
+  std::erase_if(timers, [](const effect& e) {
+    return e.what != effect::kind::arm_timer && e.what != effect::kind::arm_idle_timer;
+  });
+  const std::size_t records = rebuild->inputs();
+  caf::actor restarted =
+      spawn_restored_conversation_actor(self->system(), &ctx, rebuild->take(), std::move(timers));
+  ctx.directory.insert(conv_id, restarted);
+  supervise(self, restarted, conv_id);
+  ctx.stats->count_conversation_restart();
+  ctx.log_line(log_level::warn, component,
+               "conversation_restarted conv=" + conv_id + " tier=" + st.tier
+                   + " records=" + std::to_string(records));
+}
 
 caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::string tier) {
   self->state.ctx = ctx;
@@ -33,24 +111,25 @@ caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::stri
     if (it == st.conversations.end()) {
       return;
     }
-    if (down.reason) {
-      // TODO(actors): restart the conversation from its journal (snapshot plus tail) instead
-      // of dropping it; until then its next event opens it afresh.
-      st.ctx->stats->count_conversation_failure();
-      st.ctx->log_line(log_level::error, component,
-                       "conversation_failed conv=" + it->second + " tier=" + st.tier
-                           + " reason=" + caf::to_string(down.reason));
-    }
-    st.ctx->directory.erase_if(it->second, down.source);
+    const std::string conv = std::move(it->second);
     st.conversations.erase(it);
+    const bool was_current = st.ctx->directory.erase_if(conv, down.source);
+    if (!down.reason || down.reason == caf::exit_reason::user_shutdown) {
+      return;  // Passivated, or stopped with the router.
+    }
+    st.ctx->stats->count_conversation_failure();
+    st.ctx->log_line(log_level::error, component,
+                     "conversation_failed conv=" + conv + " tier=" + st.tier
+                         + " reason=" + caf::to_string(down.reason));
+    if (was_current) {
+      restart(self, conv);
+    }
   });
   return {
       [=](supervise_atom, const caf::actor& conversation_actor, const std::string& conv) {
-        auto& st = self->state;
-        self->monitor(conversation_actor);
-        st.conversations.emplace(conversation_actor.address(), conv);
-        st.ctx->log_line(log_level::debug, component,
-                         "conversation_opened conv=" + conv + " tier=" + st.tier);
+        supervise(self, conversation_actor, conv);
+        self->state.ctx->log_line(log_level::debug, component,
+                                  "conversation_opened conv=" + conv + " tier=" + self->state.tier);
       },
   };
 }

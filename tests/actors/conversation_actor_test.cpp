@@ -12,6 +12,7 @@
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
 #include "actors/sla_clock.hpp"
+#include "actors/tier_router_actor.hpp"
 #include "actors/type_ids.hpp"
 #include "persist/dedupe_index.hpp"
 
@@ -139,6 +140,17 @@ public:
   }
 
   std::size_t count() const { return sent_.size(); }
+
+  /// The states announced in `conversation.state` frames, in order.
+  std::vector<std::string> states() const {
+    std::vector<std::string> out;
+    for (const auto& sent : sent_) {
+      if (sent.first.type == egress_type::conversation_state) {
+        out.push_back(sent.first.state);
+      }
+    }
+    return out;
+  }
 
 private:
   void record(const egress_frame& frame) { sent_.emplace_back(frame, journal_.written()); }
@@ -297,6 +309,38 @@ TEST_F(ConversationActorTest, EventsForOneConversationApplyInOrderWhileAWriteIsP
   EXPECT_EQ(acks_[0].status, ack_status::ok);
   EXPECT_EQ(acks_[1].status, ack_status::ok);
   EXPECT_TRUE(journal_.history("c1")->back().find("customer.left") != std::string::npos);
+}
+
+TEST_F(ConversationActorTest, AFailedConversationIsRestartedFromItsJournalAndGoesOn) {
+  caf::actor tier_router = spawn_tier_router_actor(*system_, &ctx_, "standard");
+  caf::anon_send(tier_router, supervise_atom_v, conversation_, std::string("c1"));
+  submit(conversation_, customer("hello"));
+  settle();
+  ASSERT_EQ(egress_.states(), std::vector<std::string>{"bot"});
+
+  caf::anon_send_exit(conversation_, caf::exit_reason::unhandled_exception);
+  coordinator_->run();
+  auto restarted = ctx_.directory.find("c1");
+  ASSERT_TRUE(restarted.has_value()) << "the conversation has an actor again";
+  EXPECT_NE(*restarted, conversation_);
+  EXPECT_EQ(stats_->conversation_failures(), 1u);
+  EXPECT_EQ(stats_->conversation_restarts(), 1u);
+
+  // It is the same conversation: the customer can leave it (a fresh, unopened one would
+  // reject that as unknown).
+  ingress_event left;
+  left.type = event_type::customer_left;
+  left.id = "l1";
+  left.conv = "c1";
+  submit(*restarted, left);
+  settle();
+  ASSERT_FALSE(acks_.empty());
+  EXPECT_EQ(acks_.back().status, ack_status::ok) << acks_.back().message;
+  EXPECT_EQ(egress_.states(), (std::vector<std::string>{"bot", "abandoned"}));
+
+  for (const auto& handle : {*restarted, tier_router}) {
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  }
 }
 
 }  // namespace
