@@ -77,6 +77,10 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
                    "conversation_unreadable conv=" + conv_id + " error=" + rebuild.err().message);
       return;
     }
+    for (const auto& problem : rebuild->problems()) {
+      ctx.log_line(log_level::error, component,
+                   "journal_inconsistent conv=" + conv_id + " " + problem + " action=skipped");
+    }
     const conversation& conv = rebuild->conv();
     if (!conv.opened()) {
       return;

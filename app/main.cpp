@@ -1,9 +1,10 @@
-// blendroute: the command line of the router (serve, check-config, journal inspect).
+// blendroute: the command line of the router (serve, check-config, journal inspect|verify).
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "app/config_file.hpp"
+#include "app/journal_tools.hpp"
 #include "app/server.hpp"
 #include "app/spdlog_sink.hpp"
 
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
   auto* inspect = journal_cmd->add_subcommand("inspect", "print a conversation's history");
   std::string inspect_conv;
   inspect->add_option("conv", inspect_conv, "conversation id")->required();
+  auto* verify = journal_cmd->add_subcommand(
+      "verify", "check that every conversation's journal applies in order; exit 1 on a problem");
   journal_cmd->require_subcommand(1);
 
   CLI11_PARSE(cli, argc, argv);
@@ -80,7 +83,10 @@ int main(int argc, char** argv) {
   app::spdlog_sink log(*level);
 
   if (inspect->parsed()) {
-    return app::inspect_conversation(*cfg, inspect_conv, log);
+    return app::inspect_conversation(*cfg, inspect_conv);
+  }
+  if (verify->parsed()) {
+    return app::verify_journal(*cfg);
   }
   return app::serve(*cfg, serve_options, log);
 }

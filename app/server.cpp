@@ -1,4 +1,4 @@
-// Start-up and shutdown order of the server, and the offline journal inspection.
+// Start-up and shutdown order of the server.
 #include "app/server.hpp"
 
 #include <csignal>
@@ -111,28 +111,6 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   log_line(log, log_level::info,
            "stopped conversation_actors=" + std::to_string(conversation_actors)
                + " journal=" + cfg.journal.path);
-  return 0;
-}
-
-int inspect_conversation(const config& cfg, const std::string& conv, log_sink& log) {
-  auto journal = persist::open_rocksdb_journal(cfg.journal);
-  if (!journal) {
-    log_line(log, log_level::error, "journal_open_failed error=" + journal.err().message);
-    return 3;
-  }
-  auto history = (*journal)->history(conv);
-  if (!history) {
-    log_line(log, log_level::error, "journal_read_failed error=" + history.err().message);
-    return 3;
-  }
-  for (const auto& payload : *history) {
-    std::printf("%s\n", payload.c_str());
-  }
-  (*journal)->close();
-  if (history->empty()) {
-    std::fprintf(stderr, "blendroute: no journaled history for conversation %s\n", conv.c_str());
-    return 1;
-  }
   return 0;
 }
 

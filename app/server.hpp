@@ -18,7 +18,4 @@ struct serve_options {
 /// Serves until SIGINT or SIGTERM, then stops cleanly. Returns the process exit code.
 int serve(const config& cfg, const serve_options& options, log_sink& log);
 
-/// Prints the journaled history of `conv`. Returns the process exit code.
-int inspect_conversation(const config& cfg, const std::string& conv, log_sink& log);
-
 }  // namespace blendroute::app

@@ -15,8 +15,13 @@ overloaded(Handlers...) -> overloaded<Handlers...>;
 
 void conversation_rebuild::apply(const journaled_input& input, const config& cfg) {
   const time_point now = input.at;
+  ++inputs_;
   auto policy = [&]() -> const tier_policy& {
     return cfg.tier_or_default(conv_.tier());
+  };
+  auto refuse = [&](const std::string& what) {
+    problems_.push_back("record " + std::to_string(inputs_) + ": " + what);
+    return std::vector<effect>{};
   };
   std::vector<effect> effects = std::visit(
       overloaded{
@@ -26,9 +31,14 @@ void conversation_rebuild::apply(const journaled_input& input, const config& cfg
             // same id: the journal holds both, one after the other.
             if (event.type == event_type::customer_message && conv_.opened()
                 && !is_open(conv_.state()) && now >= conv_.finished_at() + policy().resume_window) {
-              const std::size_t applied = inputs_;
-              *this = conversation_rebuild(conv_.id());
-              inputs_ = applied;
+              conversation_rebuild fresh(conv_.id());
+              fresh.inputs_ = inputs_;
+              fresh.problems_ = std::move(problems_);
+              *this = std::move(fresh);
+            }
+            if (auto allowed = conv_.check(event); !allowed) {
+              return refuse(std::string(name(event.type)) + " " + event.id
+                            + " refused: " + allowed.err().message);
             }
             if (event.type == event_type::bot_reply) {
               bot_request_.reset();
@@ -37,21 +47,38 @@ void conversation_rebuild::apply(const journaled_input& input, const config& cfg
             return conv_.apply(event, cfg.tier_or_default(tier), now);
           },
           [&](const offer_input& offer) {
+            if (conv_.state() != conversation_state::queued) {
+              return refuse("offer " + offer.offer + " to a conversation in state "
+                            + std::string(name(conv_.state())));
+            }
             return conv_.offer_made(offer.agent, offer.offer, policy(), now);
           },
           [&](const timer_input& timer) {
+            if (!conv_.timer_is_current(timer.sla, timer.deadline)) {
+              return refuse(std::string(name(timer.sla)) + " breach of a timer not armed");
+            }
             return conv_.fire_sla(timer.sla, timer.deadline, timer.level, policy(), now);
           },
           [&](const idle_input& idle) {
+            if (!conv_.idle_timer_is_current(idle.since)) {
+              return refuse("inactivity of a timer not armed");
+            }
             return conv_.fire_idle(idle.since, idle.stage, policy(), now);
           },
-          [&](const queue_full_input&) { return conv_.queue_full(policy(), cfg, now); },
+          [&](const queue_full_input&) {
+            if (conv_.state() != conversation_state::queued) {
+              return refuse("queue_full while not queued");
+            }
+            return conv_.queue_full(policy(), cfg, now);
+          },
           [&](const offline_input& offline) {
+            if (conv_.owner_agent() != offline.agent && conv_.offered_agent() != offline.agent) {
+              return refuse("agent_offline of " + offline.agent + ", who did not hold it");
+            }
             return conv_.agent_offline(offline.agent, policy(), now);
           },
       },
       input.what);
-  ++inputs_;
   remember(effects, now);
 }
 

@@ -39,8 +39,13 @@ public:
   /// The agent holding the conversation (owner or open offer), whose capacity it uses.
   const std::string& holding_agent() const;
 
-  /// Inputs applied so far.
+  /// Inputs read so far, applied or not.
   std::size_t inputs() const { return inputs_; }
+
+  /// Inputs the journal holds that the conversation would not have taken at that point (an
+  /// event its state refuses, a timer that was no longer current...). They are skipped. A
+  /// journal the router wrote has none; each one means damage or a changed configuration.
+  const std::vector<std::string>& problems() const { return problems_; }
 
 private:
   void remember(std::vector<effect>& effects, time_point at);
@@ -52,6 +57,7 @@ private:
   std::optional<effect> bot_request_;
   std::optional<effect> offer_;
   std::optional<effect> enqueue_;
+  std::vector<std::string> problems_;
 };
 
 }  // namespace blendroute

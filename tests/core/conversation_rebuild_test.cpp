@@ -110,6 +110,7 @@ TEST_F(ConversationRebuildTest, TheRebuiltConversationHasTheLiveOnesStateOwnerAn
   agent(event_type::agent_accept, "agent-7");
   agent(event_type::agent_reply, "agent-7");
 
+  EXPECT_TRUE(rebuild().problems().empty());
   conversation rebuilt = rebuild().take();
   EXPECT_EQ(rebuilt.state(), conversation_state::agent);
   EXPECT_EQ(rebuilt.owner_agent(), "agent-7");
@@ -221,6 +222,27 @@ TEST_F(ConversationRebuildTest, AMessageAfterTheResumeWindowStartsAFreshConversa
   EXPECT_EQ(rebuilt.reopens(), live_.reopens());
   EXPECT_EQ(rebuilt.bot_turns(), live_.bot_turns());
   EXPECT_EQ(rebuilt.transcript().size(), live_.transcript().size());
+}
+
+TEST_F(ConversationRebuildTest, AJournaledInputTheStateRefusesIsReportedAndSkipped) {
+  customer("my card was stolen");
+  bot(bot_outcome::handoff);
+  offer("agent-7", "o1");
+  // A damaged journal: an accept by an agent who was never offered the conversation.
+  ingress_event intruder;
+  intruder.type = event_type::agent_accept;
+  intruder.id = "forged";
+  intruder.conv = "c1";
+  intruder.agent = "agent-9";
+  intruder.offer = "o1";
+  journal_.push_back({intruder, now_, {}});
+
+  conversation_rebuild rebuilt = rebuild();
+  ASSERT_EQ(rebuilt.problems().size(), 1u);
+  EXPECT_NE(rebuilt.problems()[0].find("record 4: agent.accept forged refused"), std::string::npos)
+      << rebuilt.problems()[0];
+  EXPECT_EQ(rebuilt.conv().state(), conversation_state::offered);
+  EXPECT_EQ(rebuilt.holding_agent(), "agent-7");
 }
 
 }  // namespace

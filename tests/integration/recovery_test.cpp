@@ -1,9 +1,12 @@
 // The real server killed with SIGKILL and started again on the same journal (DESIGN.md §6).
+#include <future>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "core/config.hpp"
+#include "persist/journal.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/wire_client.hpp"
 
@@ -123,6 +126,31 @@ TEST(Recovery, AfterAKillEveryOpenConversationComesBackWithItsOwnerQueueAndBot) 
            && f.get("from") == "bot";
   }));
   EXPECT_EQ(server.stop(), 0);
+
+  // The journal written across the crash explains itself.
+  std::string report;
+  EXPECT_EQ(server.run_tool({"journal", "verify"}, report), 0) << report;
+  EXPECT_NE(report.find("verified conversations=3 open=2"), std::string::npos) << report;
+
+  // A record the state machine would never have taken is found and named.
+  {
+    config cfg = default_config();
+    cfg.journal.path = server.journal_dir();
+    auto journal = persist::open_rocksdb_journal(cfg.journal);
+    ASSERT_TRUE(journal.ok()) << journal.err().message;
+    persist::journal_record forged;
+    forged.conv = "chatting";
+    forged.payload = R"({"kind":"event","at":1,"type":"agent.accept","id":"forged",)"
+                     R"("agent":"agent-99","offer":"o-none"})";
+    std::promise<bool> written;
+    (*journal)->append({forged}, [&](const result<void>& r) { written.set_value(r.ok()); });
+    ASSERT_TRUE(written.get_future().get());
+    (*journal)->close();
+  }
+  EXPECT_EQ(server.run_tool({"journal", "verify"}, report), 1) << report;
+  EXPECT_NE(report.find("conversation chatting: record 5: agent.accept forged refused"),
+            std::string::npos)
+      << report;
 }
 
 TEST(Recovery, ADeadlineThatPassedWhileTheServerWasDownFiresAtStart) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,6 +30,28 @@ server_process::~server_process() {
   }
   std::error_code ignored;
   std::filesystem::remove_all(work_dir_, ignored);
+}
+
+int server_process::run_tool(const std::vector<std::string>& command, std::string& output) const {
+  std::string line = std::string(BLENDROUTE_SERVER_PATH)
+                     + " --config " BLENDROUTE_SOURCE_DIR
+                       "/conf/blendroute.toml --set journal.path="
+                     + journal_dir_;
+  for (const auto& word : command) {
+    line += " '" + word + "'";
+  }
+  line += " 2>&1";
+  FILE* pipe = popen(line.c_str(), "r");
+  if (pipe == nullptr) {
+    return -1;
+  }
+  output.clear();
+  char chunk[4096];
+  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, pipe)) {
+    output.append(chunk, n);
+  }
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 bool server_process::start(const std::vector<std::string>& extra_args) {

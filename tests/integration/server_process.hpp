@@ -34,6 +34,11 @@ public:
 
   const std::string& journal_dir() const { return journal_dir_; }
 
+  /// Runs the binary once more on the same configuration and journal, with `command` (for
+  /// example {"journal", "verify"}); the server must be stopped. Returns the exit status and
+  /// puts what it printed in `output`.
+  int run_tool(const std::vector<std::string>& command, std::string& output) const;
+
   /// What the server wrote to stderr so far.
   std::string log() const;
 

@@ -1,0 +1,119 @@
+// Reading the journal offline.
+#include "app/journal_tools.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include "actors/journal_codec.hpp"
+#include "actors/recovery.hpp"
+#include "persist/journal.hpp"
+
+namespace blendroute::app {
+namespace {
+
+result<std::unique_ptr<persist::journal>> open_journal(const config& cfg) {
+  auto journal = persist::open_rocksdb_journal(cfg.journal);
+  if (!journal) {
+    std::fprintf(stderr, "blendroute: %s (is the server still running on it?)\n",
+                 journal.err().message.c_str());
+  }
+  return journal;
+}
+
+/// What an agent announced last and what the open conversations say it holds.
+struct agent_load {
+  int capacity = 1;
+  bool announced = false;
+  std::size_t held = 0;
+};
+
+}  // namespace
+
+int inspect_conversation(const config& cfg, const std::string& conv) {
+  auto journal = open_journal(cfg);
+  if (!journal) {
+    return 3;
+  }
+  auto history = (*journal)->history(conv);
+  (*journal)->close();
+  if (!history) {
+    std::fprintf(stderr, "blendroute: %s\n", history.err().message.c_str());
+    return 3;
+  }
+  for (const auto& payload : *history) {
+    std::printf("%s\n", payload.c_str());
+  }
+  if (history->empty()) {
+    std::fprintf(stderr, "blendroute: no journaled history for conversation %s\n", conv.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int verify_journal(const config& cfg) {
+  auto journal = open_journal(cfg);
+  if (!journal) {
+    return 3;
+  }
+  std::size_t conversations = 0;
+  std::size_t open = 0;
+  std::size_t records = 0;
+  std::size_t problems = 0;
+  std::map<std::string, agent_load> agents;
+
+  auto read_agents =
+      (*journal)->for_each_agent([&](const std::string& agent, const std::string& payload) {
+        auto input = actors::decode_journal_payload(payload);
+        const ingress_event* status = input ? std::get_if<ingress_event>(&input->what) : nullptr;
+        if (status == nullptr || status->type != event_type::agent_status) {
+          ++problems;
+          std::printf("agent %s: its last state does not read: %s\n", agent.c_str(),
+                      input ? "not an agent.status" : input.err().message.c_str());
+          return;
+        }
+        agent_load& load = agents[agent];
+        load.announced = true;
+        load.capacity = status->capacity.value_or(load.capacity);
+      });
+  auto read_conversations = (*journal)->for_each_conversation(
+      [&](const std::string& conv, std::vector<std::string>& payloads) {
+        ++conversations;
+        records += payloads.size();
+        auto rebuild = actors::rebuild_conversation(conv, payloads, cfg);
+        if (!rebuild) {
+          ++problems;
+          std::printf("conversation %s: %s\n", conv.c_str(), rebuild.err().message.c_str());
+          return;
+        }
+        for (const auto& problem : rebuild->problems()) {
+          ++problems;
+          std::printf("conversation %s: %s\n", conv.c_str(), problem.c_str());
+        }
+        if (is_open(rebuild->conv().state())) {
+          ++open;
+        }
+        if (const std::string& agent = rebuild->holding_agent(); !agent.empty()) {
+          ++agents[agent].held;
+        }
+      });
+  (*journal)->close();
+  for (const auto* failed : {&read_agents, &read_conversations}) {
+    if (!*failed) {
+      std::fprintf(stderr, "blendroute: %s\n", failed->err().message.c_str());
+      return 3;
+    }
+  }
+  for (const auto& [agent, load] : agents) {
+    // An agent never announced has the pool's default capacity of one.
+    if (load.held > static_cast<std::size_t>(load.capacity)) {
+      ++problems;
+      std::printf("agent %s: holds %zu open conversations, capacity %d%s\n", agent.c_str(),
+                  load.held, load.capacity, load.announced ? "" : " (never announced)");
+    }
+  }
+  std::printf("verified conversations=%zu open=%zu records=%zu agents=%zu problems=%zu\n",
+              conversations, open, records, agents.size(), problems);
+  return problems == 0 ? 0 : 1;
+}
+
+}  // namespace blendroute::app
