@@ -97,6 +97,11 @@ public:
   /// Whether the timer (`sla`, `deadline`) armed earlier is still the current one.
   bool timer_is_current(sla_kind sla, time_point deadline) const;
 
+  /// The deadline `sla` is armed for, if it is armed.
+  optional_time armed_deadline(sla_kind sla) const {
+    return deadlines_[static_cast<std::size_t>(sla)];
+  }
+
   /// A current SLA timer fired at `level` (1 for the deadline itself): announces the breach
   /// and runs the tier's escalation step for that level.
   std::vector<effect> fire_sla(sla_kind sla, time_point deadline, int level,

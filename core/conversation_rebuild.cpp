@@ -54,10 +54,14 @@ void conversation_rebuild::apply(const journaled_input& input, const config& cfg
             return conv_.offer_made(offer.agent, offer.offer, policy(), now);
           },
           [&](const timer_input& timer) {
-            if (!conv_.timer_is_current(timer.sla, timer.deadline)) {
+            // The journal says the breach happened. An SLA whose duration was changed in the
+            // configuration since arms its timer for another deadline here; the breach still
+            // applies, to the timer armed now.
+            const optional_time armed = conv_.armed_deadline(timer.sla);
+            if (!armed) {
               return refuse(std::string(name(timer.sla)) + " breach of a timer not armed");
             }
-            return conv_.fire_sla(timer.sla, timer.deadline, timer.level, policy(), now);
+            return conv_.fire_sla(timer.sla, *armed, timer.level, policy(), now);
           },
           [&](const idle_input& idle) {
             if (!conv_.idle_timer_is_current(idle.since)) {

@@ -245,5 +245,24 @@ TEST_F(ConversationRebuildTest, AJournaledInputTheStateRefusesIsReportedAndSkipp
   EXPECT_EQ(rebuilt.holding_agent(), "agent-7");
 }
 
+TEST_F(ConversationRebuildTest, ABreachJournaledBeforeAnSlaChangeStillAppliesAfterIt) {
+  customer("my card was stolen");
+  bot(bot_outcome::handoff);
+  auto offered = offer("agent-7", "o1");
+  const effect* expiry = timer(offered, sla_kind::offer_accept);
+  ASSERT_NE(expiry, nullptr);
+  fire(*expiry);
+  ASSERT_EQ(live_.state(), conversation_state::queued) << "the offer expired";
+
+  // The operator doubled offer_accept before the restart.
+  for (auto& tier : cfg_.tiers) {
+    tier.offer_accept *= 2;
+  }
+  conversation_rebuild rebuilt = rebuild();
+  EXPECT_TRUE(rebuilt.problems().empty()) << rebuilt.problems().front();
+  EXPECT_EQ(rebuilt.conv().state(), conversation_state::queued);
+  EXPECT_EQ(rebuilt.holding_agent(), "");
+}
+
 }  // namespace
 }  // namespace blendroute

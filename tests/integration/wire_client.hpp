@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace blendroute::testing {
 
@@ -55,6 +56,9 @@ public:
 
   /// Every frame received so far that no wait consumed, in order.
   const std::deque<frame>& backlog() const { return backlog_; }
+
+  /// Takes every frame the backlog holds, leaving it empty.
+  std::deque<frame> drain() { return std::exchange(backlog_, {}); }
 
   /// Reads what is available within `timeout` into the backlog.
   void pump(std::chrono::milliseconds timeout);
