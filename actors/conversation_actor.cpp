@@ -16,6 +16,7 @@
 #include "actors/type_ids.hpp"
 #include "core/conversation.hpp"
 #include "core/conversation_input.hpp"
+#include "core/routing.hpp"
 
 namespace blendroute::actors {
 namespace {
@@ -54,6 +55,19 @@ void reject(ingress_envelope& envelope, const error& err, router_context& ctx) {
     ctx.journal->release(envelope.event.id);
   }
   envelope.done(ack::rejected(err.code, err.message));
+}
+
+/// A bot reply or pass-back that names an intent but no skills requires the skills the
+/// configuration gives that intent. Done before journaling, so that a rebuild requires the
+/// same skills whatever the configuration says by then.
+void require_intent_skills(ingress_event& event, const config& cfg) {
+  if ((event.type != event_type::bot_reply && event.type != event_type::agent_passback)
+      || !event.skills.empty() || event.intent.empty()) {
+    return;
+  }
+  if (const auto* skills = skills_for_intent(cfg, event.intent)) {
+    event.skills = *skills;
+  }
 }
 
 void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
@@ -154,7 +168,9 @@ void passivate(actor_type* self) {
   auto& st = self->state;
   router_context* ctx = st.ctx;
   const std::string conv_id = st.conv->id();
-  ctx->directory.erase_if(conv_id, self->address());
+  if (ctx->directory.erase_if(conv_id, self->address())) {
+    ctx->directory.archive(conv_id);
+  }
   ctx->lingering.insert(conv_id + "#" + std::to_string(self->id()),
                         caf::actor_cast<caf::actor>(self));
   ctx->log_line(log_level::debug, component, "conversation_passivated conv=" + conv_id);
@@ -193,6 +209,7 @@ void begin(actor_type* self, conversation_input input) {
     if (envelope->claimed) {
       record.dedupe_id = envelope->event.id;
     }
+    require_intent_skills(envelope->event, *ctx.cfg);
     record.payload =
         journal_event(envelope->event, now, conv.opened() ? std::string_view{} : envelope->tier);
   } else if (auto* offer = std::get_if<offer_input>(&input)) {
@@ -375,7 +392,35 @@ caf::behavior restored_conversation_actor(actor_type* self, router_context* ctx,
   return conversation_behavior(self);
 }
 
+caf::behavior archived_conversation_actor(actor_type* self, router_context* ctx,
+                                          conversation conv) {
+  self->state.ctx = ctx;
+  self->state.conv.emplace(std::move(conv));
+  // Its resume window is over: passivating it at once would race the event it was
+  // restored for. Handling that event arms the passivation.
+  return conversation_behavior(self);
+}
+
 }  // namespace
+
+void fire_conversation_timer(const caf::actor_addr& target, const timer_due& due) {
+  auto conversation_actor = caf::actor_cast<caf::actor>(target);
+  if (!conversation_actor) {
+    return;  // The conversation's actor has stopped.
+  }
+  switch (due.what) {
+    case timer_due::kind::passivate:
+      caf::anon_send(conversation_actor, passivate_atom_v, unix_ms(due.deadline));
+      break;
+    case timer_due::kind::idle:
+      caf::anon_send(conversation_actor, fire_idle_atom_v, unix_ms(due.deadline), due.level);
+      break;
+    case timer_due::kind::sla:
+      caf::anon_send(conversation_actor, fire_sla_atom_v, static_cast<int>(due.sla),
+                     unix_ms(due.deadline), due.level);
+      break;
+  }
+}
 
 enqueue_msg enqueue_request(const std::string& conv, const effect& e, time_point now) {
   return {queue_entry{conv, e.tier, e.waiting_since.value_or(now), e.skills, e.agent,
@@ -391,6 +436,11 @@ caf::actor spawn_conversation_actor(caf::actor_system& system, router_context* c
 caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_context* ctx,
                                              conversation conv, std::vector<effect> resume) {
   return system.spawn(restored_conversation_actor, ctx, std::move(conv), std::move(resume));
+}
+
+caf::actor spawn_archived_conversation_actor(caf::actor_system& system, router_context* ctx,
+                                             conversation conv) {
+  return system.spawn(archived_conversation_actor, ctx, std::move(conv));
 }
 
 }  // namespace blendroute::actors

@@ -6,6 +6,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/sla_clock.hpp"
 #include "actors/type_ids.hpp"
 #include "core/conversation.hpp"
 #include "core/time.hpp"
@@ -20,6 +21,10 @@ struct router_context;
 caf::actor spawn_conversation_actor(caf::actor_system& system, router_context* ctx,
                                     const std::string& conv);
 
+/// Tells the conversation actor at `target` that its timer `due` came due; nothing when
+/// that actor has stopped. The sla_clock's fire function.
+void fire_conversation_timer(const caf::actor_addr& target, const timer_due& due);
+
 /// The request to the agent pool that an `enqueue` effect of conversation `conv` stands for.
 enqueue_msg enqueue_request(const std::string& conv, const effect& e, time_point now);
 
@@ -27,5 +32,10 @@ enqueue_msg enqueue_request(const std::string& conv, const effect& e, time_point
 /// `resume` (the pending work to re-establish: timers, a bot request, an offer).
 caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_context* ctx,
                                              conversation conv, std::vector<effect> resume);
+
+/// Spawns the actor of an archived conversation rebuilt from its journal for an event that
+/// reached it. Unlike a restored one it is not passivated before it has handled an input.
+caf::actor spawn_archived_conversation_actor(caf::actor_system& system, router_context* ctx,
+                                             conversation conv);
 
 }  // namespace blendroute::actors

@@ -13,6 +13,42 @@ std::optional<caf::actor> conversation_directory::find(const std::string& conv) 
   return it->second;
 }
 
+std::optional<caf::actor> conversation_directory::find_or_restore(
+    const std::string& conv, const std::function<caf::actor()>& restore) {
+  shard& s = shard_of(conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (auto it = s.actors.find(conv); it != s.actors.end()) {
+    return it->second;
+  }
+  auto archived = s.archived.find(conv);
+  if (archived == s.archived.end()) {
+    return std::nullopt;
+  }
+
+  caf::actor restored = restore();
+  if (!restored) {
+    return std::nullopt;
+  }
+  s.archived.erase(archived);
+  s.actors.emplace(conv, restored);
+  return restored;
+}
+
+void conversation_directory::archive(const std::string& conv) {
+  shard& s = shard_of(conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.archived.insert(conv);
+}
+
+std::size_t conversation_directory::archived() const {
+  std::size_t total = 0;
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    total += s.archived.size();
+  }
+  return total;
+}
+
 caf::actor conversation_directory::insert(const std::string& conv, caf::actor actor) {
   shard& s = shard_of(conv);
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -59,6 +95,7 @@ void conversation_directory::clear() {
   for (auto& s : shards_) {
     std::lock_guard<std::mutex> lock(s.mutex);
     s.actors.clear();
+    s.archived.clear();
   }
 }
 

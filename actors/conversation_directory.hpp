@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/actor.hpp>
 
@@ -14,9 +15,26 @@ namespace blendroute::actors {
 
 /// A sharded map from conversation id to its actor. Lookups from many I/O threads take one
 /// shard's lock only, so they rarely contend.
+///
+/// It also knows the archived conversations: finished ones whose actor was let go (or never
+/// restored at start) while their history stays in the journal, so that a customer who
+/// writes again continues from that history instead of starting blank.
 class conversation_directory {
 public:
   std::optional<caf::actor> find(const std::string& conv) const;
+
+  /// The actor of `conv`; for an archived conversation, the one `restore` spawns from its
+  /// history, registered before any other thread can open `conv` afresh. nullopt when `conv`
+  /// is neither registered nor archived, or when `restore` gives up (returns an invalid
+  /// actor; `conv` stays archived). `restore` runs under a shard lock: it must not use the
+  /// directory.
+  std::optional<caf::actor> find_or_restore(const std::string& conv,
+                                            const std::function<caf::actor()>& restore);
+
+  /// Remembers that `conv` has a finished history in the journal and no actor.
+  void archive(const std::string& conv);
+
+  std::size_t archived() const;
 
   /// Registers `actor` for `conv` unless one is registered; returns the registered one.
   caf::actor insert(const std::string& conv, caf::actor actor);
@@ -40,6 +58,9 @@ private:
   struct shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, caf::actor> actors;
+    // TODO(persist): archived ids are kept until the process stops; once closed
+    // conversations are compacted after their retention, compaction must drop them here too.
+    std::unordered_set<std::string> archived;
   };
 
   shard& shard_of(const std::string& conv) const {

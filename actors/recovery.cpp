@@ -42,6 +42,30 @@ result<conversation_rebuild> rebuild_conversation(const std::string& conv,
   return rebuild;
 }
 
+std::optional<caf::actor> restore_archived_conversation(caf::actor_system& system,
+                                                        router_context& ctx,
+                                                        const std::string& conv_id) {
+  auto history = ctx.journal->history(conv_id);
+  if (!history) {
+    ctx.log_line(log_level::error, component,
+                 "archived_restore_failed conv=" + conv_id + " error=" + history.err().message);
+    return std::nullopt;
+  }
+  auto rebuild = rebuild_conversation(conv_id, *history, *ctx.cfg);
+  if (!rebuild || !rebuild->conv().opened()) {
+    ctx.log_line(log_level::error, component,
+                 "archived_restore_failed conv=" + conv_id + " error="
+                     + (rebuild ? std::string("no opening record") : rebuild.err().message));
+    return std::nullopt;
+  }
+  const std::string tier = ctx.policy(rebuild->conv().tier()).name;
+  caf::actor restored = spawn_archived_conversation_actor(system, &ctx, rebuild->take());
+  caf::anon_send(ctx.tier_routers.at(tier), supervise_atom_v, restored, conv_id);
+  ctx.log_line(log_level::debug, component,
+               "archived_restored conv=" + conv_id + " records=" + std::to_string(history->size()));
+  return restored;
+}
+
 result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
                                 session_broker& broker) {
   const auto started = std::chrono::steady_clock::now();
@@ -87,6 +111,9 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
     }
     if (!is_open(conv.state())
         && now >= conv.finished_at() + ctx.policy(conv.tier()).resume_window) {
+      // No actor, but a customer who writes again continues from this history.
+      ctx.directory.archive(conv_id);
+      broker.remember(conv.channel(), conv.customer(), conv_id);
       ++report.finished;
       return;
     }

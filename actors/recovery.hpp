@@ -2,17 +2,16 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <caf/fwd.hpp>
 
 #include "core/config.hpp"
 #include "core/conversation_rebuild.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
-
-namespace caf {
-class actor_system;
-}
 
 namespace blendroute::actors {
 
@@ -24,6 +23,13 @@ class session_broker;
 result<conversation_rebuild> rebuild_conversation(const std::string& conv,
                                                   const std::vector<std::string>& payloads,
                                                   const config& cfg);
+
+/// Rebuilds an archived (finished, actor let go) conversation from its journal into an actor
+/// supervised by its tier router, for an event that reached it. nullopt, logged, when its
+/// history cannot be read. Reads the journal on the calling thread.
+std::optional<caf::actor> restore_archived_conversation(caf::actor_system& system,
+                                                        router_context& ctx,
+                                                        const std::string& conv_id);
 
 /// What a start-up recovery found.
 struct recovery_report {

@@ -11,12 +11,14 @@
 #include "actors/bot_connector_actor.hpp"
 #include "actors/conversation_actor.hpp"
 #include "actors/journal_codec.hpp"
+#include "actors/recovery.hpp"
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
 #include "actors/session_broker.hpp"
 #include "actors/sla_clock.hpp"
 #include "actors/tier_router_actor.hpp"
 #include "actors/type_ids.hpp"
+#include "core/routing.hpp"
 
 namespace blendroute::actors {
 namespace {
@@ -26,22 +28,6 @@ void apply_runtime(const runtime_config& runtime, caf::actor_system_config& caf_
   caf_cfg.set("scheduler.policy", caf::atom_from_string(runtime.policy));
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(runtime.scheduler_threads));
   caf_cfg.set("scheduler.max-throughput", static_cast<std::size_t>(runtime.max_throughput));
-}
-
-/// The tier of a new conversation: the event's own, else the first routing rule whose
-/// attribute matches, else the default tier.
-std::string route(const ingress_event& event, const config& cfg) {
-  if (!event.tier.empty()) {
-    return event.tier;
-  }
-  for (const auto& rule : cfg.routing) {
-    for (const auto& [key, value] : event.attrs) {
-      if (key == rule.attr && value == rule.equals) {
-        return rule.tier;
-      }
-    }
-  }
-  return cfg.default_tier;
 }
 
 }  // namespace
@@ -79,21 +65,7 @@ std::unique_ptr<router> router::start(router_options options) {
   auto state = std::make_unique<impl>(std::move(options));
   state->system = std::make_unique<caf::actor_system>(state->caf_cfg);
   router_context& ctx = state->ctx;
-  state->timers = std::make_unique<sla_clock>(
-      ctx.clock, [](const caf::actor_addr& target, const timer_due& due) {
-        auto conversation_actor = caf::actor_cast<caf::actor>(target);
-        if (!conversation_actor) {
-          return;  // The conversation's actor has stopped.
-        }
-        if (due.what == timer_due::kind::passivate) {
-          caf::anon_send(conversation_actor, passivate_atom_v, unix_ms(due.deadline));
-        } else if (due.what == timer_due::kind::idle) {
-          caf::anon_send(conversation_actor, fire_idle_atom_v, unix_ms(due.deadline), due.level);
-        } else {
-          caf::anon_send(conversation_actor, fire_sla_atom_v, static_cast<int>(due.sla),
-                         unix_ms(due.deadline), due.level);
-        }
-      });
+  state->timers = std::make_unique<sla_clock>(ctx.clock, fire_conversation_timer);
   ctx.timers = state->timers.get();
 
   state->stats = std::make_unique<router_stats>(*ctx.cfg);
@@ -198,6 +170,30 @@ void router::dispatch(ingress_envelope envelope) {
     caf::anon_send(*conversation_actor, apply_atom_v, std::move(envelope));
     return;
   }
+  bool restore_failed = false;
+  auto archived = ctx.directory.find_or_restore(event.conv, [&] {
+    // TODO(actors): this reads the conversation's journal on the I/O thread; a customer
+    // writing again after the resume window is rare enough today. Move it to a detached
+    // actor if journal reads ever show in the ingress latency.
+    auto restored = restore_archived_conversation(*impl_->system, ctx, event.conv);
+    restore_failed = !restored;
+    return restored.value_or(caf::actor{});
+  });
+  if (restore_failed) {
+    ctx.journal->release(event.id);
+    envelope.done(ack::rejected(errc::unavailable,
+                                "the history of conversation " + event.conv + " cannot be read"));
+    return;
+  }
+  if (archived) {
+    if (event.type == event_type::customer_message) {
+      // After the resume window this message starts a new episode: the routing rules
+      // choose its skills again (its tier stays the conversation's).
+      event.skills = route_new_conversation(event, *ctx.cfg).skills;
+    }
+    caf::anon_send(*archived, apply_atom_v, std::move(envelope));
+    return;
+  }
   if (event.type != event_type::customer_message) {
     ctx.journal->release(event.id);
     envelope.done(ack::rejected(errc::unknown_conversation,
@@ -208,7 +204,11 @@ void router::dispatch(ingress_envelope envelope) {
   // The actor is spawned and registered here, on the sender's thread, so that the next
   // frame of the same connection (a csat, a leave) already finds it and queues behind this
   // one in its mailbox.
-  envelope.tier = route(event, *ctx.cfg);
+  routing_decision decision = route_new_conversation(event, *ctx.cfg);
+  envelope.tier = std::move(decision.tier);
+  // Journaled with the event, so that a rebuild requires the same skills whatever the
+  // configuration says by then.
+  event.skills = std::move(decision.skills);
   auto tier_router = ctx.tier_routers.find(envelope.tier);
   // Validation makes every routing rule and the default name a configured tier.
   assert(tier_router != ctx.tier_routers.end());

@@ -3,9 +3,11 @@
 
 namespace blendroute::actors {
 
-sla_clock::sla_clock(std::function<time_point()> now, fire_function fire)
+sla_clock::sla_clock(std::function<time_point()> now, fire_function fire, mode m)
     : now_(std::move(now)), fire_(std::move(fire)) {
-  thread_ = std::thread([this] { run(); });
+  if (m == mode::threaded) {
+    thread_ = std::thread([this] { run(); });
+  }
 }
 
 sla_clock::~sla_clock() {
@@ -35,7 +37,30 @@ void sla_clock::stop() {
     stopping_ = true;
     wake_.notify_one();
   }
-  thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+std::size_t sla_clock::fire_due() {
+  std::vector<entry> due;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    take_due(now_(), due);
+  }
+  for (const auto& e : due) {
+    fire_(e.target, e.due);
+  }
+  return due.size();
+}
+
+void sla_clock::take_due(time_point now, std::vector<entry>& due) {
+  // A timer is due at its deadline's millisecond, not before: router time is in
+  // milliseconds, and a breach one millisecond early would be a false breach.
+  while (!heap_.empty() && heap_.top().at <= now) {
+    due.push_back(heap_.top());
+    heap_.pop();
+  }
 }
 
 void sla_clock::run() {
@@ -52,10 +77,7 @@ void sla_clock::run() {
       wake_.wait_for(lock, heap_.top().at - now);
       continue;
     }
-    while (!heap_.empty() && heap_.top().at <= now) {
-      due.push_back(heap_.top());
-      heap_.pop();
-    }
+    take_due(now, due);
     // Fire without the lock: firing sends messages, and actors arm new timers meanwhile.
     lock.unlock();
     for (const auto& e : due) {

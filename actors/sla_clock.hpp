@@ -37,7 +37,11 @@ public:
   /// `fire` runs on the clock thread for every timer that came due; `now` is router time.
   using fire_function = std::function<void(const caf::actor_addr&, const timer_due&)>;
 
-  sla_clock(std::function<time_point()> now, fire_function fire);
+  /// `threaded` fires from its own thread as deadlines come; `manual` only when `fire_due`
+  /// is called, for tests that move time themselves.
+  enum class mode : std::uint8_t { threaded, manual };
+
+  sla_clock(std::function<time_point()> now, fire_function fire, mode m = mode::threaded);
   ~sla_clock();
   sla_clock(const sla_clock&) = delete;
   sla_clock& operator=(const sla_clock&) = delete;
@@ -48,6 +52,10 @@ public:
 
   /// Timers waiting.
   std::size_t armed() const;
+
+  /// Fires, on the calling thread, every timer due at `now()`; returns how many. Only for
+  /// the manual mode.
+  std::size_t fire_due();
 
   /// Stops the thread; timers still armed are dropped.
   void stop();
@@ -62,6 +70,9 @@ private:
   };
 
   void run();
+
+  /// Moves every entry due at `now` into `due`. Called with `mutex_` held.
+  void take_due(time_point now, std::vector<entry>& due);
 
   std::function<time_point()> now_;
   fire_function fire_;

@@ -85,6 +85,22 @@ public:
     }
   }
 
+  /// Reads an array of strings; `key` names it in problems.
+  void read_strings(const toml::node& node, const std::string& key, std::vector<std::string>& out) {
+    const toml::array* list = node.as_array();
+    if (list == nullptr) {
+      problem(&node, key, "must be an array of strings");
+      return;
+    }
+    for (const auto& item : *list) {
+      if (auto text = item.value<std::string>()) {
+        out.push_back(*text);
+      } else {
+        problem(&item, key, "must be an array of strings");
+      }
+    }
+  }
+
   const toml::table* section(const toml::table& root, std::string_view key) {
     const toml::node* node = root.get(key);
     if (node == nullptr) {
@@ -317,7 +333,7 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.read_int(*bot, "bot.", "transcript_lines", cfg.bot.transcript_lines);
   }
   if (const auto* routing = r.section(root, "routing")) {
-    r.only(*routing, "routing.", {"default_tier", "session_broker", "rule"});
+    r.only(*routing, "routing.", {"default_tier", "session_broker", "rule", "intent_skills"});
     r.read(*routing, "routing.", "default_tier", cfg.default_tier);
     if (const toml::node* broker = routing->get("session_broker")) {
       if (auto flag = broker->value<bool>()) {
@@ -334,15 +350,30 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
             r.problem(&rule_node, "routing.rule", "each rule must be a table");
             continue;
           }
-          r.only(*rule_table, "routing.rule.", {"attr", "equals", "tier"});
+          r.only(*rule_table, "routing.rule.", {"attr", "equals", "tier", "skills"});
           routing_rule rule;
           r.read(*rule_table, "routing.rule.", "attr", rule.attr);
           r.read(*rule_table, "routing.rule.", "equals", rule.equals);
           r.read(*rule_table, "routing.rule.", "tier", rule.tier);
+          if (const toml::node* skills = rule_table->get("skills")) {
+            r.read_strings(*skills, "routing.rule.skills", rule.skills);
+          }
           cfg.routing.push_back(std::move(rule));
         }
       } else {
         r.problem(rules, "routing.rule", "must be an array of tables ([[routing.rule]])");
+      }
+    }
+    if (const toml::node* node = routing->get("intent_skills"); node != nullptr) {
+      if (const toml::table* intents = node->as_table()) {
+        for (const auto& [intent, skills] : *intents) {
+          intent_route route;
+          route.intent = std::string(intent.str());
+          r.read_strings(skills, "routing.intent_skills." + route.intent, route.skills);
+          cfg.intent_skills.push_back(std::move(route));
+        }
+      } else {
+        r.problem(node, "routing.intent_skills", "must be a table of intent = [skills]");
       }
     }
   }

@@ -1,6 +1,7 @@
 // Defaults and validation of the configuration.
 #include "core/config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <set>
 
@@ -211,11 +212,28 @@ std::vector<config_problem> validate(const config& cfg) {
     add(problems, "routing.default_tier", "\"" + cfg.default_tier + "\" is not a configured tier");
   }
   for (const auto& rule : cfg.routing) {
-    if (cfg.find_tier(rule.tier) == nullptr) {
+    if (!rule.tier.empty() && cfg.find_tier(rule.tier) == nullptr) {
       add(problems, "routing.rule", "tier \"" + rule.tier + "\" is not a configured tier");
+    }
+    if (rule.tier.empty() && rule.skills.empty()) {
+      add(problems, "routing.rule", "a rule needs a `tier`, `skills` or both");
     }
     if (rule.attr.empty()) {
       add(problems, "routing.rule", "`attr` must not be empty");
+    }
+    if (std::any_of(rule.skills.begin(), rule.skills.end(),
+                    [](const std::string& skill) { return skill.empty(); })) {
+      add(problems, "routing.rule", "a skill must not be empty");
+    }
+  }
+  for (const auto& route : cfg.intent_skills) {
+    const std::string key = "routing.intent_skills." + route.intent;
+    if (route.skills.empty()) {
+      add(problems, key, "must list at least one skill");
+    }
+    if (std::any_of(route.skills.begin(), route.skills.end(),
+                    [](const std::string& skill) { return skill.empty(); })) {
+      add(problems, key, "a skill must not be empty");
     }
   }
   return problems;

@@ -87,11 +87,20 @@ struct tier_policy {
   bool open_at(time_point at) const { return !hours || hours->open_at(at); }
 };
 
-/// Sends new conversations whose attribute `attr` equals `equals` to `tier`.
+/// A new conversation whose attribute `attr` equals `equals` goes to `tier` and requires
+/// `skills` of its agent. A rule needs at least one of the two.
 struct routing_rule {
   std::string attr;
   std::string equals;
-  std::string tier;
+  std::string tier;                 ///< Empty: the rule does not choose the tier.
+  std::vector<std::string> skills;  ///< Added to the conversation's required skills.
+};
+
+/// A conversation whose bot recognised `intent` requires `skills` of its agent (unless the
+/// bot's reply names skills itself).
+struct intent_route {
+  std::string intent;
+  std::vector<std::string> skills;
 };
 
 /// The TCP NDJSON listener.
@@ -149,6 +158,7 @@ struct config {
   bot_config bot;
   std::vector<tier_policy> tiers;
   std::vector<routing_rule> routing;
+  std::vector<intent_route> intent_skills;
   std::string default_tier = "standard";
   /// A customer's new conversation id on a channel where they already have a conversation
   /// continues that conversation (the session broker).

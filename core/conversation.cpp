@@ -165,6 +165,9 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       if (!event.intent.empty()) {
         intent_ = event.intent;
       }
+      if (!event.skills.empty()) {
+        skills_ = event.skills;  // The skills of the agent's new intent, for a later escalation.
+      }
       release_owner("passback", now, out);
       disarm(sla_kind::human_response);
       bot_turns_ = 0;
@@ -200,7 +203,7 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   intent_.clear();
   confidence_ = -1;
   slots_json_.clear();
-  skills_.clear();
+  skills_ = event.skills;  // From the routing rules.
   escalation_reason_.clear();
   passback_note_.clear();
   deadlines_ = {};
@@ -435,10 +438,40 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
 
   auto steps = steps_for(tier, sla);
   const std::size_t step_index = static_cast<std::size_t>(level - 1);
-  const auto action =
-      step_index < steps.size() ? steps[step_index]->action : escalation_action::notify;
-  breach(sla, deadline, level, action, now, out);
+  const escalation_step* step = step_index < steps.size() ? steps[step_index] : nullptr;
+  // The deadline itself always ends what it times (DESIGN.md §2): an expired offer goes to
+  // the next agent and a bot that did not answer in time gives way to a human, whatever the
+  // matrix says. The matrix adds to that; it cannot leave a conversation stuck.
+  std::optional<escalation_action> intrinsic;
+  if (level == 1 && sla == sla_kind::offer_accept) {
+    intrinsic = escalation_action::reoffer;
+  } else if (level == 1 && sla == sla_kind::bot_attempt) {
+    intrinsic = escalation_action::escalate;
+  }
+  const escalation_action announced =
+      step != nullptr ? step->action : intrinsic.value_or(escalation_action::notify);
+  breach(sla, deadline, level, announced, now, out);
 
+  if (intrinsic) {
+    run_step(*intrinsic, sla, nullptr, now, tier, out);
+  }
+  if (step != nullptr && step->action != intrinsic) {
+    run_step(step->action, sla, step, now, tier, out);
+  }
+
+  // The next step of the matrix, if any, runs later against the same deadline, unless the
+  // condition has cleared by then (the deadline is disarmed).
+  if (timer_is_current(sla, deadline) && step_index + 1 < steps.size()) {
+    arm(sla, deadline, level + 1, tier.deadline_after(deadline, steps[step_index + 1]->after), out);
+  } else if (timer_is_current(sla, deadline)) {
+    // The last step ran; keep the breach from being announced again.
+    disarm(sla);
+  }
+  return out;
+}
+
+void conversation::run_step(escalation_action action, sla_kind sla, const escalation_step* step,
+                            time_point now, const tier_policy& tier, std::vector<effect>& out) {
   switch (action) {
     case escalation_action::escalate:
       if (state_ == conversation_state::bot) {
@@ -454,9 +487,9 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
       }
       break;
     case escalation_action::overflow:
-      if (state_ == conversation_state::queued && step_index < steps.size()) {
+      if (state_ == conversation_state::queued && step != nullptr) {
         out.emplace_back(effect::kind::withdraw);
-        tier_ = steps[step_index]->target;
+        tier_ = step->target;
         out.push_back(enqueue_request(true, {}));
         set_state(conversation_state::queued, "overflow", now, out);
       }
@@ -475,16 +508,6 @@ std::vector<effect> conversation::fire_sla(sla_kind sla, time_point deadline, in
     case escalation_action::notify:
       break;
   }
-
-  // The next step of the matrix, if any, runs later against the same deadline, unless the
-  // condition has cleared by then (the deadline is disarmed).
-  if (timer_is_current(sla, deadline) && step_index + 1 < steps.size()) {
-    arm(sla, deadline, level + 1, tier.deadline_after(deadline, steps[step_index + 1]->after), out);
-  } else if (timer_is_current(sla, deadline)) {
-    // The last step ran; keep the breach from being announced again.
-    disarm(sla);
-  }
-  return out;
 }
 
 std::vector<effect> conversation::queue_full(const tier_policy& tier, const config& cfg,

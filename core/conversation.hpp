@@ -201,6 +201,10 @@ private:
   /// customer owes the next word.
   void await_customer(const tier_policy& tier, time_point now, std::vector<effect>& out);
   void add_line(std::string speaker, std::string text, time_point now);
+  /// Carries out one escalation action of an SLA breach; `step` is the matrix step it comes
+  /// from, or nullptr for what the deadline itself always does.
+  void run_step(escalation_action action, sla_kind sla, const escalation_step* step, time_point now,
+                const tier_policy& tier, std::vector<effect>& out);
   void breach(sla_kind sla, time_point deadline, int level, escalation_action action,
               time_point now, std::vector<effect>& out);
   std::string next_delivery();

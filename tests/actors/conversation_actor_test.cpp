@@ -115,12 +115,26 @@ class recording_egress final : public egress_sink {
 public:
   explicit recording_egress(const held_journal& journal) : journal_(journal) {}
 
-  bool send_to_bot(const egress_frame&) override { return false; }  // The embedded bot answers.
+  /// Whether a remote bot takes bot requests (and stays silent); else the embedded bot answers.
+  bool remote_bot = false;
 
-  bool send_to_agent(const std::string&, const egress_frame& frame) override {
+  bool send_to_bot(const egress_frame& frame) override {
+    if (remote_bot) {
+      record(frame);
+    }
+    return remote_bot;
+  }
+
+  bool send_to_agent(const std::string& agent, const egress_frame& frame) override {
+    if (frame.type == egress_type::agent_offer) {
+      offered_to_.push_back(agent);
+    }
     record(frame);
     return true;
   }
+
+  /// The agents that received an offer, in order.
+  const std::vector<std::string>& offered_to() const { return offered_to_; }
 
   bool send_to_gateway(const egress_frame& frame) override {
     record(frame);
@@ -157,6 +171,7 @@ private:
 
   const held_journal& journal_;
   std::vector<std::pair<egress_frame, std::size_t>> sent_;
+  std::vector<std::string> offered_to_;
 };
 
 class ConversationActorTest : public ::testing::Test {
@@ -177,8 +192,8 @@ protected:
     ctx_.clock = [this] {
       return now_;
     };
-    // No timer comes due in these tests; the clock thread only collects them.
-    timers_.emplace([] { return time_point{}; }, [](const caf::actor_addr&, const timer_due&) {});
+    // Timers come due only when a test moves `now_` and calls fire_due().
+    timers_.emplace([this] { return now_; }, fire_conversation_timer, sla_clock::mode::manual);
     ctx_.timers = &*timers_;
     stats_.emplace(*ctx_.cfg);
     ctx_.stats = &*stats_;
@@ -212,6 +227,17 @@ protected:
     e.conv = "c1";
     e.text = std::move(text);
     return e;
+  }
+
+  void announce(const std::string& agent, std::vector<std::string> skills) {
+    ingress_event status;
+    status.type = event_type::agent_status;
+    status.id = "s-" + agent;
+    status.agent = agent;
+    status.presence = agent_presence::available;
+    status.skills = std::move(skills);
+    caf::anon_send(ctx_.agent_pool, update_atom_v, ingress_envelope{status, [](ack) {}, false, {}});
+    settle();
   }
 
   /// Runs the actors, completing journal writes as they are asked for, until all is quiet.
@@ -341,6 +367,50 @@ TEST_F(ConversationActorTest, AFailedConversationIsRestartedFromItsJournalAndGoe
   for (const auto& handle : {*restarted, tier_router}) {
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   }
+}
+
+TEST_F(ConversationActorTest, ABotAttemptBreachIsActedOnAtItsDeadlineAndNotAMillisecondBefore) {
+  egress_.remote_bot = true;  // It never answers.
+  submit(conversation_, customer("hello?"));
+  settle();
+  ASSERT_TRUE(egress_.first(egress_type::bot_request).has_value());
+  const time_point deadline = now_ + ctx_.cfg->find_tier("standard")->bot_attempt;
+
+  now_ = deadline - std::chrono::milliseconds{1};
+  EXPECT_EQ(timers_->fire_due(), 0u);
+  settle();
+  EXPECT_FALSE(egress_.first(egress_type::sla_breach).has_value());
+  EXPECT_EQ(egress_.states(), std::vector<std::string>{"bot"});
+
+  now_ = deadline;
+  EXPECT_EQ(timers_->fire_due(), 1u);
+  settle();
+  auto breach = egress_.first(egress_type::sla_breach);
+  ASSERT_TRUE(breach.has_value());
+  EXPECT_EQ(breach->first.sla, "bot_attempt");
+  EXPECT_EQ(breach->first.deadline, deadline);
+  EXPECT_EQ(breach->first.at, deadline) << "acted on at the deadline itself";
+  EXPECT_TRUE(journal_.wrote("sla_breach")) << "journaled before it was announced";
+  EXPECT_EQ(egress_.states(), (std::vector<std::string>{"bot", "queued"}));
+  EXPECT_EQ(stats_->breaches("standard", sla_kind::bot_attempt), 1u);
+}
+
+TEST_F(ConversationActorTest, ABotReplyNamingAnIntentRequiresTheSkillsConfiguredForIt) {
+  config cfg = *ctx_.cfg;
+  cfg.intent_skills = {{"bank_fraud_report", {"fraud"}}};
+  ctx_.cfg = std::make_shared<const config>(std::move(cfg));
+  announce("ana", {});
+  submit(conversation_, customer("I want to report fraud"));
+  settle();
+  EXPECT_EQ(egress_.states(), (std::vector<std::string>{"bot", "queued"}));
+  EXPECT_TRUE(egress_.offered_to().empty()) << "ana lacks the fraud skill";
+  auto history = journal_.history("c1");
+  ASSERT_TRUE(history.ok());
+  EXPECT_NE(history->at(1).find(R"("skills":["fraud"])"), std::string::npos)
+      << "the skills are journaled with the reply: " << history->at(1);
+
+  announce("bob", {"fraud"});
+  EXPECT_EQ(egress_.offered_to(), std::vector<std::string>{"bob"});
 }
 
 }  // namespace

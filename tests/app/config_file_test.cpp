@@ -139,5 +139,36 @@ TEST_F(ConfigFileTest, BotRulesNeedAnIntentAndKeywords) {
   EXPECT_NE(bot.err().message.find("rule.outcome"), std::string::npos) << bot.err().message;
 }
 
+TEST_F(ConfigFileTest, RoutingRulesAndIntentsCarryRequiredSkills) {
+  auto cfg = load_config(write("[routing]\n"
+                               "[[routing.rule]]\n"
+                               "attr = \"lang\"\n"
+                               "equals = \"de\"\n"
+                               "skills = [\"german\"]\n"
+                               "[routing.intent_skills]\n"
+                               "report_fraud = [\"fraud\", \"cards\"]\n"),
+                         {});
+  ASSERT_TRUE(cfg.ok()) << cfg.err().message;
+  ASSERT_EQ(cfg->routing.size(), 1u);
+  EXPECT_EQ(cfg->routing[0].tier, "");
+  EXPECT_EQ(cfg->routing[0].skills, std::vector<std::string>{"german"});
+  ASSERT_EQ(cfg->intent_skills.size(), 1u);
+  EXPECT_EQ(cfg->intent_skills[0].intent, "report_fraud");
+  EXPECT_EQ(cfg->intent_skills[0].skills, (std::vector<std::string>{"fraud", "cards"}));
+}
+
+TEST_F(ConfigFileTest, SkillsThatAreNotStringsAreReportedWithTheirLine) {
+  auto cfg = load_config(write("[routing.intent_skills]\n"
+                               "report_fraud = [\"fraud\", 7]\n"
+                               "billing = \"payments\"\n"),
+                         {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.err().message.find("routing.intent_skills.report_fraud (line 2)"),
+            std::string::npos)
+      << cfg.err().message;
+  EXPECT_NE(cfg.err().message.find("routing.intent_skills.billing (line 3)"), std::string::npos)
+      << cfg.err().message;
+}
+
 }  // namespace
 }  // namespace blendroute::app

@@ -29,7 +29,7 @@ TEST(Config, ValidationReportsEveryProblemWithItsKey) {
   cfg.tiers[0].bot_max_turns = 0;
   cfg.tiers[1].offer_accept = duration{0};
   cfg.runtime.policy = "fastest";
-  cfg.routing.push_back({"domain", "bank", "gold"});
+  cfg.routing.push_back({"domain", "bank", "gold", {}});
 
   auto problems = validate(cfg);
   std::vector<std::string> keys;

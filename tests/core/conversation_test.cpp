@@ -594,5 +594,71 @@ TEST_F(ConversationTest, AgentEventForAnUnopenedConversationIsUnknown) {
   EXPECT_EQ(conv_.check(bot(bot_outcome::resolved)).err().code, errc::unknown_conversation);
 }
 
+TEST_F(ConversationTest, AnExpiredOfferIsReofferedEvenWithoutAMatrixStep) {
+  standard_.escalation.clear();
+  escalated();
+  auto offered = conv_.offer_made("alice", "o1", standard_, now_);
+  const effect* expiry = find(offered, effect::kind::arm_timer);
+  ASSERT_NE(expiry, nullptr);
+  ASSERT_EQ(expiry->sla, sla_kind::offer_accept);
+
+  auto expired =
+      conv_.fire_sla(sla_kind::offer_accept, expiry->deadline, 1, standard_, expiry->deadline);
+
+  EXPECT_EQ(conv_.state(), conversation_state::queued);
+  const effect* breach = find(expired, effect::kind::to_supervisors, egress_type::sla_breach);
+  ASSERT_NE(breach, nullptr);
+  EXPECT_EQ(breach->frame.action, "reoffer");
+  const effect* revoked = find(expired, effect::kind::to_agent, egress_type::agent_revoked);
+  ASSERT_NE(revoked, nullptr);
+  EXPECT_EQ(revoked->frame.reason, "expired");
+  const effect* request = find(expired, effect::kind::enqueue);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->agent, "alice") << "the next offer goes to another agent first";
+}
+
+TEST_F(ConversationTest, ASilentBotGivesWayToAHumanEvenWithoutAMatrixStep) {
+  standard_.escalation.clear();
+  auto opened = step(customer("hello?"));
+  const effect* timer = find(opened, effect::kind::arm_timer);
+  ASSERT_NE(timer, nullptr);
+
+  auto effects =
+      conv_.fire_sla(sla_kind::bot_attempt, timer->deadline, 1, standard_, timer->deadline);
+
+  EXPECT_EQ(conv_.state(), conversation_state::queued);
+  EXPECT_NE(find(effects, effect::kind::enqueue), nullptr);
+}
+
+TEST_F(ConversationTest, AMatrixStepOnAnOfferDeadlineRunsBesideTheReoffer) {
+  standard_.escalation = {
+      {sla_kind::offer_accept, milliseconds{0}, escalation_action::priority, ""}};
+  escalated();
+  auto offered = conv_.offer_made("alice", "o1", standard_, now_);
+  const effect* expiry = find(offered, effect::kind::arm_timer);
+  ASSERT_NE(expiry, nullptr);
+
+  auto expired =
+      conv_.fire_sla(sla_kind::offer_accept, expiry->deadline, 1, standard_, expiry->deadline);
+
+  EXPECT_EQ(conv_.state(), conversation_state::queued);
+  const effect* breach = find(expired, effect::kind::to_supervisors, egress_type::sla_breach);
+  ASSERT_NE(breach, nullptr);
+  EXPECT_EQ(breach->frame.action, "priority");
+  EXPECT_NE(find(expired, effect::kind::enqueue), nullptr);
+  EXPECT_NE(find(expired, effect::kind::raise_priority), nullptr);
+}
+
+TEST_F(ConversationTest, SkillsChosenByRoutingAtOpeningAreRequiredWhenItEscalates) {
+  ingress_event opening = customer("Hallo, meine Karte wurde gestohlen");
+  opening.skills = {"german"};
+  step(opening);
+  auto effects = step(bot(bot_outcome::handoff));
+
+  const effect* request = find(effects, effect::kind::enqueue);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->skills, std::vector<std::string>{"german"});
+}
+
 }  // namespace
 }  // namespace blendroute

@@ -463,7 +463,7 @@ TEST(QueueLimit, AFullQueueLeavesTheConversationWithTheBot) {
   EXPECT_EQ(server.stop(), 0);
 }
 
-TEST(Passivation, AFinishedConversationLeavesMemoryAndItsIdCanOpenAgain) {
+TEST(Passivation, AFinishedConversationLeavesMemoryAndAReturningCustomerContinuesItsHistory) {
   server_process server;
   ASSERT_TRUE(server.start({"--set", "tiers.standard.resume_window=300ms", "--log-level", "debug"}))
       << server.log();
@@ -484,7 +484,8 @@ TEST(Passivation, AFinishedConversationLeavesMemoryAndItsIdCanOpenAgain) {
   ASSERT_TRUE(csat.has_value());
   EXPECT_EQ(csat->get("status"), "ok");
 
-  // Bounded wait for the passivation (resume window 300 ms), then the id opens afresh.
+  // Bounded wait for the passivation (resume window 300 ms); after it the same id starts a
+  // new episode that follows on from the journaled one.
   bool passivated = false;
   for (int i = 0; i < 100 && !passivated; ++i) {
     std::this_thread::sleep_for(milliseconds{50});
@@ -493,14 +494,22 @@ TEST(Passivation, AFinishedConversationLeavesMemoryAndItsIdCanOpenAgain) {
   ASSERT_TRUE(passivated) << server.log();
   gateway.send_line(R"({"type":"customer.message","id":"p3","conv":"short","text":"weather?"})");
   ASSERT_TRUE(gateway.ack("p3"));
-  auto opened = supervisor.wait_for(
-      [](const frame& f) { return f.get("conv") == "short" && f.get("reason") == "opened"; });
-  ASSERT_TRUE(opened.has_value());
+  auto follow_up = supervisor.wait_for([](const frame& f) {
+    return f.get("conv") == "short" && f.get("state") == "bot" && f.get("reason") == "follow_up";
+  });
+  ASSERT_TRUE(follow_up.has_value()) << server.log();
   auto second =
       gateway.wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
   ASSERT_TRUE(second.has_value());
   EXPECT_NE(second->get("delivery"), first->get("delivery"));
   EXPECT_EQ(server.stop(), 0);
+
+  // The journal holds both episodes in an order that rebuilds without a refusal.
+  std::string report;
+  EXPECT_EQ(
+      server.run_tool({"--set", "tiers.standard.resume_window=300ms", "journal", "verify"}, report),
+      0)
+      << report;
 }
 
 TEST_F(ServerTest, WrongTokenIsUnauthorizedAndClosesTheConnection) {
