@@ -42,13 +42,13 @@ caf::behavior bot_connector_actor(caf::event_based_actor* self, router_context* 
         ingress_envelope envelope;
         envelope.event = embedded_reply(request.frame, *ctx->bot);
         const std::string conv = request.frame.conv;
-        envelope.done = [ctx, conv](ack answer) {
+        envelope.done = ack_promise([ctx, conv](ack answer) {
           if (answer.status == ack_status::rejected) {
             // The conversation moved on (escalated by a timer) before the bot answered.
             ctx->log_line(log_level::debug, component,
                           "embedded_reply_dropped conv=" + conv + " reason=" + answer.message);
           }
-        };
+        });
         self->send(*conversation_actor, apply_atom_v, std::move(envelope));
       },
   };

@@ -244,7 +244,18 @@ void begin(actor_type* self, conversation_input input) {
   st.in_flight = std::make_unique<conversation_input>(std::move(input));
   st.in_flight_at = now;
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  ctx.journal->append({std::move(record)}, [me](const result<void>& written) {
+  ack_promise promise;
+  if (auto* envelope = std::get_if<ingress_envelope>(st.in_flight.get())) {
+    promise = envelope->done;
+  }
+  ctx.journal->append({std::move(record)}, [me, promise,
+                                            conv_id = conv.id()](const result<void>& written) {
+    // Should this actor fail before it answers, the event is answered by what the journal
+    // did with it: applied from the journal by the restarted actor, or not written at all.
+    promise.settle_unanswered(
+        written.ok()
+            ? ack::accepted(conv_id)
+            : ack::rejected(errc::unavailable, "journal unavailable: " + written.err().message));
     caf::anon_send(me, settle_atom_v, written.ok(),
                    written.ok() ? std::string{} : written.err().message);
   });

@@ -73,6 +73,18 @@ bool conversation_directory::erase_if(const std::string& conv, const caf::actor_
   return true;
 }
 
+bool conversation_directory::replace_if(const std::string& conv, const caf::actor_addr& previous,
+                                        caf::actor actor) {
+  shard& s = shard_of(conv);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.actors.find(conv);
+  if (it == s.actors.end() || it->second.address() != previous) {
+    return false;
+  }
+  it->second = std::move(actor);
+  return true;
+}
+
 std::size_t conversation_directory::size() const {
   std::size_t total = 0;
   for (auto& s : shards_) {

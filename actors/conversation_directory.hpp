@@ -45,6 +45,10 @@ public:
   /// the id over). Returns whether it was erased.
   bool erase_if(const std::string& conv, const caf::actor_addr& actor);
 
+  /// Registers `actor` for `conv` in place of `previous`, only while `previous` is the one
+  /// registered. Returns whether it was replaced.
+  bool replace_if(const std::string& conv, const caf::actor_addr& previous, caf::actor actor);
+
   std::size_t size() const;
 
   /// Calls `visit` for every registered actor (at shutdown).

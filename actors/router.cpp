@@ -113,9 +113,12 @@ void router::submit(ingress_event event, ack_callback done) {
     return;
   }
 
-  // The event travels in a shared slot so that a deferred claim can still dispatch it.
+  // The event travels in a shared slot so that a deferred claim can still dispatch it. Its
+  // promise gives the claim back if the event is lost unanswered (its actor failed).
+  ack_promise promise(std::move(done),
+                      [journal = ctx.journal, id = event.id] { journal->release(id); });
   auto pending = std::make_shared<ingress_envelope>(
-      ingress_envelope{std::move(event), std::move(done), true, {}});
+      ingress_envelope{std::move(event), std::move(promise), true, {}});
   const auto claim = ctx.journal->claim(pending->event.id, [this, pending](bool written) {
     if (written) {
       pending->done(ack::duplicate());
@@ -146,14 +149,13 @@ void router::dispatch(ingress_envelope envelope) {
     persist::journal_record record;
     record.dedupe_id = event.id;
     record.payload = journal_event(event, ctx.clock());
-    ctx.journal->append(
-        {std::move(record)}, [done = std::move(envelope.done)](const result<void>& r) {
-          if (r.ok()) {
-            done(ack::accepted());
-          } else {
-            done(ack::rejected(errc::unavailable, "journal unavailable: " + r.err().message));
-          }
-        });
+    ctx.journal->append({std::move(record)}, [done = envelope.done](const result<void>& r) {
+      if (r.ok()) {
+        done(ack::accepted());
+      } else {
+        done(ack::rejected(errc::unavailable, "journal unavailable: " + r.err().message));
+      }
+    });
     return;
   }
 

@@ -55,37 +55,41 @@ bool within_budget(tier_router_state& st, const std::string& conv) {
   return ++budget.restarts <= max_restarts;
 }
 
-/// Rebuilds a failed conversation from its journal into a fresh actor. The router's other
-/// actors still hold its queue place, offer and bot request; only its timers, which died
-/// with the actor, are armed again.
-// TODO(actors): events still in the failed actor's mailbox die with it and their senders
-// never get an ack (their ids stay claimed, so a retry waits). Fixing it needs the ack
-// callback to answer `unavailable` and give the claim back when it is dropped unanswered,
-// which in turn needs the envelope to know whether its record already went to the journal.
-void restart(actor_type* self, const std::string& conv_id) {
+/// Rebuilds a failed conversation from its journal into a fresh actor that takes over the
+/// directory entry of the failed one (`failed`). The router's other actors still hold its
+/// queue place, offer and bot request; only its timers, which died with the actor, are
+/// armed again. Until then events for it reach the failed actor and are answered
+/// `unavailable` by their ack promise, so senders retry them.
+void restart(actor_type* self, const std::string& conv_id, const caf::actor_addr& failed) {
   auto& st = self->state;
   router_context& ctx = *st.ctx;
-  if (!within_budget(st, conv_id)) {
+  auto give_up = [&](const std::string& why) {
+    ctx.directory.erase_if(conv_id, failed);
+    // TODO(actors): a conversation given up keeps whatever place, offer or agent it held in
+    // the pool until the process restarts; an operator sees this error line and the failure
+    // counter. Releasing them needs the pool to drop a conversation by id on request.
     ctx.log_line(log_level::error, component,
-                 "conversation_given_up conv=" + conv_id + " tier=" + st.tier
-                     + " restarts=" + std::to_string(max_restarts)
-                     + " within_s=" + std::to_string(std::chrono::seconds{restart_window}.count()));
+                 "conversation_given_up conv=" + conv_id + " tier=" + st.tier + " " + why);
+  };
+  if (!within_budget(st, conv_id)) {
+    give_up("restarts=" + std::to_string(max_restarts)
+            + " within_s=" + std::to_string(std::chrono::seconds{restart_window}.count()));
     return;
   }
   auto history = ctx.journal->history(conv_id);
   if (!history) {
-    ctx.log_line(log_level::error, component,
-                 "conversation_restart_failed conv=" + conv_id + " error=" + history.err().message);
+    give_up("error=\"" + history.err().message + "\"");
     return;
   }
   auto rebuild = rebuild_conversation(conv_id, *history, *ctx.cfg);
   if (!rebuild) {
-    ctx.log_line(log_level::error, component,
-                 "conversation_restart_failed conv=" + conv_id + " error=" + rebuild.err().message);
+    give_up("error=\"" + rebuild.err().message + "\"");
     return;
   }
   if (!rebuild->conv().opened()) {
-    return;  // It failed before anything was journaled: its next event opens it afresh.
+    // It failed before anything was journaled: its next event opens it afresh.
+    ctx.directory.erase_if(conv_id, failed);
+    return;
   }
   std::vector<effect> timers = rebuild->pending();
   std::erase_if(timers, [](const effect& e) {
@@ -94,7 +98,11 @@ void restart(actor_type* self, const std::string& conv_id) {
   const std::size_t records = rebuild->inputs();
   caf::actor restarted =
       spawn_restored_conversation_actor(self->system(), &ctx, rebuild->take(), std::move(timers));
-  ctx.directory.insert(conv_id, restarted);
+  if (!ctx.directory.replace_if(conv_id, failed, restarted)) {
+    // Passivated or taken over meanwhile: nothing to restart.
+    caf::anon_send_exit(restarted, caf::exit_reason::user_shutdown);
+    return;
+  }
   supervise(self, restarted, conv_id);
   ctx.stats->count_conversation_restart();
   ctx.log_line(log_level::warn, component,
@@ -113,19 +121,25 @@ caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::stri
     }
     const std::string conv = std::move(it->second);
     st.conversations.erase(it);
-    const bool was_current = st.ctx->directory.erase_if(conv, down.source);
     if (!down.reason || down.reason == caf::exit_reason::user_shutdown) {
+      st.ctx->directory.erase_if(conv, down.source);
       return;  // Passivated, or stopped with the router.
     }
     st.ctx->stats->count_conversation_failure();
     st.ctx->log_line(log_level::error, component,
                      "conversation_failed conv=" + conv + " tier=" + st.tier
                          + " reason=" + caf::to_string(down.reason));
-    if (was_current) {
-      restart(self, conv);
-    }
+    // Rebuild only once the journal has written everything queued before now: the failed
+    // actor's last write may still be on its way, and its event must be in the rebuild.
+    caf::actor me = caf::actor_cast<caf::actor>(self);
+    st.ctx->journal->append({}, [me, conv, failed = down.source](const result<void>&) {
+      caf::anon_send(me, restore_atom_v, conv, failed);
+    });
   });
   return {
+      [=](restore_atom, const std::string& conv, const caf::actor_addr& failed) {
+        restart(self, conv, failed);
+      },
       [=](supervise_atom, const caf::actor& conversation_actor, const std::string& conv) {
         supervise(self, conversation_actor, conv);
         self->state.ctx->log_line(log_level::debug, component,

@@ -8,6 +8,7 @@
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
 
+#include "actors/ack_promise.hpp"
 #include "actors/ingress_port.hpp"
 #include "core/agent_pool.hpp"
 #include "core/egress.hpp"
@@ -15,11 +16,11 @@
 
 namespace blendroute::actors {
 
-/// An ingress event on its way to the actor that applies it, with the callback for its ack.
+/// An ingress event on its way to the actor that applies it, with the promise of its ack.
 /// `claimed` says whether the event holds a dedupe claim that a rejection must give back.
 struct ingress_envelope {
   ingress_event event;
-  ack_callback done;
+  ack_promise done;
   bool claimed = false;
   std::string tier;  ///< For a conversation not yet opened: the tier chosen by routing.
   /// When the router received it, for the router's own latency figures.

@@ -1,6 +1,7 @@
 // Conversation actors under CAF's deterministic test coordinator: journal first, then effects.
 #include "actors/conversation_actor.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -215,7 +216,11 @@ protected:
 
   /// Sends `event` the way the router does and collects its ack.
   void submit(caf::actor target, ingress_event event, const std::string& tier = "standard") {
-    ingress_envelope envelope{std::move(event), [this](ack answer) { acks_.push_back(answer); },
+    const std::string id = event.id;
+    ingress_envelope envelope{std::move(event), ack_promise([this, id](ack answer) {
+                                acks_.push_back(answer);
+                                acks_by_id_[id] = answer;
+                              }),
                               false, tier};
     caf::anon_send(target, apply_atom_v, std::move(envelope));
   }
@@ -236,7 +241,8 @@ protected:
     status.agent = agent;
     status.presence = agent_presence::available;
     status.skills = std::move(skills);
-    caf::anon_send(ctx_.agent_pool, update_atom_v, ingress_envelope{status, [](ack) {}, false, {}});
+    caf::anon_send(ctx_.agent_pool, update_atom_v,
+                   ingress_envelope{status, ack_promise([](ack) {}), false, {}});
     settle();
   }
 
@@ -263,6 +269,7 @@ protected:
   router_context ctx_;
   caf::actor conversation_;
   std::vector<ack> acks_;
+  std::map<std::string, ack> acks_by_id_;
 };
 
 TEST_F(ConversationActorTest, AcksAndActsOnlyAfterTheJournalWrite) {
@@ -298,7 +305,8 @@ TEST_F(ConversationActorTest, AnOfferIsJournaledBeforeTheAgentSeesIt) {
   status.id = "s1";
   status.agent = "ana";
   status.presence = agent_presence::available;
-  caf::anon_send(ctx_.agent_pool, update_atom_v, ingress_envelope{status, [](ack) {}, false, {}});
+  caf::anon_send(ctx_.agent_pool, update_atom_v,
+                 ingress_envelope{status, ack_promise([](ack) {}), false, {}});
   settle();
 
   submit(conversation_, customer("I want to report fraud"));
@@ -345,7 +353,7 @@ TEST_F(ConversationActorTest, AFailedConversationIsRestartedFromItsJournalAndGoe
   ASSERT_EQ(egress_.states(), std::vector<std::string>{"bot"});
 
   caf::anon_send_exit(conversation_, caf::exit_reason::unhandled_exception);
-  coordinator_->run();
+  settle();  // The restart waits for the journal to write what was queued before it.
   auto restarted = ctx_.directory.find("c1");
   ASSERT_TRUE(restarted.has_value()) << "the conversation has an actor again";
   EXPECT_NE(*restarted, conversation_);
@@ -411,6 +419,60 @@ TEST_F(ConversationActorTest, ABotReplyNamingAnIntentRequiresTheSkillsConfigured
 
   announce("bob", {"fraud"});
   EXPECT_EQ(egress_.offered_to(), std::vector<std::string>{"bob"});
+}
+
+TEST_F(ConversationActorTest, EveryEventAFailingConversationHeldIsStillAnswered) {
+  caf::actor tier_router = spawn_tier_router_actor(*system_, &ctx_, "standard");
+  caf::anon_send(tier_router, supervise_atom_v, conversation_, std::string("c1"));
+  submit(conversation_, customer("hello"));
+  settle();
+  ASSERT_EQ(acks_.size(), 1u);
+
+  // One event reaches the actor and waits for its write, the other waits in the mailbox,
+  // when the actor fails.
+  ingress_event csat;
+  csat.type = event_type::customer_csat;
+  csat.id = "c-1";
+  csat.conv = "c1";
+  csat.csat_score = 4;
+  submit(conversation_, csat);
+  coordinator_->run_once();
+  ingress_event left;
+  left.type = event_type::customer_left;
+  left.id = "l1";
+  left.conv = "c1";
+  submit(conversation_, left);
+  caf::anon_send_exit(conversation_, caf::exit_reason::unhandled_exception);
+  settle();
+
+  ASSERT_EQ(acks_.size(), 3u) << "no event is left unanswered";
+  const auto history = journal_.history("c1");
+  ASSERT_TRUE(history.ok());
+  auto journaled = [&](const std::string& type) {
+    return std::any_of(history->begin(), history->end(), [&](const std::string& payload) {
+      return payload.find(type) != std::string::npos;
+    });
+  };
+  // An event is acked ok exactly when it is in the journal, which the restarted actor
+  // applies; otherwise it is unavailable and may be sent again.
+  const ack& csat_ack = acks_by_id_.at("c-1");
+  const ack& left_ack = acks_by_id_.at("l1");
+  EXPECT_TRUE(journaled("customer.csat")) << "its write was under way when the actor failed";
+  EXPECT_EQ(csat_ack.status, ack_status::ok) << csat_ack.message;
+  EXPECT_EQ(left_ack.status, ack_status::rejected);
+  EXPECT_EQ(left_ack.code, errc::unavailable);
+  EXPECT_FALSE(journaled("customer.left"));
+
+  auto restarted = ctx_.directory.find("c1");
+  ASSERT_TRUE(restarted.has_value());
+  acks_.clear();
+  submit(*restarted, left);
+  settle();
+  ASSERT_EQ(acks_.size(), 1u);
+  EXPECT_EQ(acks_[0].status, ack_status::ok) << "sent again, it applies";
+  for (const auto& handle : {*restarted, tier_router}) {
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  }
 }
 
 }  // namespace
