@@ -36,7 +36,7 @@ void dispatch(actor_type* self) {
     st.ctx->log_line(
         log_level::debug, component,
         "offer conv=" + decision.conv + " agent=" + decision.agent + " offer=" + decision.offer);
-    self->send(*conversation_actor, offer_atom_v, decision.agent, decision.offer);
+    self->send(*conversation_actor, conversation_msg{offer_input{decision.agent, decision.offer}});
   }
 }
 
@@ -65,7 +65,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
           st.ctx->log_line(log_level::debug, component,
                            "queue_full conv=" + conv + " tier=" + tier);
           if (auto conversation_actor = st.ctx->directory.find(conv)) {
-            self->send(*conversation_actor, refuse_atom_v);
+            self->send(*conversation_actor, conversation_msg{queue_full_input{}});
           }
           return;
         }
@@ -122,7 +122,7 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
             "agent_status agent=" + status.agent + " status=" + std::string(name(status.presence)));
         for (const auto& conv : orphaned) {
           if (auto conversation_actor = state.ctx->directory.find(conv)) {
-            self->send(*conversation_actor, reclaim_atom_v, status.agent);
+            self->send(*conversation_actor, conversation_msg{offline_input{status.agent}});
           }
         }
         envelope.done(ack::accepted());

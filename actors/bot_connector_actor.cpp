@@ -49,7 +49,7 @@ caf::behavior bot_connector_actor(caf::event_based_actor* self, router_context* 
                           "embedded_reply_dropped conv=" + conv + " reason=" + answer.message);
           }
         });
-        self->send(*conversation_actor, apply_atom_v, std::move(envelope));
+        self->send(*conversation_actor, conversation_msg{std::move(envelope)});
       },
   };
 }

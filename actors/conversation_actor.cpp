@@ -175,19 +175,20 @@ void passivate(actor_type* self) {
                         caf::actor_cast<caf::actor>(self));
   ctx->log_line(log_level::debug, component, "conversation_passivated conv=" + conv_id);
   st.conv.reset();
-  self->become(
-      [=](apply_atom, ingress_envelope& envelope) { ctx->redispatch(std::move(envelope)); },
-      [=](offer_atom, const std::string& agent, const std::string&) {
-        self->send(ctx->agent_pool, release_atom_v, agent, conv_id);
-      },
-      [=](retry_atom) {
-        ctx->lingering.erase(conv_id + "#" + std::to_string(self->id()));
-        self->quit();
-      });
+  self->become([=](conversation_msg& msg) {
+    if (auto* envelope = std::get_if<ingress_envelope>(&msg.what)) {
+      ctx->redispatch(std::move(*envelope));
+    } else if (auto* offer = std::get_if<offer_input>(&msg.what)) {
+      self->send(ctx->agent_pool, release_atom_v, offer->agent, conv_id);
+    } else if (std::holds_alternative<backlog_retry>(msg.what)) {
+      ctx->lingering.erase(conv_id + "#" + std::to_string(self->id()));
+      self->quit();
+    }
+  });
   self->set_default_handler(caf::drop);
   // Messages sent before the directory entry went are still on their way; give them time
   // to arrive and be forwarded.
-  self->delayed_send(self, std::chrono::seconds{5}, retry_atom_v);
+  self->delayed_send(self, std::chrono::seconds{5}, conversation_msg{backlog_retry{}});
 }
 
 /// Journals `input` (if it still has an effect) and marks the actor busy until the write
@@ -256,8 +257,8 @@ void begin(actor_type* self, conversation_input input) {
         written.ok()
             ? ack::accepted(conv_id)
             : ack::rejected(errc::unavailable, "journal unavailable: " + written.err().message));
-    caf::anon_send(me, settle_atom_v, written.ok(),
-                   written.ok() ? std::string{} : written.err().message);
+    caf::anon_send(me, conversation_msg{write_settled{
+                           written.ok(), written.ok() ? std::string{} : written.err().message}});
   });
 }
 
@@ -284,7 +285,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
       // back later inputs so that the order stays as it arrived.
       st.backlog.push_front(std::move(input));
       st.committing = true;
-      self->delayed_send(self, std::chrono::milliseconds{100}, retry_atom_v);
+      self->delayed_send(self, std::chrono::milliseconds{100}, conversation_msg{backlog_retry{}});
       return;
     }
     process_next(self);
@@ -347,44 +348,51 @@ void process_next(actor_type* self) {
   }
 }
 
+void on_passivation_due(actor_type* self, time_point finished) {
+  auto& st = self->state;
+  if (is_open(st.conv->state()) || st.conv->finished_at() != finished) {
+    return;  // Reopened since; its next finish arms a new timer.
+  }
+  if (st.committing || !st.backlog.empty()) {
+    // A late event is being applied: look again shortly.
+    st.ctx->timers->arm(
+        self->address(),
+        {timer_due::kind::passivate, sla_kind::bot_attempt, st.conv->finished_at(), 0},
+        st.ctx->clock() + std::chrono::seconds{1});
+    return;
+  }
+  passivate(self);
+}
+
+/// The one handler of a conversation actor.
+void handle(actor_type* self, conversation_msg& msg) {
+  auto& what = msg.what;
+  if (auto* envelope = std::get_if<ingress_envelope>(&what)) {
+    enqueue_input(self, std::move(*envelope));
+  } else if (auto* settled = std::get_if<write_settled>(&what)) {
+    on_committed(self, settled->written, settled->failure);
+  } else if (auto* offer = std::get_if<offer_input>(&what)) {
+    enqueue_input(self, std::move(*offer));
+  } else if (auto* timer = std::get_if<timer_input>(&what)) {
+    enqueue_input(self, *timer);
+  } else if (auto* idle = std::get_if<idle_input>(&what)) {
+    enqueue_input(self, *idle);
+  } else if (std::holds_alternative<queue_full_input>(what)) {
+    enqueue_input(self, queue_full_input{});
+  } else if (auto* offline = std::get_if<offline_input>(&what)) {
+    enqueue_input(self, std::move(*offline));
+  } else if (auto* due = std::get_if<passivation_due>(&what)) {
+    on_passivation_due(self, due->finished);
+  } else if (std::holds_alternative<backlog_retry>(what)) {
+    self->state.committing = false;
+    process_next(self);
+  }
+}
+
 caf::behavior conversation_behavior(actor_type* self) {
-  return {
-      [=](apply_atom, ingress_envelope& envelope) { enqueue_input(self, std::move(envelope)); },
-      [=](settle_atom, bool written, const std::string& failure) {
-        on_committed(self, written, failure);
-      },
-      [=](offer_atom, const std::string& agent, const std::string& offer) {
-        enqueue_input(self, offer_input{agent, offer});
-      },
-      [=](fire_sla_atom, int sla, std::int64_t deadline_ms, int level) {
-        enqueue_input(self,
-                      timer_input{static_cast<sla_kind>(sla), from_unix_ms(deadline_ms), level});
-      },
-      [=](fire_idle_atom, std::int64_t since_ms, int stage) {
-        enqueue_input(self, idle_input{from_unix_ms(since_ms), stage});
-      },
-      [=](refuse_atom) { enqueue_input(self, queue_full_input{}); },
-      [=](reclaim_atom, const std::string& agent) { enqueue_input(self, offline_input{agent}); },
-      [=](passivate_atom, std::int64_t finished_ms) {
-        auto& st = self->state;
-        if (is_open(st.conv->state()) || unix_ms(st.conv->finished_at()) != finished_ms) {
-          return;  // Reopened since; its next finish arms a new timer.
-        }
-        if (st.committing || !st.backlog.empty()) {
-          // A late event is being applied: look again shortly.
-          st.ctx->timers->arm(
-              self->address(),
-              {timer_due::kind::passivate, sla_kind::bot_attempt, st.conv->finished_at(), 0},
-              st.ctx->clock() + std::chrono::seconds{1});
-          return;
-        }
-        passivate(self);
-      },
-      [=](retry_atom) {
-        self->state.committing = false;
-        process_next(self);
-      },
-  };
+  return {[=](conversation_msg& msg) {
+    handle(self, msg);
+  }};
 }
 
 caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::string conv_id) {
@@ -421,14 +429,14 @@ void fire_conversation_timer(const caf::actor_addr& target, const timer_due& due
   }
   switch (due.what) {
     case timer_due::kind::passivate:
-      caf::anon_send(conversation_actor, passivate_atom_v, unix_ms(due.deadline));
+      caf::anon_send(conversation_actor, conversation_msg{passivation_due{due.deadline}});
       break;
     case timer_due::kind::idle:
-      caf::anon_send(conversation_actor, fire_idle_atom_v, unix_ms(due.deadline), due.level);
+      caf::anon_send(conversation_actor, conversation_msg{idle_input{due.deadline, due.level}});
       break;
     case timer_due::kind::sla:
-      caf::anon_send(conversation_actor, fire_sla_atom_v, static_cast<int>(due.sla),
-                     unix_ms(due.deadline), due.level);
+      caf::anon_send(conversation_actor,
+                     conversation_msg{timer_input{due.sla, due.deadline, due.level}});
       break;
   }
 }

@@ -169,7 +169,7 @@ void router::dispatch(ingress_envelope envelope) {
         event, [&ctx](const std::string& conv) { return ctx.directory.find(conv).has_value(); });
   }
   if (auto conversation_actor = ctx.directory.find(event.conv)) {
-    caf::anon_send(*conversation_actor, apply_atom_v, std::move(envelope));
+    caf::anon_send(*conversation_actor, conversation_msg{std::move(envelope)});
     return;
   }
   bool restore_failed = false;
@@ -193,7 +193,7 @@ void router::dispatch(ingress_envelope envelope) {
       // choose its skills again (its tier stays the conversation's).
       event.skills = route_new_conversation(event, *ctx.cfg).skills;
     }
-    caf::anon_send(*archived, apply_atom_v, std::move(envelope));
+    caf::anon_send(*archived, conversation_msg{std::move(envelope)});
     return;
   }
   if (event.type != event_type::customer_message) {
@@ -222,7 +222,7 @@ void router::dispatch(ingress_envelope envelope) {
     // Another thread opened the same conversation first.
     caf::anon_send_exit(spawned, caf::exit_reason::user_shutdown);
   }
-  caf::anon_send(target, apply_atom_v, std::move(envelope));
+  caf::anon_send(target, conversation_msg{std::move(envelope)});
 }
 
 void router::stop() {

@@ -222,7 +222,7 @@ protected:
                                 acks_by_id_[id] = answer;
                               }),
                               false, tier};
-    caf::anon_send(target, apply_atom_v, std::move(envelope));
+    caf::anon_send(target, conversation_msg{std::move(envelope)});
   }
 
   static ingress_event customer(std::string text) {
