@@ -26,24 +26,35 @@ constexpr std::string_view component = "actors.conversation";
 using conversation_input = std::variant<ingress_envelope, offer_input, timer_input, idle_input,
                                         queue_full_input, offline_input>;
 
-// TODO(actors): an idle conversation actor costs about 2.2 KB resident (1.3 KB of it CAF's
-// own), measured by BM_ConversationActor_ResidentMemory; a million open conversations in
-// 1.5 GiB need the conversation itself (608 B before any transcript) cut to a few hundred
-// bytes, by keeping the transcript and context in the journal and interning tier names.
-struct conversation_actor_state {
-  router_context* ctx = nullptr;
-  std::optional<conversation> conv;
-  bool committing = false;
-  // Both are empty almost always; they are kept small when empty (a pointer, an empty list)
-  // because a million conversation actors hold them.
-  std::unique_ptr<conversation_input> in_flight;
+/// An input being journaled and the inputs waiting behind it. Only a busy actor has one: a
+/// million idle conversation actors do not pay for it.
+struct pending_work {
+  conversation_input in_flight;
   /// The router time `in_flight` was journaled with; it is applied at that same time, so
   /// that recovery, applying it again from the journal, reaches the same state.
   time_point in_flight_at;
   std::list<conversation_input> backlog;
+};
+
+// An idle conversation actor costs about 1.5 KB resident, 1.2 KB of it CAF's own actor and
+// behavior (BM_ConversationActor_ResidentMemory); keep what every actor holds small.
+struct conversation_actor_state {
+  router_context* ctx = nullptr;
+  std::optional<conversation> conv;
+  bool committing = false;  ///< A write is in flight, or a failed one waits to be retried.
+  std::unique_ptr<pending_work> work;
   std::chrono::steady_clock::time_point queued_since;  ///< Last time it asked for an agent.
   /// The finish time a passivation timer was armed for, so that it is armed once per finish.
   time_point passivation_armed_for;
+
+  pending_work& busy() {
+    if (!work) {
+      work = std::make_unique<pending_work>();
+    }
+    return *work;
+  }
+
+  bool has_backlog() const { return work && !work->backlog.empty(); }
 
   static inline const char* name = "conversation_actor";
 };
@@ -242,11 +253,12 @@ void begin(actor_type* self, conversation_input input) {
   }
 
   st.committing = true;
-  st.in_flight = std::make_unique<conversation_input>(std::move(input));
-  st.in_flight_at = now;
+  pending_work& work = st.busy();
+  work.in_flight = std::move(input);
+  work.in_flight_at = now;
   caf::actor me = caf::actor_cast<caf::actor>(self);
   ack_promise promise;
-  if (auto* envelope = std::get_if<ingress_envelope>(st.in_flight.get())) {
+  if (auto* envelope = std::get_if<ingress_envelope>(&work.in_flight)) {
     promise = envelope->done;
   }
   ctx.journal->append({std::move(record)}, [me, promise,
@@ -266,10 +278,9 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   auto& st = self->state;
   router_context& ctx = *st.ctx;
   conversation& conv = *st.conv;
-  conversation_input input = std::move(*st.in_flight);
-  st.in_flight.reset();
+  conversation_input input = std::move(st.work->in_flight);
   st.committing = false;
-  const time_point now = st.in_flight_at;
+  const time_point now = st.work->in_flight_at;
 
   if (!written) {
     // Nothing was applied. The journal has already given back the dedupe claim.
@@ -283,7 +294,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
     } else {
       // A breach or an offline agent must still be handled: try again shortly, holding
       // back later inputs so that the order stays as it arrived.
-      st.backlog.push_front(std::move(input));
+      st.work->backlog.push_front(std::move(input));
       st.committing = true;
       self->delayed_send(self, std::chrono::milliseconds{100}, conversation_msg{backlog_retry{}});
       return;
@@ -333,7 +344,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
 void enqueue_input(actor_type* self, conversation_input input) {
   auto& st = self->state;
   if (st.committing) {
-    st.backlog.push_back(std::move(input));
+    st.busy().backlog.push_back(std::move(input));
     return;
   }
   begin(self, std::move(input));
@@ -341,10 +352,13 @@ void enqueue_input(actor_type* self, conversation_input input) {
 
 void process_next(actor_type* self) {
   auto& st = self->state;
-  while (!st.committing && !st.backlog.empty()) {
-    conversation_input next = std::move(st.backlog.front());
-    st.backlog.pop_front();
+  while (!st.committing && st.has_backlog()) {
+    conversation_input next = std::move(st.work->backlog.front());
+    st.work->backlog.pop_front();
     begin(self, std::move(next));
+  }
+  if (!st.committing) {
+    st.work.reset();  // Idle again.
   }
 }
 
@@ -353,7 +367,7 @@ void on_passivation_due(actor_type* self, time_point finished) {
   if (is_open(st.conv->state()) || st.conv->finished_at() != finished) {
     return;  // Reopened since; its next finish arms a new timer.
   }
-  if (st.committing || !st.backlog.empty()) {
+  if (st.committing || st.has_backlog()) {
     // A late event is being applied: look again shortly.
     st.ctx->timers->arm(
         self->address(),

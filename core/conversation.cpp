@@ -34,6 +34,54 @@ bool is_open(conversation_state s) {
          || s == conversation_state::offered || s == conversation_state::agent;
 }
 
+namespace {
+
+const std::string& no_text() {
+  static const std::string empty;
+  return empty;
+}
+
+}  // namespace
+
+conversation::findings& conversation::learnt() {
+  if (!findings_) {
+    findings_ = std::make_unique<findings>();
+  }
+  return *findings_;
+}
+
+conversation::human_leg& conversation::human() {
+  if (!human_) {
+    human_ = std::make_unique<human_leg>();
+  }
+  return *human_;
+}
+
+const std::string& conversation::owner_agent() const {
+  return human_ ? human_->owner_agent : no_text();
+}
+
+const std::string& conversation::offered_agent() const {
+  return human_ ? human_->offered_agent : no_text();
+}
+
+const std::string& conversation::offer_id() const {
+  return human_ ? human_->offer_id : no_text();
+}
+
+const std::string& conversation::last_agent() const {
+  return human_ ? human_->last_agent : no_text();
+}
+
+const std::string& conversation::intent() const {
+  return findings_ ? findings_->intent : no_text();
+}
+
+const std::vector<std::string>& conversation::skills() const {
+  static const std::vector<std::string> none;
+  return findings_ ? findings_->skills : none;
+}
+
 std::string conversation::owner() const {
   switch (state_) {
     case conversation_state::bot:
@@ -42,7 +90,7 @@ std::string conversation::owner() const {
     case conversation_state::offered:
       return "queue:" + tier_;
     case conversation_state::agent:
-      return "agent:" + owner_agent_;
+      return "agent:" + owner_agent();
     case conversation_state::resolved:
     case conversation_state::abandoned:
     case conversation_state::closed:
@@ -65,8 +113,8 @@ result<void> conversation::check(const ingress_event& event) const {
       return {};
     case event_type::agent_accept:
     case event_type::agent_decline:
-      if (state_ != conversation_state::offered || event.offer != offer_id_
-          || event.agent != offered_agent_) {
+      if (state_ != conversation_state::offered || event.offer != offer_id()
+          || event.agent != offered_agent()) {
         return {errc::stale_offer, "offer " + event.offer + " is not pending for " + event.agent};
       }
       return {};
@@ -74,7 +122,7 @@ result<void> conversation::check(const ingress_event& event) const {
     case event_type::agent_transfer:
     case event_type::agent_passback:
     case event_type::agent_resolve:
-      if (state_ != conversation_state::agent || event.agent != owner_agent_) {
+      if (state_ != conversation_state::agent || event.agent != owner_agent()) {
         return {errc::not_owner, "agent " + event.agent + " does not own conversation " + id_};
       }
       if (event.type == event_type::agent_transfer && event.to_agent == event.agent) {
@@ -114,20 +162,22 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       break;
     case event_type::agent_accept: {
       disarm(sla_kind::offer_accept);
-      owner_agent_ = offered_agent_;
+      human_leg& leg = human();
+      leg.owner_agent = std::move(leg.offered_agent);
+      leg.offered_agent.clear();
       egress_frame assigned = frame(egress_type::agent_assigned, now);
-      assigned.offer = offer_id_;
-      out.push_back({effect::kind::to_agent, std::move(assigned), owner_agent_});
-      offered_agent_.clear();
+      assigned.offer = leg.offer_id;
+      out.push_back({effect::kind::to_agent, std::move(assigned), leg.owner_agent});
       set_state(conversation_state::agent, "accepted", now, out);
       break;
     }
     case event_type::agent_decline: {
       disarm(sla_kind::offer_accept);
-      const std::string declined = offered_agent_;
+      human_leg& leg = human();
+      const std::string declined = std::move(leg.offered_agent);
       out.push_back({effect::kind::release_agent, {}, declined});
-      offered_agent_.clear();
-      offer_id_.clear();
+      leg.offered_agent.clear();
+      leg.offer_id.clear();
       requeue(declined, "declined", now, out);
       break;
     }
@@ -148,11 +198,11 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
     }
     case event_type::agent_transfer: {
       ++transfers_;
-      const std::string from_agent = owner_agent_;
+      const std::string from_agent = owner_agent();
       release_owner("transfer", now, out);
       set_state(conversation_state::queued, "transfer", now, out);
       if (!event.to_skill.empty()) {
-        skills_ = {event.to_skill};
+        learnt().skills = {event.to_skill};
       }
       effect request = enqueue_request(true, from_agent);
       request.target_agent = event.to_agent;
@@ -161,12 +211,13 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       break;
     }
     case event_type::agent_passback:
-      passback_note_ = event.note;
+      human().passback_note = event.note;
       if (!event.intent.empty()) {
-        intent_ = event.intent;
+        learnt().intent = event.intent;
       }
       if (!event.skills.empty()) {
-        skills_ = event.skills;  // The skills of the agent's new intent, for a later escalation.
+        // The skills of the agent's new intent, for a later escalation.
+        learnt().skills = event.skills;
       }
       release_owner("passback", now, out);
       disarm(sla_kind::human_response);
@@ -174,7 +225,7 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
       set_state(conversation_state::bot, "passback", now, out);
       break;
     case event_type::agent_resolve:
-      last_agent_ = owner_agent_;
+      human().last_agent = owner_agent();
       release_owner("", now, out);
       finish(conversation_state::resolved,
              event.disposition.empty() ? "agent_resolved" : event.disposition, now, out);
@@ -191,7 +242,6 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   tier_ = tier.name;
   customer_ = event.customer;
   channel_ = event.channel;
-  attrs_ = event.attrs;
   opened_at_ = now;
   bot_turns_ = 0;
   transfers_ = 0;
@@ -199,13 +249,12 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   ever_escalated_ = false;
   agent_replied_ = false;
   overflowed_ = false;
-  last_agent_.clear();
-  intent_.clear();
-  confidence_ = -1;
-  slots_json_.clear();
-  skills_ = event.skills;  // From the routing rules.
-  escalation_reason_.clear();
-  passback_note_.clear();
+  human_.reset();
+  findings_.reset();
+  if (!event.attrs.empty() || !event.skills.empty()) {
+    learnt().attrs = event.attrs;
+    learnt().skills = event.skills;  // From the routing rules.
+  }
   deadlines_ = {};
 }
 
@@ -221,10 +270,10 @@ void conversation::on_customer_message(const ingress_event& event, const tier_po
     // resolved on first contact.
     ++reopens_;
     bot_turns_ = 0;
-    if (!last_agent_.empty() && tier.return_to_agent.count() > 0) {
+    if (!last_agent().empty() && tier.return_to_agent.count() > 0) {
       // The customer picks up where the agent left off, with that agent if it is free soon.
       add_line("customer", event.text, now);
-      escalate("returning_customer", tier, now, out, last_agent_);
+      escalate("returning_customer", tier, now, out, last_agent());
       return;
     }
     set_state(conversation_state::bot, "reopened", now, out);
@@ -263,7 +312,7 @@ void conversation::on_customer_message(const ingress_event& event, const tier_po
       message.ingress_id = event.id;
       message.text = event.text;
       message.channel = channel_;
-      out.push_back({effect::kind::to_agent, std::move(message), owner_agent_});
+      out.push_back({effect::kind::to_agent, std::move(message), owner_agent()});
       break;
     }
     default:
@@ -277,16 +326,16 @@ void conversation::on_bot_reply(const ingress_event& event, const tier_policy& t
   ++bot_turns_;
   disarm(sla_kind::bot_attempt);
   if (!event.intent.empty()) {
-    intent_ = event.intent;
+    learnt().intent = event.intent;
   }
   if (event.confidence) {
-    confidence_ = *event.confidence;
+    learnt().confidence = *event.confidence;
   }
   if (!event.slots_json.empty()) {
-    slots_json_ = event.slots_json;
+    learnt().slots_json = event.slots_json;
   }
   if (!event.skills.empty()) {
-    skills_ = event.skills;
+    learnt().skills = event.skills;
   }
   add_line("bot", event.text, now);
 
@@ -335,8 +384,8 @@ void conversation::escalate(const std::string& reason, const tier_policy& tier, 
 
   disarm(sla_kind::bot_attempt);
   idle_deadline_.reset();  // Now the customer waits for us, not the other way round.
-  escalation_reason_ = reason;
-  escalated_at_ = now;
+  human().escalation_reason = reason;
+  human().escalated_at = now;
   ever_escalated_ = true;
   agent_replied_ = false;
   set_state(conversation_state::queued, reason, now, out);
@@ -359,7 +408,7 @@ void conversation::requeue(const std::string& excluded_agent, const std::string&
 effect conversation::enqueue_request(bool at_head, const std::string& excluded_agent) const {
   effect request{effect::kind::enqueue};
   request.tier = tier_;
-  request.skills = skills_;
+  request.skills = skills();
   request.at_head = at_head;
   request.agent = excluded_agent;
   return request;
@@ -373,21 +422,22 @@ void conversation::release_owner(const std::string& revoke_reason, time_point no
   if (state_ == conversation_state::offered) {
     disarm(sla_kind::offer_accept);
     egress_frame revoked = frame(egress_type::agent_revoked, now);
-    revoked.offer = offer_id_;
+    human_leg& leg = human();
+    revoked.offer = leg.offer_id;
     revoked.reason = revoke_reason;
-    out.push_back({effect::kind::to_agent, std::move(revoked), offered_agent_});
-    out.push_back({effect::kind::release_agent, {}, offered_agent_});
-    offered_agent_.clear();
-    offer_id_.clear();
+    out.push_back({effect::kind::to_agent, std::move(revoked), leg.offered_agent});
+    out.push_back({effect::kind::release_agent, {}, leg.offered_agent});
+    leg.offered_agent.clear();
+    leg.offer_id.clear();
   }
   if (state_ == conversation_state::agent) {
     if (!revoke_reason.empty()) {
       egress_frame revoked = frame(egress_type::agent_revoked, now);
       revoked.reason = revoke_reason;
-      out.push_back({effect::kind::to_agent, std::move(revoked), owner_agent_});
+      out.push_back({effect::kind::to_agent, std::move(revoked), owner_agent()});
     }
-    out.push_back({effect::kind::release_agent, {}, owner_agent_});
-    owner_agent_.clear();
+    out.push_back({effect::kind::release_agent, {}, owner_agent()});
+    human().owner_agent.clear();
   }
 }
 
@@ -411,8 +461,8 @@ std::vector<effect> conversation::offer_made(const std::string& agent, const std
     return out;
   }
 
-  offered_agent_ = agent;
-  offer_id_ = offer;
+  human().offered_agent = agent;
+  human().offer_id = offer;
   const time_point expires = tier.deadline_after(now, tier.offer_accept);
   egress_frame offer_frame = frame(egress_type::agent_offer, now);
   offer_frame.delivery = next_delivery();
@@ -481,7 +531,7 @@ void conversation::run_step(escalation_action action, sla_kind sla, const escala
       break;
     case escalation_action::reoffer:
       if (state_ == conversation_state::offered) {
-        const std::string expired_agent = offered_agent_;
+        const std::string expired_agent = offered_agent();
         release_owner("expired", now, out);
         requeue(expired_agent, "offer_expired", now, out);
       }
@@ -500,8 +550,8 @@ void conversation::run_step(escalation_action action, sla_kind sla, const escala
       }
       break;
     case escalation_action::relax:
-      if (state_ == conversation_state::queued && !skills_.empty()) {
-        skills_.pop_back();
+      if (state_ == conversation_state::queued && !skills().empty()) {
+        learnt().skills.pop_back();
         out.emplace_back(effect::kind::relax_skills);
       }
       break;
@@ -539,10 +589,10 @@ std::vector<effect> conversation::queue_full(const tier_policy& tier, const conf
 std::vector<effect> conversation::agent_offline(const std::string& agent, const tier_policy& tier,
                                                 time_point now) {
   std::vector<effect> out;
-  if (state_ == conversation_state::offered && offered_agent_ == agent) {
+  if (state_ == conversation_state::offered && offered_agent() == agent) {
     release_owner("offline", now, out);
     requeue(agent, "agent_offline", now, out);
-  } else if (state_ == conversation_state::agent && owner_agent_ == agent) {
+  } else if (state_ == conversation_state::agent && owner_agent() == agent) {
     release_owner("offline", now, out);
     requeue("", "agent_offline", now, out);
     restart_human_response(tier, now, out);
@@ -556,7 +606,7 @@ void conversation::restart_human_response(const tier_policy& tier, time_point no
     return;  // The first human response is still awaited; its deadline stands.
   }
   agent_replied_ = false;
-  escalated_at_ = now;
+  human().escalated_at = now;
   const time_point deadline = tier.deadline_after(now, tier.human_response);
   arm(sla_kind::human_response, deadline, 1, deadline, out);
 }
@@ -565,19 +615,23 @@ conversation_context conversation::context(time_point now, int lines) const {
   conversation_context ctx;
   const std::size_t keep = std::min(transcript_.size(), static_cast<std::size_t>(lines));
   ctx.transcript.assign(transcript_.end() - static_cast<std::ptrdiff_t>(keep), transcript_.end());
-  ctx.attrs = attrs_;
   ctx.customer = customer_;
   ctx.channel = channel_;
-  ctx.intent = intent_;
-  ctx.confidence = confidence_;
-  ctx.slots_json = slots_json_;
-  ctx.skills = skills_;
-  ctx.bot_turns = bot_turns_;
-  if (ever_escalated_ && state_ != conversation_state::bot) {
-    ctx.waited_ms = (now - escalated_at_).count();
+  if (findings_) {
+    ctx.attrs = findings_->attrs;
+    ctx.intent = findings_->intent;
+    ctx.confidence = findings_->confidence;
+    ctx.slots_json = findings_->slots_json;
+    ctx.skills = findings_->skills;
   }
-  ctx.escalation_reason = escalation_reason_;
-  ctx.passback_note = passback_note_;
+  ctx.bot_turns = bot_turns_;
+  if (human_) {
+    if (ever_escalated_ && state_ != conversation_state::bot) {
+      ctx.waited_ms = (now - human_->escalated_at).count();
+    }
+    ctx.escalation_reason = human_->escalation_reason;
+    ctx.passback_note = human_->passback_note;
+  }
   return ctx;
 }
 

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -138,11 +139,11 @@ public:
   /// `bot`, `queue:<tier>` or `agent:<id>`, as announced in `conversation.state`.
   std::string owner() const;
 
-  const std::string& owner_agent() const { return owner_agent_; }
+  const std::string& owner_agent() const;
 
-  const std::string& offered_agent() const { return offered_agent_; }
+  const std::string& offered_agent() const;
 
-  const std::string& offer_id() const { return offer_id_; }
+  const std::string& offer_id() const;
 
   int bot_turns() const { return bot_turns_; }
 
@@ -163,7 +164,7 @@ public:
 
   const std::string& channel() const { return channel_; }
 
-  const std::string& intent() const { return intent_; }
+  const std::string& intent() const;
 
   const std::vector<transcript_line>& transcript() const { return transcript_; }
 
@@ -210,35 +211,58 @@ private:
   std::string next_delivery();
   egress_frame frame(egress_type type, time_point now) const;
 
+  /// What routing and the bot have learnt about the customer's need. Allocated by the first
+  /// that says anything, so that a conversation nobody has looked at yet does not carry it.
+  struct findings {
+    std::vector<std::pair<std::string, std::string>> attrs;
+    std::vector<std::string> skills;  ///< Required of the agent.
+    std::string intent;
+    double confidence = -1;
+    std::string slots_json;
+  };
+
+  /// What only a conversation that went to humans needs.
+  struct human_leg {
+    std::string owner_agent;
+    std::string last_agent;  ///< The agent who last resolved it, for a returning customer.
+    std::string offered_agent;
+    std::string offer_id;
+    std::string escalation_reason;
+    std::string passback_note;
+    time_point escalated_at;
+  };
+
+  /// The findings, allocated on first use.
+  findings& learnt();
+
+  /// The human leg, allocated on first use.
+  human_leg& human();
+
+  const std::string& last_agent() const;
+
+  const std::vector<std::string>& skills() const;
+
+  // A million conversations are held in memory: what every one of them needs is kept here,
+  // the rest behind the two pointers (BM_ConversationActor_ResidentMemory).
   std::string id_;
   bool opened_ = false;
   conversation_state state_ = conversation_state::bot;
-  std::string tier_;
-  std::string customer_;
-  std::string channel_;
-  std::vector<std::pair<std::string, std::string>> attrs_;
-  time_point opened_at_;
-  time_point escalated_at_;
-  time_point resolved_at_;
-  time_point finished_at_;
-  int episode_ = 0;  ///< Bumped when a message after the resume window starts anew.
-  int reopens_ = 0;  ///< Reopened inside the resume window (counts against FCR).
-  int bot_turns_ = 0;
-  int transfers_ = 0;
-  int csat_ = 0;
   bool ever_escalated_ = false;
   bool agent_replied_ = false;  ///< Since the last escalation.
   bool overflowed_ = false;     ///< Moved to another tier because a queue was full.
-  std::string owner_agent_;
-  std::string last_agent_;  ///< The agent who last resolved it, for a returning customer.
-  std::string offered_agent_;
-  std::string offer_id_;
-  std::string intent_;
-  double confidence_ = -1;
-  std::string slots_json_;
-  std::vector<std::string> skills_;
-  std::string escalation_reason_;
-  std::string passback_note_;
+  std::int8_t csat_ = 0;
+  std::int16_t bot_turns_ = 0;
+  std::int32_t episode_ = 0;  ///< Bumped when a message after the resume window starts anew.
+  std::int32_t reopens_ = 0;  ///< Reopened inside the resume window (counts against FCR).
+  std::int32_t transfers_ = 0;
+  std::string tier_;
+  std::string customer_;
+  std::string channel_;
+  time_point opened_at_;
+  time_point resolved_at_;
+  time_point finished_at_;
+  std::unique_ptr<findings> findings_;
+  std::unique_ptr<human_leg> human_;
   /// A vector, not a deque: an empty libstdc++ deque allocates ~600 bytes, and a million
   /// conversations are held in memory.
   std::vector<transcript_line> transcript_;
