@@ -13,7 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "bench/load/closed_report.hpp"
+#include "bench/load/loop_report.hpp"
 #include "bench/load/duration.hpp"
 #include "bench/load/endpoint.hpp"
 #include "bench/load/json_writer.hpp"
@@ -58,7 +58,7 @@ public:
     }
   }
 
-  closed_report run() {
+  loop_report run() {
     report_.run_id = run_id_;
     report_.conversations = options_.conversations;
     report_.connections = options_.connections;
@@ -317,7 +317,7 @@ private:
   bool stopping_ = false;
   bool finished_ = false;
   steady::time_point window_start_;
-  closed_report report_;
+  loop_report report_;
 };
 
 }  // namespace
@@ -326,11 +326,11 @@ int run_closed(const closed_options& options, std::ostream& out, std::ostream& l
   closed_runner runner(options, log);
   const auto report = runner.run();
 
-  print_closed_report(out, report);
+  print_loop_report(out, report);
   out.flush();
   int exit_code = report.failures.empty() ? 0 : 1;
   if (!options.common.json_path.empty()
-      && !write_report_file(options.common.json_path, closed_report_json(report), "load.closed",
+      && !write_report_file(options.common.json_path, loop_report_json(report), "load.closed",
                             log)) {
     exit_code = 1;
   }

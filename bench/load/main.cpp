@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bench/load/closed.hpp"
+#include "bench/load/open.hpp"
 #include "bench/load/duration.hpp"
 #include "bench/load/options.hpp"
 #include "bench/load/replay.hpp"
@@ -17,6 +18,7 @@ namespace {
 using blendroute::load::closed_options;
 using blendroute::load::common_options;
 using blendroute::load::format_duration;
+using blendroute::load::open_options;
 using blendroute::load::parse_duration;
 using blendroute::load::replay_options;
 
@@ -110,18 +112,55 @@ void add_closed(CLI::App& app, closed_options& options) {
                      "event and conversation id prefix (default: current Unix seconds)");
 }
 
+void add_open(CLI::App& app, open_options& options) {
+  auto* open = app.add_subcommand(
+      "open", "fixed arrival rate (Poisson): latency as customers see it, whatever the router does");
+  add_common_flags(*open, options.common);
+  open->add_option("--rate", options.rate, "customer messages per second")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  open->add_option("--conversations", options.conversations,
+                   "conversations under way at once; arrivals go to them in turn")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  open->add_option("--connections", options.connections, "gateway connections, used round-robin")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  add_duration(*open, "--duration", options.duration, "length of the measured window");
+  add_duration(*open, "--warmup", options.warmup, "load before the window, not counted");
+  open->add_option("--messages-per-conv", options.messages_per_conv,
+                   "messages per conversation id before moving to a fresh one")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  open->add_option("--escalate", options.escalate_share,
+                   "share of new conversations that ask for a human (0-1)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  open->add_option("--agents", options.agents,
+                   "agent connections that accept every offer and resolve at once")
+      ->check(CLI::Range(0, 999))
+      ->capture_default_str();
+  open->add_option("--capacity", options.capacity, "concurrent conversations per agent")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  open->add_option("--seed", options.seed, "seed of arrival times and escalations")
+      ->capture_default_str();
+  open->add_option("--run-id", options.run_id,
+                   "event and conversation id prefix (default: current Unix seconds)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"blendroute-load: load generator and replayer for the blendroute router"};
   app.require_subcommand(1);
 
-  // TODO(load): add the `open` (fixed arrival rate) mode as a further subcommand beside
-  // `replay` and `closed`, with its own options struct and run function.
   replay_options replay;
   add_replay(app, replay);
   closed_options closed;
   add_closed(app, closed);
+  open_options open;
+  add_open(app, open);
 
   try {
     app.parse(argc, argv);
@@ -134,6 +173,13 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("closed")) {
     return blendroute::load::run_closed(closed, std::cout, std::cerr);
+  }
+  if (app.got_subcommand("open")) {
+    if (open.escalate_share > 0 && open.agents == 0) {
+      std::cerr << "blendroute-load open: --escalate needs --agents to take the conversations\n";
+      return 2;
+    }
+    return blendroute::load::run_open(open, std::cout, std::cerr);
   }
   return 1;
 }

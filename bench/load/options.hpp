@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,11 @@ inline constexpr std::chrono::seconds closed_warmup{2};
 /// bot_max_turns (3 in conf/blendroute.toml): the bot's 3rd unresolved reply escalates to the
 /// human queue, which `closed` must not measure.
 inline constexpr std::size_t closed_messages_per_conv = 2;
+
+inline constexpr double open_rate = 1000;
+inline constexpr std::size_t open_conversations = 1000;
+inline constexpr std::size_t open_connections = 4;
+inline constexpr std::size_t open_capacity = 10;
 }  // namespace defaults
 
 /// Flags shared by every mode: where the router is, how to authenticate, how long to run.
@@ -95,6 +101,34 @@ struct closed_options {
   std::chrono::nanoseconds warmup{defaults::closed_warmup};
   /// Messages per conversation id before a conversation moves on to a fresh id; >= 1.
   std::size_t messages_per_conv = defaults::closed_messages_per_conv;
+  /// Prefix of every event and conversation id; empty means the current Unix time in seconds.
+  std::string run_id;
+};
+
+/// Flags of `blendroute-load open`.
+struct open_options {
+  common_options common;
+  /// Customer messages per second, arriving as a Poisson process; > 0.
+  double rate = defaults::open_rate;
+  /// Conversations under way at once: arrival k is the next message of slot k mod this, so
+  /// messages of one conversation are about `conversations / rate` seconds apart; >= 1.
+  std::size_t conversations = defaults::open_conversations;
+  /// Gateway connections; slots are spread over them round-robin; >= 1.
+  std::size_t connections = defaults::open_connections;
+  /// Length of the measured window, after the warm-up.
+  std::chrono::nanoseconds duration{defaults::closed_duration};
+  /// Load before the measured window whose acks are not counted.
+  std::chrono::nanoseconds warmup{defaults::closed_warmup};
+  /// Messages per conversation id before a slot moves on to a fresh id; >= 1.
+  std::size_t messages_per_conv = defaults::closed_messages_per_conv;
+  /// Share of new conversations whose first message asks for a human (0–1).
+  double escalate_share = 0;
+  /// Agent connections (`agent-01`, …) that accept every offer and resolve at once.
+  std::size_t agents = 0;
+  /// Concurrent conversations each agent announces; >= 1.
+  std::size_t capacity = defaults::open_capacity;
+  /// Seed of the arrival times and of which conversations escalate.
+  std::uint64_t seed = 1;
   /// Prefix of every event and conversation id; empty means the current Unix time in seconds.
   std::string run_id;
 };

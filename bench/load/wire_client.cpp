@@ -45,13 +45,18 @@ void wire_client::start() {
 }
 
 void wire_client::send(std::string_view frame_json, std::string_view id, std::uint64_t tag) {
+  send(frame_json, id, tag, {});
+}
+
+void wire_client::send(std::string_view frame_json, std::string_view id, std::uint64_t tag,
+                       std::chrono::steady_clock::time_point intended) {
   if (closed_) {
     return;
   }
 
   queued_.append(frame_json);
   queued_.push_back('\n');
-  pending_.push_back(pending_ack{std::string(id), tag, {}});
+  pending_.push_back(pending_ack{std::string(id), tag, {}, intended});
   ++unwritten_;
   if (connected_ && !write_in_flight_) {
     flush();
@@ -243,7 +248,10 @@ void wire_client::handle_ack(const frame& ack) {
   if (match != pending_.end() && static_cast<std::size_t>(match - pending_.begin()) < written) {
     event.matched = true;
     event.tag = match->tag;
-    event.latency = now - match->written_at;
+    const auto since = match->intended != std::chrono::steady_clock::time_point{}
+                           ? match->intended
+                           : match->written_at;
+    event.latency = now - since;
     pending_.erase(match);
   } else {
     event.in_order = false;

@@ -96,6 +96,12 @@ public:
   /// back in the matching `ack_event`.
   void send(std::string_view frame_json, std::string_view id, std::uint64_t tag);
 
+  /// Like `send`, but the ack's latency runs from `intended`, when the frame should have
+  /// been sent, so that a sender that fell behind (or a router that held up our writes)
+  /// cannot hide the wait: no coordinated omission.
+  void send(std::string_view frame_json, std::string_view id, std::uint64_t tag,
+            std::chrono::steady_clock::time_point intended);
+
   /// Closes the socket; no callback runs afterwards.
   void close();
 
@@ -118,6 +124,8 @@ private:
     std::string id;
     std::uint64_t tag = 0;
     std::chrono::steady_clock::time_point written_at;
+    /// When set, latency runs from here instead of `written_at`.
+    std::chrono::steady_clock::time_point intended;
   };
 
   void connect();

@@ -1,6 +1,7 @@
 #pragma once
-// The measured outcome of a closed-loop run, printed for people and written as JSON.
+// The measured outcome of a closed- or open-loop run, printed for people and written as JSON.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <ostream>
@@ -11,10 +12,12 @@
 
 namespace blendroute::load {
 
-/// Everything a `closed` run measured. Plain data: filled by the run, read by the printers.
-/// Only acks that arrived inside the measured window (after the warm-up) are counted in
-/// `acks_by_status`, `ingress_ack` and the throughput.
-struct closed_report {
+/// Everything a `closed` or `open` run measured. Plain data: filled by the run, read by the
+/// printers. Only acks that arrived inside the measured window (after the warm-up) are
+/// counted in `acks_by_status`, `ingress_ack` and the throughput.
+struct loop_report {
+  /// `closed` or `open`.
+  std::string mode = "closed";
   std::string run_id;
   std::size_t conversations = 0;
   std::size_t connections = 0;
@@ -45,6 +48,19 @@ struct closed_report {
   std::map<std::string, std::uint64_t> frames_by_type;
   std::uint64_t bad_frames = 0;
 
+  // Open loop only.
+  /// The asked arrival rate, messages per second (Poisson arrivals).
+  double rate = 0;
+  /// Share of new conversations that ask for a human; agents connected to take them.
+  double escalate_share = 0;
+  std::size_t agents = 0;
+  /// Messages sent more than a scheduling tick after their arrival time (the tool could not
+  /// keep the asked rate), and the worst such lag.
+  std::uint64_t sent_late = 0;
+  std::chrono::nanoseconds worst_send_lag{0};
+  /// Customer message that escalates → the `agent.offer` its agent receives (window only).
+  latency_histogram message_to_offer;
+
   /// Whether every connection came up and the clock started.
   bool started = false;
   bool timed_out = false;
@@ -59,9 +75,9 @@ struct closed_report {
 };
 
 /// Prints the report for people.
-void print_closed_report(std::ostream& out, const closed_report& report);
+void print_loop_report(std::ostream& out, const loop_report& report);
 
 /// Returns the report as one JSON object (with a trailing newline).
-std::string closed_report_json(const closed_report& report);
+std::string loop_report_json(const loop_report& report);
 
 }  // namespace blendroute::load

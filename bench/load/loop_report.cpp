@@ -1,6 +1,6 @@
-// The measured outcome of a closed-loop run, printed for people and written as JSON.
+// The measured outcome of a closed- or open-loop run, printed for people and written as JSON.
 
-#include "bench/load/closed_report.hpp"
+#include "bench/load/loop_report.hpp"
 
 #include <cstdio>
 
@@ -9,7 +9,7 @@
 
 namespace blendroute::load {
 
-std::uint64_t closed_report::measured_acks() const {
+std::uint64_t loop_report::measured_acks() const {
   std::uint64_t total = 0;
   for (const auto& [status, count] : acks_by_status) {
     total += count;
@@ -17,17 +17,25 @@ std::uint64_t closed_report::measured_acks() const {
   return total;
 }
 
-double closed_report::events_per_second() const {
+double loop_report::events_per_second() const {
   return measured_seconds > 0 ? static_cast<double>(measured_acks()) / measured_seconds : 0;
 }
 
-void print_closed_report(std::ostream& out, const closed_report& report) {
+void print_loop_report(std::ostream& out, const loop_report& report) {
   char window[96];
   std::snprintf(window, sizeof window, "%.1f s after a %.1f s warm-up", report.duration_seconds,
                 report.warmup_seconds);
-  out << "blendroute-load closed: " << with_commas(report.conversations)
-      << " conversations in a closed loop over " << with_commas(report.connections)
-      << " gateway connections, " << window << ", run " << report.run_id << "\n";
+  if (report.mode == "open") {
+    char rate[96];
+    std::snprintf(rate, sizeof rate, "%.0f messages/s (Poisson)", report.rate);
+    out << "blendroute-load open: " << rate << " over " << with_commas(report.conversations)
+        << " conversation slots and " << with_commas(report.connections)
+        << " gateway connections, " << window << ", run " << report.run_id << "\n";
+  } else {
+    out << "blendroute-load closed: " << with_commas(report.conversations)
+        << " conversations in a closed loop over " << with_commas(report.connections)
+        << " gateway connections, " << window << ", run " << report.run_id << "\n";
+  }
   if (!report.started) {
     out << label("result") << "FAILED before the start\n";
     for (const auto& failure : report.failures) {
@@ -41,6 +49,22 @@ void print_closed_report(std::ostream& out, const closed_report& report) {
                 report.events_per_second(), report.measured_seconds);
   out << label("throughput") << throughput << "\n";
   out << label("ingress->ack") << percentiles(report.ingress_ack, true) << "\n";
+  if (report.mode == "open") {
+    char share[64];
+    std::snprintf(share, sizeof share, "%.0f %% of conversations, %zu agents", 
+                  report.escalate_share * 100, report.agents);
+    out << label("escalations") << share << "\n";
+    if (report.message_to_offer.count() > 0) {
+      out << label("message->offer") << percentiles(report.message_to_offer, true) << "\n";
+    }
+    if (report.sent_late > 0) {
+      char lag[96];
+      std::snprintf(lag, sizeof lag, "%s messages sent over 2 ms late, worst %.1f ms behind",
+                    with_commas(report.sent_late).c_str(),
+                    std::chrono::duration<double, std::milli>(report.worst_send_lag).count());
+      out << label("tool behind") << lag << "\n";
+    }
+  }
 
   auto statuses = report.acks_by_status;
   for (const char* status : {"ok", "duplicate", "rejected"}) {
@@ -72,11 +96,11 @@ void print_closed_report(std::ostream& out, const closed_report& report) {
   }
 }
 
-std::string closed_report_json(const closed_report& report) {
+std::string loop_report_json(const loop_report& report) {
   json_writer json;
   json.begin_object()
       .key("mode")
-      .string("closed")
+      .string(report.mode)
       .key("run_id")
       .string(report.run_id)
       .key("ok")
@@ -107,8 +131,24 @@ std::string closed_report_json(const closed_report& report) {
       .key("events_per_second")
       .number(report.events_per_second());
 
+  if (report.mode == "open") {
+    json.key("rate")
+        .number(report.rate)
+        .key("escalate_share")
+        .number(report.escalate_share)
+        .key("agents")
+        .unsigned_integer(report.agents)
+        .key("sent_late")
+        .unsigned_integer(report.sent_late)
+        .key("worst_send_lag_ms")
+        .number(std::chrono::duration<double, std::milli>(report.worst_send_lag).count());
+  }
   json.key("latency").begin_object().key("ingress_ack");
   write_histogram(json, report.ingress_ack);
+  if (report.mode == "open") {
+    json.key("message_to_offer");
+    write_histogram(json, report.message_to_offer);
+  }
   json.end_object();
 
   json.key("acks").begin_object().key("by_status");
