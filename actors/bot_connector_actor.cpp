@@ -27,29 +27,37 @@ ingress_event embedded_reply(const egress_frame& request, const faq_bot& bot) {
   return reply;
 }
 
+/// Sends one bot request to a connected bot, else has the embedded bot answer it.
+void ask_bot(caf::event_based_actor* self, router_context* ctx, bot_request_msg& request) {
+  if (ctx->egress->send_to_bot(request.frame)) {
+    return;
+  }
+  // TODO(bot): the embedded bot answers at once; a remote bot's unacked requests are
+  // not yet handed to it when that bot's connection drops (DESIGN.md §5).
+  auto conversation_actor = ctx->directory.find(request.frame.conv);
+  if (!conversation_actor) {
+    return;
+  }
+  ingress_envelope envelope;
+  envelope.event = embedded_reply(request.frame, *ctx->bot);
+  const std::string conv = request.frame.conv;
+  envelope.done = ack_promise([ctx, conv](ack answer) {
+    if (answer.status == ack_status::rejected) {
+      // The conversation moved on (escalated by a timer) before the bot answered.
+      ctx->log_line(log_level::debug, component,
+                    "embedded_reply_dropped conv=" + conv + " reason=" + answer.message);
+    }
+  });
+  self->send(*conversation_actor, conversation_msg{std::move(envelope)});
+}
+
 caf::behavior bot_connector_actor(caf::event_based_actor* self, router_context* ctx) {
   return {
-      [=](ask_bot_atom, bot_request_msg& request) {
-        if (ctx->egress->send_to_bot(request.frame)) {
-          return;
+      [=](ask_bot_atom, bot_request_msg& request) { ask_bot(self, ctx, request); },
+      [=](ask_bot_atom, bot_request_batch& batch) {
+        for (auto& request : batch.requests) {
+          ask_bot(self, ctx, request);
         }
-        // TODO(bot): the embedded bot answers at once; a remote bot's unacked requests are
-        // not yet handed to it when that bot's connection drops (DESIGN.md §5).
-        auto conversation_actor = ctx->directory.find(request.frame.conv);
-        if (!conversation_actor) {
-          return;
-        }
-        ingress_envelope envelope;
-        envelope.event = embedded_reply(request.frame, *ctx->bot);
-        const std::string conv = request.frame.conv;
-        envelope.done = ack_promise([ctx, conv](ack answer) {
-          if (answer.status == ack_status::rejected) {
-            // The conversation moved on (escalated by a timer) before the bot answered.
-            ctx->log_line(log_level::debug, component,
-                          "embedded_reply_dropped conv=" + conv + " reason=" + answer.message);
-          }
-        });
-        self->send(*conversation_actor, conversation_msg{std::move(envelope)});
       },
   };
 }

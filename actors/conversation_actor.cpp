@@ -81,79 +81,103 @@ void require_intent_skills(ingress_event& event, const config& cfg) {
   }
 }
 
-void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
-  auto& st = self->state;
-  router_context& ctx = *st.ctx;
-  const conversation& conv = *st.conv;
+/// Gives the frames that carry a context (bot requests and offers) the conversation's
+/// context, built once and shared by all of them.
+void attach_context(const router_context& ctx, const conversation& conv,
+                    std::vector<effect>& effects, time_point now) {
   std::shared_ptr<const conversation_context> context;
-  auto shared_context = [&] {
+  for (auto& e : effects) {
+    const bool needs = e.what == effect::kind::to_bot
+                       || (e.what == effect::kind::to_agent
+                           && e.frame.type == egress_type::agent_offer);
+    if (!needs) {
+      continue;
+    }
     if (!context) {
       context =
           std::make_shared<conversation_context>(conv.context(now, ctx.cfg->bot.transcript_lines));
     }
-    return context;
-  };
+    e.frame.context = context;
+  }
+}
 
+/// Carries out the effects of conversation `conv` (whose actor is `actor`) once their input
+/// is journaled: frames leave, the pool and the bot connector are asked, timers are armed.
+/// Runs in the conversation's actor, and at recovery on the thread that restores it, before
+/// the actor has handled anything. Contexts must be attached already.
+void dispatch_effects(router_context& ctx, const std::string& conv, const caf::actor_addr& actor,
+                      std::vector<effect>& effects, time_point now,
+                      std::vector<bot_request_msg>* bot_requests = nullptr) {
+  const bool debug = ctx.log != nullptr && ctx.log->enabled(log_level::debug);
   for (auto& e : effects) {
     switch (e.what) {
       case effect::kind::to_bot:
-        e.frame.context = shared_context();
-        self->send(ctx.bot_connector, ask_bot_atom_v, bot_request_msg{std::move(e.frame)});
+        if (bot_requests != nullptr) {
+          bot_requests->push_back({std::move(e.frame)});
+        } else {
+          caf::anon_send(ctx.bot_connector, ask_bot_atom_v, bot_request_msg{std::move(e.frame)});
+        }
         break;
       case effect::kind::to_agent:
-        if (e.frame.type == egress_type::agent_offer) {
-          e.frame.context = shared_context();
-        }
-        if (!ctx.egress->send_to_agent(e.agent, e.frame)) {
+        if (!ctx.egress->send_to_agent(e.agent, e.frame) && debug) {
           // TODO(net): keep undelivered frames for re-sending when the agent reconnects;
           // today an offer to a disconnected agent simply expires and is re-offered.
           ctx.log_line(log_level::debug, component,
-                       "agent_unreachable conv=" + conv.id() + " agent=" + e.agent);
+                       "agent_unreachable conv=" + conv + " agent=" + e.agent);
         }
         break;
       case effect::kind::to_gateway:
-        if (!ctx.egress->send_to_gateway(e.frame)) {
-          ctx.log_line(log_level::debug, component, "gateway_unreachable conv=" + conv.id());
+        if (!ctx.egress->send_to_gateway(e.frame) && debug) {
+          ctx.log_line(log_level::debug, component, "gateway_unreachable conv=" + conv);
         }
         break;
       case effect::kind::to_supervisors:
         ctx.egress->send_to_supervisors(e.frame);
+        if (e.frame.type == egress_type::sla_breach && e.frame.level == 1) {
+          ctx.stats->count_breach(e.frame.tier, *parse_sla_kind(e.frame.sla));
+        }
+        if (!debug) {
+          break;
+        }
         if (e.frame.type == egress_type::conversation_state) {
           ctx.log_line(log_level::debug, component,
-                       "state conv=" + conv.id() + " state=" + e.frame.state
-                           + " owner=" + e.frame.owner + " reason=" + e.frame.reason);
+                       "state conv=" + conv + " state=" + e.frame.state + " owner=" + e.frame.owner
+                           + " reason=" + e.frame.reason);
         } else {
-          if (e.frame.level == 1) {
-            ctx.stats->count_breach(e.frame.tier, *parse_sla_kind(e.frame.sla));
-          }
           ctx.log_line(log_level::debug, component,
-                       "sla_breach conv=" + conv.id() + " sla=" + e.frame.sla + " level="
+                       "sla_breach conv=" + conv + " sla=" + e.frame.sla + " level="
                            + std::to_string(e.frame.level) + " action=" + e.frame.action);
         }
         break;
       case effect::kind::enqueue:
-        self->send(ctx.agent_pool, enqueue_atom_v, enqueue_request(conv.id(), e, now));
+        caf::anon_send(ctx.agent_pool, enqueue_atom_v, enqueue_request(conv, e, now));
         break;
       case effect::kind::withdraw:
-        self->send(ctx.agent_pool, withdraw_atom_v, conv.id());
+        caf::anon_send(ctx.agent_pool, withdraw_atom_v, conv);
         break;
       case effect::kind::release_agent:
-        self->send(ctx.agent_pool, release_atom_v, e.agent, conv.id());
+        caf::anon_send(ctx.agent_pool, release_atom_v, e.agent, conv);
         break;
       case effect::kind::raise_priority:
-        self->send(ctx.agent_pool, raise_atom_v, conv.id());
+        caf::anon_send(ctx.agent_pool, raise_atom_v, conv);
         break;
       case effect::kind::relax_skills:
-        self->send(ctx.agent_pool, relax_atom_v, conv.id());
+        caf::anon_send(ctx.agent_pool, relax_atom_v, conv);
         break;
       case effect::kind::arm_idle_timer:
-        ctx.timers->arm(self->address(), {timer_due::kind::idle, e.sla, e.deadline, e.level}, e.at);
+        ctx.timers->arm(actor, {timer_due::kind::idle, e.sla, e.deadline, e.level}, e.at);
         break;
       case effect::kind::arm_timer:
-        ctx.timers->arm(self->address(), {timer_due::kind::sla, e.sla, e.deadline, e.level}, e.at);
+        ctx.timers->arm(actor, {timer_due::kind::sla, e.sla, e.deadline, e.level}, e.at);
         break;
     }
   }
+}
+
+void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
+  auto& st = self->state;
+  attach_context(*st.ctx, *st.conv, effects, now);
+  dispatch_effects(*st.ctx, st.conv->id(), self->address(), effects, now);
 }
 
 void process_next(actor_type* self);
@@ -467,8 +491,22 @@ caf::actor spawn_conversation_actor(caf::actor_system& system, router_context* c
 }
 
 caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_context* ctx,
-                                             conversation conv, std::vector<effect> resume) {
-  return system.spawn(restored_conversation_actor, ctx, std::move(conv), std::move(resume));
+                                             conversation conv, std::vector<effect> resume,
+                                             std::vector<bot_request_msg>* bot_requests) {
+  if (!is_open(conv.state())) {
+    // A finished one inside its resume window: it arms its passivation when it starts.
+    return system.spawn(restored_conversation_actor, ctx, std::move(conv), std::move(resume));
+  }
+  // An open one starts only with its first message (a timer, an event): a million of them
+  // restored at once would otherwise all be scheduled to start while the journal is still
+  // being read. Its pending work is carried out here, on the restoring thread.
+  const time_point now = ctx->clock();
+  attach_context(*ctx, conv, resume, now);
+  const std::string conv_id = conv.id();
+  caf::actor restored = system.spawn<caf::lazy_init>(restored_conversation_actor, ctx,
+                                                     std::move(conv), std::vector<effect>{});
+  dispatch_effects(*ctx, conv_id, restored.address(), resume, now, bot_requests);
+  return restored;
 }
 
 caf::actor spawn_archived_conversation_actor(caf::actor_system& system, router_context* ctx,

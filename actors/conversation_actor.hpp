@@ -28,10 +28,13 @@ void fire_conversation_timer(const caf::actor_addr& target, const timer_due& due
 /// The request to the agent pool that an `enqueue` effect of conversation `conv` stands for.
 enqueue_msg enqueue_request(const std::string& conv, const effect& e, time_point now);
 
-/// Spawns the actor of a conversation rebuilt from its journal, which first carries out
-/// `resume` (the pending work to re-establish: timers, a bot request, an offer).
+/// Spawns the actor of a conversation rebuilt from its journal and carries out `resume`
+/// (the pending work to re-establish: timers, a bot request, an offer). With `bot_requests`
+/// set, a bot request to re-send is added there instead of sent, for a bulk restore to send
+/// many at once.
 caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_context* ctx,
-                                             conversation conv, std::vector<effect> resume);
+                                             conversation conv, std::vector<effect> resume,
+                                             std::vector<bot_request_msg>* bot_requests = nullptr);
 
 /// Spawns the actor of an archived conversation rebuilt from its journal for an event that
 /// reached it. Unlike a restored one it is not passivated before it has handled an input.

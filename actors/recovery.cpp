@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <utility>
 
 #include <caf/all.hpp>
 
@@ -91,6 +93,21 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
   }
 
   std::vector<waiting_conversation> waiting;
+  // Restored conversations are handed to the bot connector and their tier routers in
+  // batches: one message each would wake the scheduler threads a million times.
+  constexpr std::size_t batch_size = 1000;
+  bot_request_batch bot_requests;
+  std::map<std::string, supervise_batch> supervise;
+  auto send_batches = [&] {
+    if (!bot_requests.requests.empty()) {
+      caf::anon_send(ctx.bot_connector, ask_bot_atom_v, std::exchange(bot_requests, {}));
+    }
+    for (auto& [tier, batch] : supervise) {
+      if (!batch.conversations.empty()) {
+        caf::anon_send(ctx.tier_routers.at(tier), supervise_atom_v, std::exchange(batch, {}));
+      }
+    }
+  };
   auto conversations = ctx.journal->for_each_conversation([&](const std::string& conv_id,
                                                               std::vector<std::string>& payloads) {
     report.records += payloads.size();
@@ -129,14 +146,17 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
       caf::anon_send(ctx.agent_pool, restore_atom_v, agent, conv_id);
     }
     broker.remember(conv.channel(), conv.customer(), conv_id);
-    const std::string tier = conv.tier();
-    caf::actor restored =
-        spawn_restored_conversation_actor(system, &ctx, rebuild->take(), std::move(resume));
+    const std::string tier = ctx.policy(conv.tier()).name;
+    caf::actor restored = spawn_restored_conversation_actor(
+        system, &ctx, rebuild->take(), std::move(resume), &bot_requests.requests);
     ctx.directory.insert(conv_id, restored);
-    auto tier_router = ctx.tier_routers.find(ctx.policy(tier).name);
-    caf::anon_send(tier_router->second, supervise_atom_v, restored, conv_id);
+    supervise[tier].conversations.emplace_back(std::move(restored), conv_id);
     ++report.restored;
+    if (report.restored % batch_size == 0) {
+      send_batches();
+    }
   });
+  send_batches();
   if (!conversations) {
     return conversations.err();
   }

@@ -140,6 +140,11 @@ caf::behavior tier_router_actor(actor_type* self, router_context* ctx, std::stri
       [=](restore_atom, const std::string& conv, const caf::actor_addr& failed) {
         restart(self, conv, failed);
       },
+      [=](supervise_atom, const supervise_batch& batch) {
+        for (const auto& [conversation_actor, conv] : batch.conversations) {
+          supervise(self, conversation_actor, conv);
+        }
+      },
       [=](supervise_atom, const caf::actor& conversation_actor, const std::string& conv) {
         supervise(self, conversation_actor, conv);
         self->state.ctx->log_line(log_level::debug, component,

@@ -3,8 +3,11 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
@@ -58,6 +61,17 @@ struct bot_request_msg {
   egress_frame frame;
 };
 
+/// Bot requests of many conversations restored together, as one message to the bot
+/// connector: a million restored one message each would wake the scheduler a million times.
+struct bot_request_batch {
+  std::vector<bot_request_msg> requests;
+};
+
+/// Conversation actors restored together, for their tier router to supervise.
+struct supervise_batch {
+  std::vector<std::pair<caf::actor, std::string>> conversations;
+};
+
 /// A conversation asking the agent pool for an agent.
 /// An agent's last journaled status, applied again after a restart.
 struct agent_restore_msg {
@@ -94,5 +108,7 @@ CAF_END_TYPE_ID_BLOCK(blendroute)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::ingress_envelope)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::conversation_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::bot_request_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::bot_request_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::supervise_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::enqueue_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::agent_restore_msg)

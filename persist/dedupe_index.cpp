@@ -17,7 +17,7 @@ dedupe_claim dedupe_index::claim(const std::string& id, claim_decided decided) {
 }
 
 void dedupe_index::confirm(const std::string& id) {
-  std::deque<claim_decided> waiting;
+  std::vector<claim_decided> waiting;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     entry& e = ids_[id];
@@ -42,8 +42,9 @@ void dedupe_index::release(const std::string& id) {
       ids_.erase(it);
       return;
     }
-    next_owner = std::move(it->second.waiting.front());
-    it->second.waiting.pop_front();
+    auto& waiting = it->second.waiting;
+    next_owner = std::move(waiting.front());
+    waiting.erase(waiting.begin());
   }
   next_owner(false);
 }
@@ -51,6 +52,11 @@ void dedupe_index::release(const std::string& id) {
 void dedupe_index::load_committed(std::string id) {
   std::lock_guard<std::mutex> lock(mutex_);
   ids_[std::move(id)].committed = true;
+}
+
+void dedupe_index::reserve(std::size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ids_.reserve(count);
 }
 
 std::size_t dedupe_index::size() const {

@@ -167,6 +167,11 @@ public:
   /// Loads every accepted ingress id. A read error fails the start: running on with some
   /// ids missing would apply a retried event twice.
   result<void> load_dedupe_ids() {
+    // One rehash-free load: RocksDB's estimate is close enough to size the table once.
+    std::uint64_t estimate = 0;
+    if (db_->GetIntProperty(families_[dedupe], "rocksdb.estimate-num-keys", &estimate)) {
+      dedupe_.reserve(static_cast<std::size_t>(estimate));
+    }
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), families_[dedupe]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
