@@ -63,6 +63,13 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
     (*journal)->close();
     return 3;
   }
+  // The ingress ids load while recovery runs; no event is taken before they are all known.
+  if (auto ready = (*journal)->wait_ready(); !ready) {
+    log_line(log, log_level::error, "journal_open_failed error=" + ready.err().message);
+    router->stop();
+    (*journal)->close();
+    return 3;
+  }
 
   net::tcp_server tcp(shared_cfg->listener, shared_cfg->auth, *router, sessions, log);
   auto port = tcp.start();

@@ -156,6 +156,10 @@ void BM_Router_RecoveryAndBreachLateness(benchmark::State& state) {
     auto router = router::start({std::make_shared<const config>(defaults), journal->get(),
                                  &supervisors, &no_rules, &log, router_now});
     auto report = router->recover();
+    if (auto ready = (*journal)->wait_ready(); !ready) {
+      state.SkipWithError(ready.err().message.c_str());
+      return;
+    }
     const auto recovery_took = std::chrono::steady_clock::now() - recovery_started;
     const std::size_t resident_after = resident_bytes();
     // Breaches due in the first second after recovery still count as recovery's; the

@@ -63,6 +63,11 @@ public:
   virtual result<void> for_each_agent(
       const std::function<void(const std::string& agent, const std::string& payload)>& visit) = 0;
 
+  /// Waits until the journal can decide claims (the ingress ids it holds are loaded, which
+  /// opening starts in the background so that recovery runs meanwhile). An error means the
+  /// ids could not be read: the router must not take events. `claim` waits for it too.
+  virtual result<void> wait_ready() { return {}; }
+
   /// Writes what is queued and stops the commit thread. Later appends fail.
   virtual void close() = 0;
 };

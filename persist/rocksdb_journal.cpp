@@ -1,4 +1,5 @@
 // The RocksDB journal: column families, one commit thread, group commit per sync mode.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -83,7 +84,27 @@ public:
   }
 
   dedupe_claim claim(const std::string& id, claim_decided decided) override {
+    if (!dedupe_ready_.load(std::memory_order_acquire)) {
+      wait_ready();  // Only before the listeners open; the server waits for it first.
+    }
     return dedupe_.claim(id, std::move(decided));
+  }
+
+  result<void> wait_ready() override {
+    std::unique_lock<std::mutex> lock(loading_mutex_);
+    loaded_.wait(lock, [this] { return dedupe_ready_.load(); });
+    return dedupe_outcome_;
+  }
+
+  /// Loads the ingress ids the journal holds on a thread of its own.
+  void start_loading_dedupe() {
+    dedupe_loader_ = std::thread([this] {
+      result<void> outcome = load_dedupe_ids();
+      std::lock_guard<std::mutex> lock(loading_mutex_);
+      dedupe_outcome_ = std::move(outcome);
+      dedupe_ready_.store(true, std::memory_order_release);
+      loaded_.notify_all();
+    });
   }
 
   void release(const std::string& id) override { dedupe_.release(id); }
@@ -159,6 +180,9 @@ public:
       }
       stopping_ = true;
       wake_.notify_one();
+    }
+    if (dedupe_loader_.joinable()) {
+      dedupe_loader_.join();
     }
     commit_thread_.join();
     db_->FlushWAL(true);
@@ -282,6 +306,12 @@ private:
   std::deque<pending_append> queue_;
   bool stopping_ = false;
   std::thread commit_thread_;
+
+  std::thread dedupe_loader_;
+  std::mutex loading_mutex_;
+  std::condition_variable loaded_;
+  std::atomic<bool> dedupe_ready_{false};
+  result<void> dedupe_outcome_;  ///< Guarded by loading_mutex_; set once, with dedupe_ready_.
 };
 
 }  // namespace
@@ -323,9 +353,7 @@ result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg)
 
   auto journal_impl =
       std::make_unique<rocksdb_journal>(cfg, std::move(db), std::move(handles), next_sequence);
-  if (auto loaded = journal_impl->load_dedupe_ids(); !loaded) {
-    return loaded.err();
-  }
+  journal_impl->start_loading_dedupe();
   return std::unique_ptr<journal>(std::move(journal_impl));
 }
 
