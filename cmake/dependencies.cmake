@@ -13,6 +13,8 @@ find_package(Boost 1.74 REQUIRED COMPONENTS system)
 find_package(simdjson REQUIRED)
 find_package(RocksDB REQUIRED)
 find_package(tomlplusplus REQUIRED)
+# Abseil's flat hash maps for the tables of millions of ids (ingress ids, conversations).
+find_package(absl REQUIRED)
 find_package(spdlog REQUIRED)
 # Howard Hinnant's date/tz: time zones for business hours (std::chrono's arrive with GCC 14).
 find_package(date REQUIRED)

@@ -49,6 +49,30 @@ void dedupe_index::release(const std::string& id) {
   next_owner(false);
 }
 
+void dedupe_index::confirm_all(const std::vector<const std::string*>& ids) {
+  std::vector<claim_decided> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const std::string* id : ids) {
+      entry& e = ids_[*id];
+      e.committed = true;
+      for (auto& decided : e.waiting) {
+        waiting.push_back(std::move(decided));
+      }
+      e.waiting.clear();
+    }
+  }
+  for (auto& decided : waiting) {
+    decided(true);
+  }
+}
+
+void dedupe_index::release_all(const std::vector<const std::string*>& ids) {
+  for (const std::string* id : ids) {
+    release(*id);
+  }
+}
+
 void dedupe_index::load_committed(std::string id) {
   std::lock_guard<std::mutex> lock(mutex_);
   ids_[std::move(id)].committed = true;

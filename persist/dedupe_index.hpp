@@ -3,8 +3,9 @@
 
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "persist/journal.hpp"
 
@@ -22,6 +23,12 @@ public:
   /// The id's event was rejected or its write failed: the oldest waiting event takes the
   /// id over, or, with none waiting, the id may be used again.
   void release(const std::string& id);
+
+  /// `confirm` for the ids of one group commit, under one lock.
+  void confirm_all(const std::vector<const std::string*>& ids);
+
+  /// `release` for the ids of a failed group commit.
+  void release_all(const std::vector<const std::string*>& ids);
 
   /// Loads an id that the journal already holds (at start).
   void load_committed(std::string id);
@@ -44,7 +51,9 @@ private:
     std::vector<claim_decided> waiting;
   };
 
-  std::unordered_map<std::string, entry> ids_;
+  // Open addressing: one probe per claim and per confirm on a table of millions of ids,
+  // where std::unordered_map chased a node pointer for each (BM_Journal_Append).
+  absl::flat_hash_map<std::string, entry> ids_;
 };
 
 }  // namespace blendroute::persist

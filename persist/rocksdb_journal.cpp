@@ -1,7 +1,9 @@
 // The RocksDB journal: column families, one commit thread, group commit per sync mode.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -15,11 +17,15 @@
 namespace blendroute::persist {
 namespace {
 
-/// Column families, in the order they are opened.
-enum family : std::size_t { meta, events, dedupe, agents, family_count };
+/// Column families, in the order they are opened. `dedupe_log` holds the ingress ids of each
+/// group commit in one row, keyed by the commit's time: one write per group instead of one
+/// per event, and retention drops old ids by key range. `dedupe` (one row per id) is only
+/// read, for journals written before.
+enum family : std::size_t { meta, events, dedupe, agents, dedupe_log, family_count };
 
 // "default" is rocksdb::kDefaultColumnFamilyName, spelled out to avoid static init order.
-const char* const family_names[family_count] = {"default", "events", "dedupe", "agents"};
+const char* const family_names[family_count] = {"default", "events", "dedupe", "agents",
+                                                "dedupe_log"};
 
 constexpr char next_sequence_key[] = "next_sequence";
 
@@ -30,12 +36,57 @@ void append_sequence(std::string& key, std::uint64_t sequence) {
   }
 }
 
-std::uint64_t read_sequence(const std::string& bytes) {
+std::uint64_t read_sequence(std::string_view bytes) {
   std::uint64_t sequence = 0;
   for (char c : bytes) {
     sequence = (sequence << 8) | static_cast<unsigned char>(c);
   }
   return sequence;
+}
+
+/// Appends `id` to a dedupe log row: its length as a LEB128 varint, then its bytes.
+void append_logged_id(std::string& row, std::string_view id) {
+  std::size_t length = id.size();
+  while (length >= 0x80) {
+    row.push_back(static_cast<char>((length & 0x7f) | 0x80));
+    length >>= 7;
+  }
+  row.push_back(static_cast<char>(length));
+  row.append(id);
+}
+
+/// Calls `visit` for each id of a dedupe log row; false when the row is malformed.
+template <class Visit>
+bool for_each_logged_id(std::string_view row, Visit visit) {
+  while (!row.empty()) {
+    std::size_t length = 0;
+    int shift = 0;
+    for (;;) {
+      if (row.empty() || shift > 28) {
+        return false;
+      }
+      const auto byte = static_cast<unsigned char>(row.front());
+      row.remove_prefix(1);
+      length |= static_cast<std::size_t>(byte & 0x7f) << shift;
+      shift += 7;
+      if ((byte & 0x80) == 0) {
+        break;
+      }
+    }
+    if (length > row.size()) {
+      return false;
+    }
+    visit(row.substr(0, length));
+    row.remove_prefix(length);
+  }
+  return true;
+}
+
+/// Router time in Unix milliseconds, for the keys of the dedupe log.
+std::uint64_t now_unix_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
 }
 
 std::string conversation_prefix(const std::string& conv) {
@@ -193,17 +244,34 @@ public:
   result<void> load_dedupe_ids() {
     // One rehash-free load: RocksDB's estimate is close enough to size the table once.
     std::uint64_t estimate = 0;
-    if (db_->GetIntProperty(families_[dedupe], "rocksdb.estimate-num-keys", &estimate)) {
-      dedupe_.reserve(static_cast<std::size_t>(estimate));
+    std::uint64_t rows = 0;
+    if (db_->GetIntProperty(families_[events], "rocksdb.estimate-num-keys", &estimate)
+        && db_->GetIntProperty(families_[dedupe], "rocksdb.estimate-num-keys", &rows)) {
+      // Most events carry an ingress id.
+      dedupe_.reserve(static_cast<std::size_t>(estimate + rows));
     }
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), families_[dedupe]));
+    rocksdb::ReadOptions options;
+    options.fill_cache = false;  // Read once at start.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, families_[dedupe]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       dedupe_.load_committed(it->key().ToString());
     }
     if (!it->status().ok()) {
       return {errc::journal_io,
               "reading dedupe ids at " + cfg_.path + ": " + it->status().ToString()};
+    }
+    std::unique_ptr<rocksdb::Iterator> log(db_->NewIterator(options, families_[dedupe_log]));
+    for (log->SeekToFirst(); log->Valid(); log->Next()) {
+      const rocksdb::Slice row = log->value();
+      if (!for_each_logged_id(std::string_view(row.data(), row.size()), [&](std::string_view id) {
+            dedupe_.load_committed(std::string(id));
+          })) {
+        return {errc::journal_io, "malformed dedupe log row at " + cfg_.path};
+      }
+    }
+    if (!log->status().ok()) {
+      return {errc::journal_io,
+              "reading dedupe ids at " + cfg_.path + ": " + log->status().ToString()};
     }
     return {};
   }
@@ -244,11 +312,23 @@ private:
 
   void write_group(std::deque<pending_append>& group) {
     rocksdb::WriteBatch batch;
-    std::uint64_t sequence = next_sequence_;
+    const std::uint64_t first_sequence = next_sequence_;
+    std::uint64_t sequence = first_sequence;
+    std::string logged_ids;
     for (const auto& item : group) {
       for (const auto& record : item.records) {
         add_record(batch, record, sequence++);
+        if (!record.dedupe_id.empty()) {
+          append_logged_id(logged_ids, record.dedupe_id);
+        }
       }
+    }
+    if (!logged_ids.empty()) {
+      // Commit time first, so that the rows sort by age; the sequence keeps them unique.
+      std::string key;
+      append_sequence(key, now_unix_ms());
+      append_sequence(key, first_sequence);
+      batch.Put(families_[dedupe_log], key, logged_ids);
     }
     std::string sequence_value;
     append_sequence(sequence_value, sequence);
@@ -264,17 +344,20 @@ private:
     } else {
       outcome = io_error("journal write failed", status);
     }
-    for (auto& item : group) {
+    std::vector<const std::string*> ids;
+    for (const auto& item : group) {
       for (const auto& record : item.records) {
-        if (record.dedupe_id.empty()) {
-          continue;
-        }
-        if (status.ok()) {
-          dedupe_.confirm(record.dedupe_id);
-        } else {
-          dedupe_.release(record.dedupe_id);
+        if (!record.dedupe_id.empty()) {
+          ids.push_back(&record.dedupe_id);
         }
       }
+    }
+    if (status.ok()) {
+      dedupe_.confirm_all(ids);
+    } else {
+      dedupe_.release_all(ids);
+    }
+    for (auto& item : group) {
       item.done(outcome);
     }
   }
@@ -289,9 +372,6 @@ private:
     if (!record.agent.empty()) {
       // The agent family holds each agent's latest state, not its history.
       batch.Put(families_[agents], record.agent, record.payload);
-    }
-    if (!record.dedupe_id.empty()) {
-      batch.Put(families_[dedupe], record.dedupe_id, record.conv);
     }
   }
 
@@ -317,6 +397,15 @@ private:
 }  // namespace
 
 result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg) {
+  // RocksDB creates the journal's directory, not its parents (a fresh `var/`).
+  std::error_code made;
+  if (const auto parent = std::filesystem::path(cfg.path).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent, made);
+  }
+  if (made) {
+    return error{errc::journal_io,
+                 "creating the parent directory of " + cfg.path + ": " + made.message()};
+  }
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
