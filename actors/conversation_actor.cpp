@@ -87,9 +87,9 @@ void attach_context(const router_context& ctx, const conversation& conv,
                     std::vector<effect>& effects, time_point now) {
   std::shared_ptr<const conversation_context> context;
   for (auto& e : effects) {
-    const bool needs = e.what == effect::kind::to_bot
-                       || (e.what == effect::kind::to_agent
-                           && e.frame.type == egress_type::agent_offer);
+    const bool needs =
+        e.what == effect::kind::to_bot
+        || (e.what == effect::kind::to_agent && e.frame.type == egress_type::agent_offer);
     if (!needs) {
       continue;
     }
@@ -204,7 +204,7 @@ void passivate(actor_type* self) {
   router_context* ctx = st.ctx;
   const std::string conv_id = st.conv->id();
   if (ctx->directory.erase_if(conv_id, self->address())) {
-    ctx->directory.archive(conv_id);
+    ctx->directory.archive(conv_id, st.conv->finished_at());
   }
   ctx->lingering.insert(conv_id + "#" + std::to_string(self->id()),
                         caf::actor_cast<caf::actor>(self));

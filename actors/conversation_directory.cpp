@@ -34,10 +34,32 @@ std::optional<caf::actor> conversation_directory::find_or_restore(
   return restored;
 }
 
-void conversation_directory::archive(const std::string& conv) {
+void conversation_directory::archive(const std::string& conv, time_point finished_at) {
   shard& s = shard_of(conv);
   std::lock_guard<std::mutex> lock(s.mutex);
-  s.archived.insert(conv);
+  s.archived.insert_or_assign(conv, finished_at);
+}
+
+std::size_t conversation_directory::expire_archived(
+    time_point before, const std::function<void(std::vector<std::string>)>& forget) {
+  std::size_t total = 0;
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    std::vector<std::string> expired;
+    for (auto it = s.archived.begin(); it != s.archived.end();) {
+      if (it->second < before) {
+        expired.push_back(it->first);
+        it = s.archived.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    total += expired.size();
+    if (!expired.empty()) {
+      forget(std::move(expired));
+    }
+  }
+  return total;
 }
 
 std::size_t conversation_directory::archived() const {

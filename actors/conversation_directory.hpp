@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
 #include <caf/actor.hpp>
+
+#include "core/time.hpp"
 
 namespace blendroute::actors {
 
@@ -31,10 +33,18 @@ public:
   std::optional<caf::actor> find_or_restore(const std::string& conv,
                                             const std::function<caf::actor()>& restore);
 
-  /// Remembers that `conv` has a finished history in the journal and no actor.
-  void archive(const std::string& conv);
+  /// Remembers that `conv` has a finished history in the journal and no actor; it finished
+  /// at `finished_at`.
+  void archive(const std::string& conv, time_point finished_at);
 
   std::size_t archived() const;
+
+  /// Takes out every archived conversation that finished before `before` and hands them to
+  /// `forget`, a shard at a time and under that shard's lock, so that a customer writing to
+  /// one of them meanwhile opens a fresh conversation only after `forget` has queued the
+  /// deletion of the old history (its records come after it). Returns how many went.
+  std::size_t expire_archived(time_point before,
+                              const std::function<void(std::vector<std::string>)>& forget);
 
   /// Registers `actor` for `conv` unless one is registered; returns the registered one.
   caf::actor insert(const std::string& conv, caf::actor actor);
@@ -62,9 +72,8 @@ private:
   struct shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, caf::actor> actors;
-    // TODO(persist): archived ids are kept until the process stops; once closed
-    // conversations are compacted after their retention, compaction must drop them here too.
-    std::unordered_set<std::string> archived;
+    /// Archived conversations and when they finished; retention takes them out.
+    std::unordered_map<std::string, time_point> archived;
   };
 
   shard& shard_of(const std::string& conv) const {

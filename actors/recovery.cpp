@@ -155,51 +155,48 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
   result<void> read{};
   std::thread reader([&] {
     std::vector<restoring_conversation> batch;
-    read = ctx.journal->for_each_conversation(
-        [&](const std::string& conv_id, std::vector<std::string>& payloads) {
-          report.records += payloads.size();
-          auto rebuild = rebuild_conversation(conv_id, payloads, *ctx.cfg);
-          if (!rebuild) {
-            ++report.unreadable;
-            ctx.log_line(log_level::error, component,
-                         "conversation_unreadable conv=" + conv_id
-                             + " error=" + rebuild.err().message);
-            return;
-          }
-          for (const auto& problem : rebuild->problems()) {
-            ctx.log_line(log_level::error, component,
-                         "journal_inconsistent conv=" + conv_id + " " + problem
-                             + " action=skipped");
-          }
-          const conversation& conv = rebuild->conv();
-          if (!conv.opened()) {
-            return;
-          }
-          broker.remember(conv.channel(), conv.customer(), conv_id);
-          if (!is_open(conv.state())
-              && now >= conv.finished_at() + ctx.policy(conv.tier()).resume_window) {
-            // No actor, but a customer who writes again continues from this history.
-            ctx.directory.archive(conv_id);
-            ++report.finished;
-            return;
-          }
+    read = ctx.journal->for_each_conversation([&](const std::string& conv_id,
+                                                  std::vector<std::string>& payloads) {
+      report.records += payloads.size();
+      auto rebuild = rebuild_conversation(conv_id, payloads, *ctx.cfg);
+      if (!rebuild) {
+        ++report.unreadable;
+        ctx.log_line(log_level::error, component,
+                     "conversation_unreadable conv=" + conv_id + " error=" + rebuild.err().message);
+        return;
+      }
+      for (const auto& problem : rebuild->problems()) {
+        ctx.log_line(log_level::error, component,
+                     "journal_inconsistent conv=" + conv_id + " " + problem + " action=skipped");
+      }
+      const conversation& conv = rebuild->conv();
+      if (!conv.opened()) {
+        return;
+      }
+      broker.remember(conv.channel(), conv.customer(), conv_id);
+      if (!is_open(conv.state())
+          && now >= conv.finished_at() + ctx.policy(conv.tier()).resume_window) {
+        // No actor, but a customer who writes again continues from this history.
+        ctx.directory.archive(conv_id, conv.finished_at());
+        ++report.finished;
+        return;
+      }
 
-          std::vector<effect> resume = rebuild->pending();
-          auto request = std::find_if(resume.begin(), resume.end(), [](const effect& e) {
-            return e.what == effect::kind::enqueue;
-          });
-          if (request != resume.end()) {
-            waiting.push_back({conv_id, std::move(*request)});
-            resume.erase(request);
-          }
-          if (const std::string& agent = rebuild->holding_agent(); !agent.empty()) {
-            caf::anon_send(ctx.agent_pool, restore_atom_v, agent, conv_id);
-          }
-          batch.push_back({conv_id, rebuild->take(), std::move(resume)});
-          if (batch.size() == restore_pipe::batch_size) {
-            pipe.push(std::exchange(batch, {}));
-          }
-        });
+      std::vector<effect> resume = rebuild->pending();
+      auto request = std::find_if(resume.begin(), resume.end(),
+                                  [](const effect& e) { return e.what == effect::kind::enqueue; });
+      if (request != resume.end()) {
+        waiting.push_back({conv_id, std::move(*request)});
+        resume.erase(request);
+      }
+      if (const std::string& agent = rebuild->holding_agent(); !agent.empty()) {
+        caf::anon_send(ctx.agent_pool, restore_atom_v, agent, conv_id);
+      }
+      batch.push_back({conv_id, rebuild->take(), std::move(resume)});
+      if (batch.size() == restore_pipe::batch_size) {
+        pipe.push(std::exchange(batch, {}));
+      }
+    });
     pipe.push(std::move(batch));
     pipe.close();
   });
@@ -212,9 +209,8 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
     std::map<std::string, supervise_batch> supervise;
     for (auto& entry : batch) {
       const std::string tier = ctx.policy(entry.conv.tier()).name;
-      caf::actor restored =
-          spawn_restored_conversation_actor(system, &ctx, std::move(entry.conv),
-                                            std::move(entry.resume), &bot_requests.requests);
+      caf::actor restored = spawn_restored_conversation_actor(
+          system, &ctx, std::move(entry.conv), std::move(entry.resume), &bot_requests.requests);
       ctx.directory.insert(entry.conv_id, restored);
       supervise[tier].conversations.emplace_back(std::move(restored), std::move(entry.conv_id));
     }

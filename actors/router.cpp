@@ -12,6 +12,7 @@
 #include "actors/conversation_actor.hpp"
 #include "actors/journal_codec.hpp"
 #include "actors/recovery.hpp"
+#include "actors/retention_actor.hpp"
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
 #include "actors/session_broker.hpp"
@@ -47,6 +48,7 @@ struct router::impl {
   std::unique_ptr<sla_clock> timers;
   std::unique_ptr<router_stats> stats;
   session_broker broker;
+  caf::actor retention;
   std::unique_ptr<caf::actor_system> system;
   router_context ctx;
   /// Held shared by every dispatch and exclusively by stop(), so that no conversation actor is
@@ -72,6 +74,7 @@ std::unique_ptr<router> router::start(router_options options) {
   ctx.stats = state->stats.get();
   ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
   ctx.bot_connector = spawn_bot_connector_actor(*state->system, &ctx);
+  state->retention = spawn_retention_actor(*state->system, &ctx, &state->broker);
   for (const auto& tier : ctx.cfg->tiers) {
     ctx.tier_routers.emplace(tier.name, spawn_tier_router_actor(*state->system, &ctx, tier.name));
   }
@@ -249,10 +252,12 @@ void router::stop() {
   ctx.lingering.for_each(stop_actor);
   caf::anon_send_exit(ctx.agent_pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx.bot_connector, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->retention, caf::exit_reason::user_shutdown);
   impl_->system->await_all_actors_done();
   ctx.tier_routers.clear();
   ctx.agent_pool = nullptr;
   ctx.bot_connector = nullptr;
+  impl_->retention = nullptr;
   ctx.directory.clear();
   ctx.lingering.clear();
   // The actor system itself lives on until the router is destroyed: journal callbacks still

@@ -1,6 +1,8 @@
 // Resolving customer events to the customer's conversation on their channel.
 #include "actors/session_broker.hpp"
 
+#include <unordered_set>
+
 namespace blendroute::actors {
 namespace {
 
@@ -57,6 +59,18 @@ void session_broker::remember(const std::string& channel, const std::string& cus
   shard& s = shard_of(key);
   std::lock_guard<std::mutex> lock(s.mutex);
   s.by_customer.insert_or_assign(std::move(key), conv);
+}
+
+void session_broker::forget(const std::vector<std::string>& convs) {
+  if (convs.empty()) {
+    return;
+  }
+  const std::unordered_set<std::string> gone(convs.begin(), convs.end());
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    std::erase_if(s.by_customer, [&](const auto& entry) { return gone.count(entry.second) > 0; });
+    std::erase_if(s.aliases, [&](const auto& entry) { return gone.count(entry.second) > 0; });
+  }
 }
 
 }  // namespace blendroute::actors

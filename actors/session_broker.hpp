@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/event.hpp"
 
@@ -26,13 +27,15 @@ public:
   /// After a restart: `customer` on `channel` has the conversation `conv`.
   void remember(const std::string& channel, const std::string& customer, const std::string& conv);
 
+  /// Drops every mapping to `convs`, whose retention is over. Walks every mapping once.
+  void forget(const std::vector<std::string>& convs);
+
 private:
   static constexpr std::size_t shard_count = 16;
 
   struct shard {
     std::mutex mutex;
-    // TODO(routing): both maps keep an entry per customer and alias for the life of the
-    // process; drop them with the conversation once closed conversations are compacted.
+    // Both keep an entry per customer and alias until retention forgets the conversation.
     std::unordered_map<std::string, std::string> by_customer;  ///< channel\0customer → conv.
     std::unordered_map<std::string, std::string> aliases;      ///< gateway id → conv.
   };

@@ -142,6 +142,13 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.journal.max_batch_events < 1 || cfg.journal.max_batch_events > 100000) {
     add(problems, "journal.max_batch_events", "must be between 1 and 100000");
   }
+  if (cfg.journal.retention < duration{1000}) {
+    add(problems, "journal.retention", "must be at least 1s");
+  }
+  if (cfg.journal.retention_sweep <= duration{0}
+      || cfg.journal.retention_sweep > cfg.journal.retention) {
+    add(problems, "journal.retention_sweep", "must be positive and at most journal.retention");
+  }
   if (cfg.runtime.scheduler_threads < 1 || cfg.runtime.scheduler_threads > 256) {
     add(problems, "runtime.scheduler_threads", "must be between 1 and 256");
   }

@@ -134,6 +134,11 @@ struct journal_config {
   std::string path = "var/journal";  ///< Directory of the RocksDB database.
   sync_mode sync = sync_mode::batch;
   std::size_t max_batch_events = 1000;  ///< Largest group commit. 1–100000.
+  /// A finished conversation's history (and every ingress id) is deleted this long after it
+  /// finished (was received); a retry of an id older than this applies again. ≥ 1 s.
+  duration retention{7LL * 86'400'000};
+  /// How often retention runs. > 0, at most `retention`.
+  duration retention_sweep{60'000};
 };
 
 /// The CAF actor runtime.

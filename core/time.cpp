@@ -29,11 +29,18 @@ result<duration> parse_duration(std::string_view text) {
   if (unit == "h") {
     return duration{amount * 3'600'000};
   }
-  return {errc::bad_value, "unknown duration unit in \"" + std::string(text) + "\" (ms, s, m, h)"};
+  if (unit == "d") {
+    return duration{amount * 86'400'000};
+  }
+  return {errc::bad_value,
+          "unknown duration unit in \"" + std::string(text) + "\" (ms, s, m, h, d)"};
 }
 
 std::string format_duration(duration d) {
   const std::int64_t ms = d.count();
+  if (ms != 0 && ms % 86'400'000 == 0) {
+    return std::to_string(ms / 86'400'000) + "d";
+  }
   if (ms != 0 && ms % 3'600'000 == 0) {
     return std::to_string(ms / 3'600'000) + "h";
   }

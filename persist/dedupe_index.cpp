@@ -73,6 +73,16 @@ void dedupe_index::release_all(const std::vector<const std::string*>& ids) {
   }
 }
 
+void dedupe_index::forget(const std::vector<std::string>& ids) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& id : ids) {
+    auto it = ids_.find(id);
+    if (it != ids_.end() && it->second.committed) {
+      ids_.erase(it);
+    }
+  }
+}
+
 void dedupe_index::load_committed(std::string id) {
   std::lock_guard<std::mutex> lock(mutex_);
   ids_[std::move(id)].committed = true;

@@ -30,6 +30,9 @@ public:
   /// `release` for the ids of a failed group commit.
   void release_all(const std::vector<const std::string*>& ids);
 
+  /// Drops committed ids whose retention is over; ids in flight stay.
+  void forget(const std::vector<std::string>& ids);
+
   /// Loads an id that the journal already holds (at start).
   void load_committed(std::string id);
 
@@ -41,8 +44,7 @@ public:
 private:
   mutable std::mutex mutex_;
 
-  // TODO(persist): grows with every accepted id; drop ids past a retention window once
-  // closed conversations are compacted (the journal retention work).
+  // Holds every id accepted within `journal.retention`; retention drops older ones.
   struct entry {
     bool committed = false;
     /// Events with the same id waiting for this one's outcome, oldest first. Nearly always

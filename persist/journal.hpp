@@ -8,6 +8,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/time.hpp"
 
 namespace blendroute::persist {
 
@@ -63,6 +64,12 @@ public:
   virtual result<void> for_each_agent(
       const std::function<void(const std::string& agent, const std::string& payload)>& visit) = 0;
 
+  /// Deletes the history of the finished conversations `convs` (their retention is over)
+  /// and every ingress id committed before `ids_before`, which may then be used again.
+  /// Queued behind the appends made before it; `done` runs once it is written.
+  virtual void forget(std::vector<std::string> convs, time_point ids_before,
+                      commit_callback done) = 0;
+
   /// Waits until the journal can decide claims (the ingress ids it holds are loaded, which
   /// opening starts in the background so that recovery runs meanwhile). An error means the
   /// ids could not be read: the router must not take events. `claim` waits for it too.
@@ -76,6 +83,7 @@ public:
 result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg);
 
 /// A journal kept in memory, for tests: same contract, nothing survives the process.
-std::unique_ptr<journal> make_memory_journal();
+/// `clock` dates the ingress ids for `forget`.
+std::unique_ptr<journal> make_memory_journal(std::function<time_point()> clock);
 
 }  // namespace blendroute::persist

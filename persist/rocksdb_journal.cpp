@@ -1,4 +1,5 @@
 // The RocksDB journal: column families, one commit thread, group commit per sync mode.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -99,9 +100,14 @@ result<void> io_error(const char* what, const rocksdb::Status& status) {
   return {errc::unavailable, std::string(what) + ": " + status.ToString()};
 }
 
+/// One append, or one retention pass (`forgetting`): conversations to delete, ingress ids
+/// committed before `ids_before_ms` to drop.
 struct pending_append {
   std::vector<journal_record> records;
   commit_callback done;
+  bool forgetting = false;
+  std::vector<std::string> forget;
+  std::uint64_t ids_before_ms = 0;
 };
 
 class rocksdb_journal final : public journal {
@@ -126,12 +132,33 @@ public:
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!stopping_) {
-        queue_.push_back({std::move(records), std::move(done)});
+        pending_append item;
+        item.records = std::move(records);
+        item.done = std::move(done);
+        queue_.push_back(std::move(item));
         wake_.notify_one();
         return;
       }
     }
     done(result<void>{errc::unavailable, "the journal is closed"});
+  }
+
+  void forget(std::vector<std::string> convs, time_point ids_before,
+              commit_callback done) override {
+    pending_append pass;
+    pass.done = std::move(done);
+    pass.forgetting = true;
+    pass.forget = std::move(convs);
+    pass.ids_before_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, unix_ms(ids_before)));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopping_) {
+        queue_.push_back(std::move(pass));
+        wake_.notify_one();
+        return;
+      }
+    }
+    pass.done(result<void>{errc::unavailable, "the journal is closed"});
   }
 
   dedupe_claim claim(const std::string& id, claim_decided decided) override {
@@ -315,7 +342,11 @@ private:
     const std::uint64_t first_sequence = next_sequence_;
     std::uint64_t sequence = first_sequence;
     std::string logged_ids;
+    std::vector<std::string> expired_ids;
     for (const auto& item : group) {
+      if (item.forgetting) {
+        add_forget(batch, item, expired_ids);
+      }
       for (const auto& record : item.records) {
         add_record(batch, record, sequence++);
         if (!record.dedupe_id.empty()) {
@@ -354,11 +385,42 @@ private:
     }
     if (status.ok()) {
       dedupe_.confirm_all(ids);
+      dedupe_.forget(expired_ids);
     } else {
       dedupe_.release_all(ids);
     }
     for (auto& item : group) {
       item.done(outcome);
+    }
+  }
+
+  /// Deletes what a retention pass names: each conversation's key range, and the dedupe log
+  /// rows (their ids go to `expired_ids`) committed before the pass's time.
+  void add_forget(rocksdb::WriteBatch& batch, const pending_append& pass,
+                  std::vector<std::string>& expired_ids) {
+    for (const auto& conv : pass.forget) {
+      std::string first = conversation_prefix(conv);
+      std::string past = conv;
+      past.push_back('\x01');
+      batch.DeleteRange(families_[events], first, past);
+    }
+
+    std::string before;
+    append_sequence(before, pass.ids_before_ms);
+    rocksdb::ReadOptions options;
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, families_[dedupe_log]));
+    std::string first_row;
+    for (it->SeekToFirst(); it->Valid() && it->key().compare(before) < 0; it->Next()) {
+      if (first_row.empty()) {
+        first_row = it->key().ToString();
+      }
+      const rocksdb::Slice row = it->value();
+      for_each_logged_id(std::string_view(row.data(), row.size()),
+                         [&](std::string_view id) { expired_ids.emplace_back(id); });
+    }
+    if (!first_row.empty()) {
+      batch.DeleteRange(families_[dedupe_log], first_row, before);
     }
   }
 

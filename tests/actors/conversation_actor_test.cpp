@@ -72,6 +72,13 @@ public:
     return {};
   }
 
+  void forget(std::vector<std::string> convs, time_point, persist::commit_callback done) override {
+    std::erase_if(written_, [&](const persist::journal_record& record) {
+      return std::find(convs.begin(), convs.end(), record.conv) != convs.end();
+    });
+    done(result<void>{});
+  }
+
   void close() override {}
 
   /// Completes every write waiting, successfully or not. Returns how many there were.

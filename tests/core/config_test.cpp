@@ -70,6 +70,7 @@ TEST(Duration, ParsesEveryUnit) {
   EXPECT_EQ(*parse_duration("5s"), std::chrono::seconds{5});
   EXPECT_EQ(*parse_duration("2m"), std::chrono::minutes{2});
   EXPECT_EQ(*parse_duration("1h"), std::chrono::hours{1});
+  EXPECT_EQ(*parse_duration("7d"), std::chrono::hours{7 * 24});
 }
 
 TEST(Duration, RejectsMalformedText) {
@@ -77,13 +78,14 @@ TEST(Duration, RejectsMalformedText) {
   EXPECT_FALSE(parse_duration("s").ok());
   EXPECT_FALSE(parse_duration("-5s").ok());
   EXPECT_FALSE(parse_duration("5 s").ok());
-  EXPECT_FALSE(parse_duration("5d").ok());
+  EXPECT_FALSE(parse_duration("5w").ok());
 }
 
 TEST(Duration, FormatsInTheLargestExactUnit) {
   EXPECT_EQ(format_duration(std::chrono::milliseconds{800}), "800ms");
   EXPECT_EQ(format_duration(std::chrono::seconds{90}), "90s");
   EXPECT_EQ(format_duration(std::chrono::minutes{2}), "2m");
+  EXPECT_EQ(format_duration(std::chrono::hours{48}), "2d");
 }
 
 }  // namespace

@@ -463,6 +463,49 @@ TEST(QueueLimit, AFullQueueLeavesTheConversationWithTheBot) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+TEST(Retention, AFinishedConversationAndItsIdsAreDeletedOnceTheirRetentionIsOver) {
+  server_process server;
+  const std::vector<std::string> args = {
+      "--set", "tiers.standard.resume_window=200ms", "--set",       "journal.retention=1s",
+      "--set", "journal.retention_sweep=100ms",      "--log-level", "debug"};
+  ASSERT_TRUE(server.start(args)) << server.log();
+  wire_client supervisor, gateway;
+  ASSERT_TRUE(supervisor.connect(server.port()));
+  ASSERT_TRUE(supervisor.hello("supervisor", "supervisor-dev-token"));
+  ASSERT_TRUE(gateway.connect(server.port()));
+  ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+
+  const std::string message =
+      R"({"type":"customer.message","id":"kept-1","conv":"gone","text":"weather?"})";
+  gateway.send_line(message);
+  ASSERT_TRUE(gateway.ack("kept-1"));
+  ASSERT_TRUE(supervisor.wait_for([](const frame& f) { return f.get("state") == "resolved"; }));
+
+  // Bounded wait: resume window 200 ms, then retention 1 s, swept every 100 ms.
+  bool swept = false;
+  for (int i = 0; i < 100 && !swept; ++i) {
+    std::this_thread::sleep_for(milliseconds{50});
+    swept = server.log().find("retention_swept conversations=1") != std::string::npos;
+  }
+  ASSERT_TRUE(swept) << server.log();
+
+  // The same id is new again, and the conversation starts afresh: its history is gone.
+  gateway.send_line(message);
+  auto again = gateway.ack("kept-1");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->get("status"), "ok") << again->raw;
+  auto opened = supervisor.wait_for([](const frame& f) {
+    return f.get("conv") == "gone" && f.get("state") == "bot" && f.get("reason") == "opened";
+  });
+  EXPECT_TRUE(opened.has_value()) << server.log();
+  EXPECT_EQ(server.stop(), 0);
+
+  std::string report;
+  std::vector<std::string> verify = args;
+  verify.insert(verify.end(), {"journal", "verify"});
+  EXPECT_EQ(server.run_tool(verify, report), 0) << report;
+}
+
 TEST(Passivation, AFinishedConversationLeavesMemoryAndAReturningCustomerContinuesItsHistory) {
   server_process server;
   ASSERT_TRUE(server.start({"--set", "tiers.standard.resume_window=300ms", "--log-level", "debug"}))

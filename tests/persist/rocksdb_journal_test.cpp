@@ -98,6 +98,36 @@ TEST_P(RocksdbJournalTest, AppendsAfterCloseFailInsteadOfBeingLost) {
   EXPECT_FALSE(append(*j, "c1", "late", "{}"));
 }
 
+TEST_P(RocksdbJournalTest, RetentionDeletesFinishedConversationsAndOldIdsForGood) {
+  {
+    auto j = open();
+    ASSERT_NE(j, nullptr);
+    ASSERT_EQ(j->claim("old", nullptr), dedupe_claim::fresh);
+    ASSERT_TRUE(append(*j, "finished", "old", "{\"n\":1}"));
+    ASSERT_TRUE(append(*j, "open", "", "{\"n\":2}"));
+    const time_point cut = from_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count()
+                                        + 1000);
+    std::promise<bool> forgotten;
+    j->forget({"finished"}, cut, [&](const result<void>& r) { forgotten.set_value(r.ok()); });
+    ASSERT_TRUE(forgotten.get_future().get());
+    ASSERT_TRUE(append(*j, "finished", "new", "{\"n\":3}"));  // The id opens afresh.
+
+    EXPECT_EQ(*j->history("finished"), std::vector<std::string>{"{\"n\":3}"});
+    EXPECT_EQ(*j->history("open"), std::vector<std::string>{"{\"n\":2}"});
+    EXPECT_EQ(j->claim("old", nullptr), dedupe_claim::fresh) << "its retention is over";
+    j->release("old");
+    j->close();
+  }
+  auto reopened = open();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->claim("old", nullptr), dedupe_claim::fresh);
+  EXPECT_EQ(reopened->claim("new", nullptr), dedupe_claim::duplicate);
+  EXPECT_EQ(*reopened->history("finished"), std::vector<std::string>{"{\"n\":3}"});
+  reopened->close();
+}
+
 INSTANTIATE_TEST_SUITE_P(EachSyncMode, RocksdbJournalTest,
                          ::testing::Values(sync_mode::none, sync_mode::batch, sync_mode::always),
                          [](const auto& info) { return std::string(name(info.param)); });
