@@ -109,8 +109,9 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
       [=](settle_atom, ingress_envelope& envelope, bool written, const std::string& failure) {
         auto& state = self->state;
         if (!written) {
+          // The journal itself logs the failure once; this is per event.
           state.ctx->log_line(
-              log_level::warn, component,
+              log_level::debug, component,
               "journal_write_failed agent=" + envelope.event.agent + " error=" + failure);
           envelope.done(ack::rejected(errc::unavailable, "journal unavailable: " + failure));
           return;

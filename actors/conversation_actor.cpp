@@ -307,8 +307,9 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   const time_point now = st.work->in_flight_at;
 
   if (!written) {
-    // Nothing was applied. The journal has already given back the dedupe claim.
-    ctx.log_line(log_level::warn, component,
+    // Nothing was applied. The journal has already given back the dedupe claim, and logs
+    // the failure once for all conversations; this line is per event.
+    ctx.log_line(log_level::debug, component,
                  "journal_write_failed conv=" + conv.id() + " error=" + failure);
     if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
       envelope->done(ack::rejected(errc::unavailable, "journal unavailable: " + failure));

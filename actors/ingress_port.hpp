@@ -47,6 +47,10 @@ public:
   /// Submits an event that is well formed and that the sender's role may send. `done`
   /// receives its ack once the event is journaled (or rejected).
   virtual void submit(ingress_event event, ack_callback done) = 0;
+
+  /// Why events would be rejected `unavailable` now (the journal cannot write), or empty
+  /// when the router takes events. For `GET /readyz`.
+  virtual std::string unready_reason() const { return {}; }
 };
 
 }  // namespace blendroute::actors

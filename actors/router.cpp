@@ -270,6 +270,11 @@ void router::stop() {
           + " latency: " + impl_->stats->latency_summary());
 }
 
+std::string router::unready_reason() const {
+  const persist::journal_health health = impl_->ctx.journal->health();
+  return health.writable ? std::string{} : "the journal cannot write: " + health.last_error;
+}
+
 std::size_t router::conversation_actor_count() const {
   return impl_->ctx.directory.size();
 }

@@ -44,6 +44,8 @@ public:
 
   void submit(ingress_event event, ack_callback done) override;
 
+  std::string unready_reason() const override;
+
   /// Stops every actor and waits for them; later submissions are rejected as `unavailable`.
   /// Close the journal after this and before destroying the router: its last callbacks may
   /// still address the stopped actors.

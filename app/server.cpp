@@ -44,7 +44,7 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
     log_line(log, log_level::error, "bot_rules_invalid error=" + bot.err().message);
     return 2;
   }
-  auto journal = persist::open_rocksdb_journal(cfg.journal);
+  auto journal = persist::open_rocksdb_journal(cfg.journal, {&log, nullptr});
   if (!journal) {
     log_line(log, log_level::error, "journal_open_failed error=" + journal.err().message);
     return 3;

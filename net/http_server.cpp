@@ -185,6 +185,14 @@ private:
         reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
         return;
       }
+      if (path == "/readyz") {
+        // Not ready while events would only be rejected: a load balancer sends them
+        // elsewhere. Alive all the same (healthz): the router recovers by itself.
+        if (const std::string why = shared_.port.unready_reason(); !why.empty()) {
+          reply(http::status::service_unavailable, "text/plain", "not ready: " + why + "\n", keep);
+          return;
+        }
+      }
       reply(http::status::ok, "text/plain", path == "/healthz" ? "ok\n" : "ready\n", keep);
       return;
     }

@@ -1,6 +1,8 @@
 // The journal interface (DESIGN.md §6): durable, group-committed records and ingress dedupe.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -8,6 +10,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/time.hpp"
 
 namespace blendroute::persist {
@@ -19,6 +22,26 @@ struct journal_record {
   std::string agent;
   std::string dedupe_id;  ///< The ingress id this record consumes, or empty.
   std::string payload;    ///< A JSON object describing what happened.
+};
+
+/// Whether the journal can write now (DESIGN.md §6 "unavailable"): after a failed write
+/// (a full disk, an I/O error) it is not writable until a write succeeds again.
+struct journal_health {
+  bool writable = true;
+  std::string last_error;           ///< Of the write that failed, while not writable.
+  std::uint64_t failed_writes = 0;  ///< Group commits that failed since the start.
+};
+
+/// Makes the journal's file writes fail, as a full disk does, while `fail` is set. For the
+/// tests of disk faults; the server never sets it.
+struct write_faults {
+  std::atomic<bool> fail{false};
+};
+
+/// What the RocksDB journal needs besides its configuration.
+struct journal_options {
+  log_sink* log = nullptr;         ///< Write failures and recoveries; may be null.
+  write_faults* faults = nullptr;  ///< Tests only.
 };
 
 /// Called once per append, on the journal's commit thread, when the records are durable
@@ -70,6 +93,9 @@ public:
   virtual void forget(std::vector<std::string> convs, time_point ids_before,
                       commit_callback done) = 0;
 
+  /// Whether writes succeed now. Thread-safe.
+  virtual journal_health health() const { return {}; }
+
   /// Waits until the journal can decide claims (the ingress ids it holds are loaded, which
   /// opening starts in the background so that recovery runs meanwhile). An error means the
   /// ids could not be read: the router must not take events. `claim` waits for it too.
@@ -80,7 +106,8 @@ public:
 };
 
 /// Opens (or creates) the RocksDB journal at `cfg.path`.
-result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg);
+result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg,
+                                                      journal_options options = {});
 
 /// A journal kept in memory, for tests: same contract, nothing survives the process.
 /// `clock` dates the ingress ids for `forget`.

@@ -9,6 +9,9 @@
 #include <thread>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -100,6 +103,106 @@ result<void> io_error(const char* what, const rocksdb::Status& status) {
   return {errc::unavailable, std::string(what) + ": " + status.ToString()};
 }
 
+constexpr std::string_view component = "persist.journal";
+
+/// A file whose writes fail while `faults.fail` is set, as on a full disk.
+class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
+public:
+  faulty_file(std::unique_ptr<rocksdb::FSWritableFile> file, const write_faults& faults)
+      : FSWritableFileOwnerWrapper(std::move(file)), faults_(faults) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    return failing() ? full() : target()->Append(data, options, dbg);
+  }
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* dbg) override {
+    return failing() ? full() : target()->Append(data, options, info, dbg);
+  }
+
+  rocksdb::IOStatus Flush(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    return failing() ? full() : target()->Flush(options, dbg);
+  }
+
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    return failing() ? full() : target()->Sync(options, dbg);
+  }
+
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    return failing() ? full() : target()->Fsync(options, dbg);
+  }
+
+private:
+  bool failing() const { return faults_.fail.load(std::memory_order_relaxed); }
+
+  static rocksdb::IOStatus full() { return rocksdb::IOStatus::NoSpace("injected: disk full"); }
+
+  const write_faults& faults_;
+};
+
+/// The file system of a journal under test, whose write-ahead log files are `faulty_file`s:
+/// the events' own writes fail, as they do first when a disk fills. (A fault in RocksDB's
+/// background flushes can leave it unable to resume until a restart; the journal logs that.)
+class faulty_file_system final : public rocksdb::FileSystemWrapper {
+public:
+  explicit faulty_file_system(const write_faults& faults)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), faults_(faults) {}
+
+  const char* Name() const override { return "blendroute.faulty"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    return wrap(name, target()->NewWritableFile(name, options, file, dbg), file);
+  }
+
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                       rocksdb::IODebugContext* dbg) override {
+    return wrap(name, target()->ReopenWritableFile(name, options, file, dbg), file);
+  }
+
+  rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old_name,
+                                      const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                      rocksdb::IODebugContext* dbg) override {
+    return wrap(name, target()->ReuseWritableFile(name, old_name, options, file, dbg), file);
+  }
+
+private:
+  rocksdb::IOStatus wrap(const std::string& name, rocksdb::IOStatus opened,
+                         std::unique_ptr<rocksdb::FSWritableFile>* file) {
+    const bool wal = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0;
+    if (opened.ok() && wal) {
+      *file = std::make_unique<faulty_file>(std::move(*file), faults_);
+    }
+    return opened;
+  }
+
+  const write_faults& faults_;
+};
+
+/// Tells the journal about errors RocksDB meets in its background work (a flush or a
+/// compaction on a full disk), which no write call reports.
+class background_errors final : public rocksdb::EventListener {
+public:
+  explicit background_errors(std::function<void(const std::string&)> failed)
+      : failed_(std::move(failed)) {}
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    if (error != nullptr && !error->ok()) {
+      failed_(error->ToString());
+    }
+  }
+
+private:
+  std::function<void(const std::string&)> failed_;
+};
+
 /// One append, or one retention pass (`forgetting`): conversations to delete, ingress ids
 /// committed before `ids_before_ms` to drop.
 struct pending_append {
@@ -112,16 +215,23 @@ struct pending_append {
 
 class rocksdb_journal final : public journal {
 public:
-  rocksdb_journal(journal_config cfg, std::unique_ptr<rocksdb::DB> db,
-                  std::vector<rocksdb::ColumnFamilyHandle*> families, std::uint64_t next_sequence)
+  rocksdb_journal(journal_config cfg, std::unique_ptr<rocksdb::Env> env,
+                  std::unique_ptr<rocksdb::DB> db,
+                  std::vector<rocksdb::ColumnFamilyHandle*> families, std::uint64_t next_sequence,
+                  log_sink* log)
       : cfg_(std::move(cfg)),
+        env_(std::move(env)),
         db_(std::move(db)),
         families_(std::move(families)),
-        next_sequence_(next_sequence) {
+        next_sequence_(next_sequence),
+        log_(log) {
     commit_thread_ = std::thread([this] { run_commits(); });
   }
 
   ~rocksdb_journal() override {
+    if (listener_slot_) {
+      listener_slot_->store(nullptr);  // RocksDB's threads may still report until it closes.
+    }
     close();
     for (auto* handle : families_) {
       db_->DestroyColumnFamilyHandle(handle);
@@ -166,6 +276,42 @@ public:
       wait_ready();  // Only before the listeners open; the server waits for it first.
     }
     return dedupe_.claim(id, std::move(decided));
+  }
+
+  /// Lets RocksDB's background-error listener reach this journal through `slot`, which it
+  /// empties when it goes.
+  void listen_through(std::shared_ptr<std::atomic<rocksdb_journal*>> slot) {
+    listener_slot_ = std::move(slot);
+  }
+
+  journal_health health() const override {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    return health_;
+  }
+
+  /// Records a failed write (or background error); the first after a good one is logged.
+  void note_failure(const std::string& why) {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    ++health_.failed_writes;
+    health_.last_error = why;
+    if (health_.writable) {
+      health_.writable = false;
+      log(log_level::error, "journal_write_failed path=" + cfg_.path + " error=\"" + why
+                                + "\" action=rejecting_events");
+    }
+  }
+
+  void note_success() {
+    if (writable_.load(std::memory_order_relaxed)) {
+      return;
+    }
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    if (!health_.writable) {
+      health_.writable = true;
+      log(log_level::info, "journal_write_recovered path=" + cfg_.path
+                               + " failed_writes=" + std::to_string(health_.failed_writes));
+    }
+    writable_.store(true, std::memory_order_relaxed);
   }
 
   result<void> wait_ready() override {
@@ -263,7 +409,11 @@ public:
       dedupe_loader_.join();
     }
     commit_thread_.join();
-    db_->FlushWAL(true);
+    if (writable_.load()) {
+      // Not after a failed write: the WAL writer is in its error state, and touching it
+      // aborts Debian's RocksDB; what was acknowledged is on disk already.
+      db_->FlushWAL(true);
+    }
   }
 
   /// Loads every accepted ingress id. A read error fails the start: running on with some
@@ -324,16 +474,71 @@ private:
         }
       }
 
-      if (cfg_.sync == sync_mode::always) {
+      if (!resume_if_failing()) {
+        reject_group(group);
+      } else if (cfg_.sync == sync_mode::always) {
         for (auto& item : group) {
           std::deque<pending_append> single;
           single.push_back(std::move(item));
-          write_group(single);
+          if (writable_.load(std::memory_order_relaxed)) {
+            write_group(single);
+          } else {
+            reject_group(single);  // An earlier one of this group just failed.
+          }
         }
       } else {
         write_group(group);
       }
       group.clear();
+    }
+  }
+
+  /// After a failed write the journal writes nothing until RocksDB has resumed: its WAL
+  /// writer is left in an error state, and Debian's RocksDB (built with assertions) aborts
+  /// the process when that writer is used again. Asking at most twice a second is cheap; a
+  /// resume while the disk is still full fails again (or is Busy while RocksDB recovers by
+  /// itself). Returns whether writes may go ahead.
+  bool resume_if_failing() {
+    if (writable_.load(std::memory_order_relaxed)) {
+      return true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_resume_ < std::chrono::milliseconds{500}) {
+      return false;
+    }
+    last_resume_ = now;
+    const rocksdb::Status resumed = db_->Resume();
+    if (resumed.ok()) {
+      note_success();
+      return true;
+    }
+    if (!resumed.IsBusy() && now - last_resume_warning_ > std::chrono::seconds{30}) {
+      // RocksDB cannot resume by itself from every error (some WAL sync failures leave it
+      // refusing for good). The journal stays consistent on disk; a restart recovers it.
+      last_resume_warning_ = now;
+      log(log_level::error, "journal_resume_failed path=" + cfg_.path + " error=\""
+                                + resumed.ToString()
+                                + "\" action=restart_the_server_once_the_disk_has_room");
+    }
+    return false;
+  }
+
+  /// Rejects a group unwritten while the journal cannot write.
+  void reject_group(std::deque<pending_append>& group) {
+    const std::string why = health().last_error;
+    for (auto& item : group) {
+      for (const auto& record : item.records) {
+        if (!record.dedupe_id.empty()) {
+          dedupe_.release(record.dedupe_id);
+        }
+      }
+      item.done(result<void>{errc::unavailable, "journal write failed: " + why});
+    }
+  }
+
+  void log(log_level level, const std::string& line) const {
+    if (log_ != nullptr && log_->enabled(level)) {
+      log_->write(level, component, line);
     }
   }
 
@@ -372,8 +577,11 @@ private:
     result<void> outcome;
     if (status.ok()) {
       next_sequence_ = sequence;
+      note_success();
     } else {
       outcome = io_error("journal write failed", status);
+      writable_.store(false, std::memory_order_relaxed);
+      note_failure(status.ToString());
     }
     std::vector<const std::string*> ids;
     for (const auto& item : group) {
@@ -438,6 +646,7 @@ private:
   }
 
   journal_config cfg_;
+  std::unique_ptr<rocksdb::Env> env_;  ///< Outlives db_: the fault-injecting one in tests.
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
   std::uint64_t next_sequence_;  ///< Touched only by the commit thread after start.
@@ -449,6 +658,16 @@ private:
   bool stopping_ = false;
   std::thread commit_thread_;
 
+  log_sink* log_ = nullptr;
+  /// Where RocksDB's background-error listener finds this journal.
+  std::shared_ptr<std::atomic<rocksdb_journal*>> listener_slot_;
+  /// Mirrors health_.writable for the commit thread's cheap checks.
+  std::atomic<bool> writable_{true};
+  std::chrono::steady_clock::time_point last_resume_;          ///< Commit thread only.
+  std::chrono::steady_clock::time_point last_resume_warning_;  ///< Commit thread only.
+  mutable std::mutex health_mutex_;
+  journal_health health_;
+
   std::thread dedupe_loader_;
   std::mutex loading_mutex_;
   std::condition_variable loaded_;
@@ -458,7 +677,8 @@ private:
 
 }  // namespace
 
-result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg) {
+result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg,
+                                                      journal_options journal_opts) {
   // RocksDB creates the journal's directory, not its parents (a fresh `var/`).
   std::error_code made;
   if (const auto parent = std::filesystem::path(cfg.path).parent_path(); !parent.empty()) {
@@ -474,6 +694,19 @@ result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg)
   // After a crash the last WAL record may be torn; anything worse must stop the start-up
   // rather than silently drop acknowledged events (see ENVIRONMENT.md).
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  std::unique_ptr<rocksdb::Env> env;
+  if (journal_opts.faults != nullptr) {
+    env = rocksdb::NewCompositeEnv(std::make_shared<faulty_file_system>(*journal_opts.faults));
+    options.env = env.get();
+  }
+  // Set once the journal exists; RocksDB may report an error while opening already.
+  auto journal_slot = std::make_shared<std::atomic<rocksdb_journal*>>(nullptr);
+  options.listeners.push_back(
+      std::make_shared<background_errors>([journal_slot](const std::string& why) {
+        if (rocksdb_journal* j = journal_slot->load()) {
+          j->note_failure("background: " + why);
+        }
+      }));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* family_name : family_names) {
@@ -502,8 +735,10 @@ result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg)
                  "reading journal sequence at " + cfg.path + ": " + read.ToString()};
   }
 
-  auto journal_impl =
-      std::make_unique<rocksdb_journal>(cfg, std::move(db), std::move(handles), next_sequence);
+  auto journal_impl = std::make_unique<rocksdb_journal>(
+      cfg, std::move(env), std::move(db), std::move(handles), next_sequence, journal_opts.log);
+  journal_slot->store(journal_impl.get());
+  journal_impl->listen_through(journal_slot);
   journal_impl->start_loading_dedupe();
   return std::unique_ptr<journal>(std::move(journal_impl));
 }
