@@ -29,28 +29,36 @@ struct agent_load {
 
 }  // namespace
 
-int inspect_conversation(const config& cfg, const std::string& conv) {
+int inspect_conversations(const config& cfg, const std::vector<std::string>& convs) {
   auto journal = open_journal(cfg);
   if (!journal) {
     return 3;
   }
-  auto history = (*journal)->history(conv);
+  int status = 0;
+  for (const auto& conv : convs) {
+    auto history = (*journal)->history(conv);
+    if (!history) {
+      std::fprintf(stderr, "blendroute: %s\n", history.err().message.c_str());
+      (*journal)->close();
+      return 3;
+    }
+    for (const auto& payload : *history) {
+      if (convs.size() > 1) {
+        std::printf("%s\t%s\n", conv.c_str(), payload.c_str());
+      } else {
+        std::printf("%s\n", payload.c_str());
+      }
+    }
+    if (history->empty()) {
+      std::fprintf(stderr, "blendroute: no journaled history for conversation %s\n", conv.c_str());
+      status = 1;
+    }
+  }
   (*journal)->close();
-  if (!history) {
-    std::fprintf(stderr, "blendroute: %s\n", history.err().message.c_str());
-    return 3;
-  }
-  for (const auto& payload : *history) {
-    std::printf("%s\n", payload.c_str());
-  }
-  if (history->empty()) {
-    std::fprintf(stderr, "blendroute: no journaled history for conversation %s\n", conv.c_str());
-    return 1;
-  }
-  return 0;
+  return status;
 }
 
-int verify_journal(const config& cfg) {
+int verify_journal(const config& cfg, const verify_options& options) {
   auto journal = open_journal(cfg);
   if (!journal) {
     return 3;
@@ -60,6 +68,8 @@ int verify_journal(const config& cfg) {
   std::size_t records = 0;
   std::size_t problems = 0;
   std::map<std::string, agent_load> agents;
+  /// Every ingress id applied, with its conversation and when.
+  std::map<std::string, std::pair<std::string, time_point>> applied_ids;
 
   auto read_agents =
       (*journal)->for_each_agent([&](const std::string& agent, const std::string& payload) {
@@ -79,6 +89,20 @@ int verify_journal(const config& cfg) {
       [&](const std::string& conv, std::vector<std::string>& payloads) {
         ++conversations;
         records += payloads.size();
+        for (const auto& payload : payloads) {
+          auto input = actors::decode_journal_payload(payload);
+          const ingress_event* event = input ? std::get_if<ingress_event>(&input->what) : nullptr;
+          if (event == nullptr || event->id.empty()) {
+            continue;  // Unreadable records are reported by the rebuild below.
+          }
+          auto [seen, fresh] = applied_ids.try_emplace(event->id, conv, input->at);
+          // An id may come back once the retention has dropped it; within it, never.
+          if (!fresh && input->at - seen->second.second < cfg.journal.retention) {
+            ++problems;
+            std::printf("ingress id %s: applied twice (conversations %s and %s)\n",
+                        event->id.c_str(), seen->second.first.c_str(), conv.c_str());
+          }
+        }
         auto rebuild = actors::rebuild_conversation(conv, payloads, cfg);
         if (!rebuild) {
           ++problems;
@@ -94,6 +118,21 @@ int verify_journal(const config& cfg) {
         }
         if (const std::string& agent = rebuild->holding_agent(); !agent.empty()) {
           ++agents[agent].held;
+        }
+        if (options.timers_fired_by_ms <= 0) {
+          return;
+        }
+        for (const auto& pending : rebuild->pending()) {
+          const bool timer = pending.what == effect::kind::arm_timer
+                             || pending.what == effect::kind::arm_idle_timer;
+          if (timer && unix_ms(pending.at) < options.timers_fired_by_ms) {
+            ++problems;
+            std::printf("conversation %s: a timer due at %lld never fired (%s)\n", conv.c_str(),
+                        static_cast<long long>(unix_ms(pending.at)),
+                        pending.what == effect::kind::arm_timer
+                            ? std::string(name(pending.sla)).c_str()
+                            : "inactivity");
+          }
         }
       });
   (*journal)->close();

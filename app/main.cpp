@@ -33,11 +33,18 @@ int main(int argc, char** argv) {
   check->add_option("file", check_path, "the file to check")->required();
 
   auto* journal_cmd = cli.add_subcommand("journal", "offline journal tools");
-  auto* inspect = journal_cmd->add_subcommand("inspect", "print a conversation's history");
-  std::string inspect_conv;
-  inspect->add_option("conv", inspect_conv, "conversation id")->required();
+  auto* inspect =
+      journal_cmd->add_subcommand("inspect", "print the history of one or more conversations");
+  std::vector<std::string> inspect_convs;
+  inspect->add_option("conv", inspect_convs, "conversation ids")->required();
   auto* verify = journal_cmd->add_subcommand(
       "verify", "check that every conversation's journal applies in order; exit 1 on a problem");
+  app::verify_options verify_options;
+  verify
+      ->add_option("--timers-fired-by", verify_options.timers_fired_by_ms,
+                   "Unix ms: a timer due before it that has not fired is a problem (a "
+                   "deadline missed while the server ran)")
+      ->check(CLI::NonNegativeNumber);
   journal_cmd->require_subcommand(1);
 
   CLI11_PARSE(cli, argc, argv);
@@ -83,10 +90,10 @@ int main(int argc, char** argv) {
   app::spdlog_sink log(*level);
 
   if (inspect->parsed()) {
-    return app::inspect_conversation(*cfg, inspect_conv);
+    return app::inspect_conversations(*cfg, inspect_convs);
   }
   if (verify->parsed()) {
-    return app::verify_journal(*cfg);
+    return app::verify_journal(*cfg, verify_options);
   }
   return app::serve(*cfg, serve_options, log);
 }

@@ -1,9 +1,15 @@
-// SIGKILL at random moments while conversations move between the bot, the queue and an
-// agent (DESIGN.md §6): after every kill the journal explains itself, and every event that
-// was acknowledged is still there and is not applied a second time when retried.
+// SIGKILL at random moments while conversations move between the bot, the queue and two
+// agents (DESIGN.md §6). After every kill: every acknowledged event is in the journal, the
+// journal explains itself (every conversation applies in order, nobody holds more than
+// their capacity, no ingress id applied twice), every deadline that had passed while the
+// server was down fired once it was back, and events acknowledged before the kill come back
+// as duplicates when sent again.
+#include <array>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -23,13 +29,27 @@ int crash_rounds() {
   return rounds > 0 ? rounds : 20;
 }
 
-/// The lines a client sent, by event id, and which of them were acknowledged `ok`.
-struct sent_events {
-  std::map<std::string, std::string> awaiting;
-  std::map<std::string, std::string> acked;
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
-  void send(wire_client& client, const std::string& id, const std::string& line) {
-    awaiting.emplace(id, line);
+/// One event a client sent: its line, and the conversation whose journal must hold it
+/// (empty for an agent's status, which the journal keeps per agent).
+struct sent_event {
+  std::string line;
+  std::string conv;
+};
+
+/// What one client sent, by event id, and which of it was acknowledged `ok`.
+struct sent_events {
+  std::map<std::string, sent_event> awaiting;
+  std::map<std::string, sent_event> acked;
+
+  void send(wire_client& client, const std::string& id, const std::string& conv,
+            const std::string& line) {
+    awaiting.emplace(id, sent_event{line, conv});
     client.send_line(line);
   }
 
@@ -49,18 +69,22 @@ struct sent_events {
   }
 };
 
-/// Plays customers and one agent against the server until it is killed.
+/// Plays customers and two agents against the server until it is killed.
 class crash_driver {
 public:
   explicit crash_driver(unsigned seed) : random_(seed) {}
 
   ::testing::AssertionResult connect(const server_process& server) {
     gateway_ = std::make_unique<wire_client>();
-    agent_ = std::make_unique<wire_client>();
-    if (!gateway_->connect(server.port()) || !gateway_->hello("gateway", "gateway-dev-token")
-        || !agent_->connect(server.port())
-        || !agent_->hello("agent", "agent-dev-token", "agent-01")) {
-      return ::testing::AssertionFailure() << "could not connect: " << server.log();
+    if (!gateway_->connect(server.port()) || !gateway_->hello("gateway", "gateway-dev-token")) {
+      return ::testing::AssertionFailure() << "gateway could not connect: " << server.log();
+    }
+    for (std::size_t i = 0; i < agent_names.size(); ++i) {
+      agents_[i] = std::make_unique<wire_client>();
+      if (!agents_[i]->connect(server.port())
+          || !agents_[i]->hello("agent", "agent-dev-token", agent_names[i])) {
+        return ::testing::AssertionFailure() << agent_names[i] << " could not connect";
+      }
     }
     return ::testing::AssertionSuccess();
   }
@@ -68,89 +92,150 @@ public:
   /// Sends again every event acknowledged in the previous round; each must come back as a
   /// duplicate: it is in the journal, and it does not take effect twice.
   void retry_acknowledged() {
-    std::map<std::string, std::string> gateway_lines = std::move(gateway_events_.acked);
-    std::map<std::string, std::string> agent_lines = std::move(agent_events_.acked);
-    gateway_events_ = {};
-    agent_events_ = {};
-    for (auto& [client, lines] :
-         {std::pair{gateway_.get(), &gateway_lines}, std::pair{agent_.get(), &agent_lines}}) {
-      for (const auto& [id, line] : *lines) {
-        client->send_line(line);
+    for (std::size_t i = 0; i <= agent_names.size(); ++i) {
+      wire_client& client = i == 0 ? *gateway_ : *agents_[i - 1];
+      sent_events& events = i == 0 ? gateway_events_ : agent_events_[i - 1];
+      std::map<std::string, sent_event> lines = std::move(events.acked);
+      events = {};
+      for (const auto& [id, event] : lines) {
+        client.send_line(event.line);
       }
-      for (const auto& [id, line] : *lines) {
-        auto answer = client->ack(id);
+      for (const auto& [id, event] : lines) {
+        auto answer = client.ack(id);
         ASSERT_TRUE(answer.has_value()) << "no ack for the retried " << id;
-        EXPECT_EQ(answer->get("status"), "duplicate") << line << " -> " << answer->raw;
+        EXPECT_EQ(answer->get("status"), "duplicate") << event.line << " -> " << answer->raw;
       }
+      retried_ += lines.size();
     }
-    retried_ += gateway_lines.size() + agent_lines.size();
   }
 
   /// Drives conversations for `length`: new ones (some contained by the bot, some needing
-  /// a human), follow-ups, and the agent accepting, answering, resolving or passing back.
+  /// a human), follow-ups, and the agents accepting, answering, transferring, resolving or
+  /// passing back.
   void drive(int round, milliseconds length) {
     const auto deadline = std::chrono::steady_clock::now() + length;
-    agent_events_.send(*agent_, "r" + std::to_string(round) + "-status",
-                       R"({"type":"agent.status","id":"r)" + std::to_string(round)
-                           + R"(-status","agent":"agent-01","status":"available","capacity":3})");
+    for (std::size_t i = 0; i < agent_names.size(); ++i) {
+      const std::string id = "r" + std::to_string(round) + "-status-" + std::to_string(i);
+      agent_events_[i].send(*agents_[i], id, "",
+                            R"({"type":"agent.status","id":")" + id + R"(","agent":")"
+                                + agent_names[i] + R"(","status":"available","capacity":3})");
+    }
     int opened = 0;
     while (std::chrono::steady_clock::now() < deadline) {
       const std::string conv = "k" + std::to_string(round) + "-" + std::to_string(opened % 6);
       const std::string id = conv + "-m" + std::to_string(opened++);
       const char* text =
           opened % 3 == 0 ? "what is the weather today" : "I need to report fraud on my card";
-      gateway_events_.send(*gateway_, id,
+      gateway_events_.send(*gateway_, id, conv,
                            R"({"type":"customer.message","id":")" + id + R"(","conv":")" + conv
                                + R"(","customer":")" + conv + R"(","channel":"webchat","text":")"
                                + text + "\"}");
       gateway_->pump(milliseconds{5});
-      agent_->pump(milliseconds{5});
       for (const auto& f : gateway_->drain()) {
         gateway_events_.take_ack(f);
       }
-      for (const auto& f : agent_->drain()) {
-        if (!agent_events_.take_ack(f)) {
-          act_as_agent(f);
+      for (std::size_t i = 0; i < agent_names.size(); ++i) {
+        agents_[i]->pump(milliseconds{2});
+        for (const auto& f : agents_[i]->drain()) {
+          if (!agent_events_[i].take_ack(f)) {
+            act_as_agent(i, f);
+          }
         }
       }
     }
   }
 
+  /// Every event acknowledged `ok` since the last retry that the journal must hold, by
+  /// conversation.
+  std::map<std::string, std::set<std::string>> acknowledged_by_conversation() const {
+    std::map<std::string, std::set<std::string>> out;
+    auto add = [&](const sent_events& events) {
+      for (const auto& [id, event] : events.acked) {
+        if (!event.conv.empty()) {
+          out[event.conv].insert(id);
+        }
+      }
+    };
+    add(gateway_events_);
+    for (const auto& events : agent_events_) {
+      add(events);
+    }
+    return out;
+  }
+
   std::size_t retried() const { return retried_; }
 
 private:
-  void act_as_agent(const frame& f) {
+  static inline const std::array<std::string, 2> agent_names = {"agent-01", "agent-02"};
+
+  void act_as_agent(std::size_t agent, const frame& f) {
     const std::string type = f.get("type");
     const std::string conv = f.get("conv");
-    const std::string id = "a" + std::to_string(++agent_actions_);
+    const std::string& me = agent_names[agent];
+    const std::string id = me + "-a" + std::to_string(++agent_actions_);
+    std::string line;
     if (type == "agent.offer") {
-      agent_events_.send(*agent_, id,
-                         R"({"type":"agent.accept","id":")" + id + R"(","conv":")" + conv
-                             + R"(","agent":"agent-01","offer":")" + f.get("offer") + "\"}");
+      line = R"({"type":"agent.accept","id":")" + id + R"(","conv":")" + conv + R"(","agent":")"
+             + me + R"(","offer":")" + f.get("offer") + "\"}";
     } else if (type == "agent.assigned" || type == "agent.message") {
-      static const char* const endings[] = {"reply", "resolve", "passback"};
-      const std::string ending = endings[std::uniform_int_distribution<int>(0, 2)(random_)];
-      std::string line = R"({"type":"agent.)" + ending + R"(","id":")" + id + R"(","conv":")" + conv
-                         + R"(","agent":"agent-01")";
+      static const char* const endings[] = {"reply", "resolve", "passback", "transfer"};
+      const std::string ending = endings[std::uniform_int_distribution<int>(0, 3)(random_)];
+      line = R"({"type":"agent.)" + ending + R"(","id":")" + id + R"(","conv":")" + conv
+             + R"(","agent":")" + me + "\"";
       if (ending == "reply") {
         line += R"(,"text":"Looking into it now."})";
       } else if (ending == "resolve") {
         line += R"(,"disposition":"resolved"})";
-      } else {
+      } else if (ending == "passback") {
         line += R"(,"note":"card blocked, bot can confirm"})";
+      } else {
+        line += R"(,"to_agent":")" + agent_names[1 - agent] + "\"}";
       }
-      agent_events_.send(*agent_, id, line);
+    } else {
+      return;
     }
+    agent_events_[agent].send(*agents_[agent], id, conv, line);
   }
 
   std::mt19937 random_;
   std::unique_ptr<wire_client> gateway_;
-  std::unique_ptr<wire_client> agent_;
+  std::array<std::unique_ptr<wire_client>, 2> agents_;
   sent_events gateway_events_;
-  sent_events agent_events_;
+  std::array<sent_events, 2> agent_events_;
   int agent_actions_ = 0;
   std::size_t retried_ = 0;
 };
+
+/// Whether the journal holds every acknowledged event; lists what is missing.
+::testing::AssertionResult journal_holds(
+    const server_process& server, const std::vector<std::string>& args,
+    const std::map<std::string, std::set<std::string>>& acknowledged) {
+  if (acknowledged.empty()) {
+    return ::testing::AssertionSuccess();
+  }
+  std::vector<std::string> inspect = args;
+  inspect.insert(inspect.end(), {"journal", "inspect"});
+  for (const auto& [conv, ids] : acknowledged) {
+    inspect.push_back(conv);
+  }
+  std::string history;
+  if (server.run_tool(inspect, history) == 3) {
+    return ::testing::AssertionFailure() << "journal inspect failed: " << history;
+  }
+  std::string missing;
+  for (const auto& [conv, ids] : acknowledged) {
+    for (const auto& id : ids) {
+      if (history.find(conv + "\t") == std::string::npos
+          || history.find("\"id\":\"" + id + "\"") == std::string::npos) {
+        missing += " " + conv + "/" + id;
+      }
+    }
+  }
+  if (!missing.empty()) {
+    return ::testing::AssertionFailure() << "acknowledged but not journaled:" << missing;
+  }
+  return ::testing::AssertionSuccess();
+}
 
 TEST(CrashTest, RandomKillsLoseNoAcknowledgedEventAndLeaveAJournalThatExplainsItself) {
   const unsigned seed = std::random_device{}();
@@ -158,21 +243,28 @@ TEST(CrashTest, RandomKillsLoseNoAcknowledgedEventAndLeaveAJournalThatExplainsIt
   std::mt19937 random(seed);
   crash_driver driver(seed);
   server_process server;
-  // Short offers, so that offers lost with a crash are made again within a round or two.
-  const std::vector<std::string> args = {"--set", "tiers.standard.offer_accept=1s", "--set",
-                                         "tiers.priority.offer_accept=1s"};
+  // Short offers and human responses, so that deadlines pass while the server is down and
+  // offers lost with a crash are made again within a round or two.
+  const std::vector<std::string> args = {
+      "--set", "tiers.standard.offer_accept=300ms", "--set", "tiers.priority.offer_accept=300ms",
+      "--set", "tiers.standard.human_response=1s",  "--set", "tiers.priority.human_response=1s"};
   const int rounds = crash_rounds();
   for (int round = 0; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     ASSERT_TRUE(server.start(args)) << server.log();
+    // Every timer due before now had passed while the server was down (or before the
+    // first start) and was fired at start.
+    const std::int64_t back_at = now_unix_ms();
     ASSERT_TRUE(driver.connect(server));
     driver.retry_acknowledged();
-    driver.drive(round, milliseconds{std::uniform_int_distribution<int>(50, 400)(random)});
+    driver.drive(round, milliseconds{std::uniform_int_distribution<int>(100, 400)(random)});
     server.kill_now();
 
+    EXPECT_TRUE(journal_holds(server, args, driver.acknowledged_by_conversation()));
     std::string report;
     std::vector<std::string> verify = args;
-    verify.insert(verify.end(), {"journal", "verify"});
+    verify.insert(verify.end(),
+                  {"journal", "verify", "--timers-fired-by", std::to_string(back_at)});
     ASSERT_EQ(server.run_tool(verify, report), 0) << report;
   }
   ASSERT_TRUE(server.start(args)) << server.log();
