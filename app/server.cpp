@@ -79,7 +79,7 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
     (*journal)->close();
     return 4;
   }
-  net::http_server http(shared_cfg->listener, shared_cfg->auth, *router, log);
+  net::http_server http(shared_cfg->listener, shared_cfg->auth, *router, sessions, log);
   auto http_port = http.start();
   if (!http_port) {
     log_line(log, log_level::error, "listen_failed error=" + http_port.err().message);

@@ -16,6 +16,7 @@
 #include "core/json_writer.hpp"
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
+#include "net/session_registry.hpp"
 
 namespace blendroute::net {
 namespace {
@@ -97,6 +98,7 @@ struct server_shared {
   const listener_config& listener;
   const auth_config& auth;
   actors::ingress_port& port;
+  session_registry& sessions;
   log_sink& log;
 
   void log_line(log_level level, const std::string& line) const {
@@ -351,14 +353,28 @@ private:
                    actors::ack::rejected(errc::forbidden,
                                          "role " + std::string(name(role_)) + " may not send "
                                              + std::string(name(frame.event->type))));
+      } else if (frame.event->type == event_type::delivery_ack
+                 && !shared_.sessions.may_acknowledge(frame.event->delivery, role_, {})) {
+        // HTTP carries no agent identity: an agent acknowledges its deliveries on its
+        // TCP or WebSocket session.
+        encode_ack(line, frame.event->id,
+                   actors::ack::rejected(errc::not_owner, "delivery " + frame.event->delivery
+                                                              + " went to another receiver"));
       } else {
         std::string id = frame.event->id;
-        shared_.port.submit(std::move(*frame.event),
-                            [complete, slot, id = std::move(id)](actors::ack answer) {
-                              std::string ack_line;
-                              encode_ack(ack_line, id, answer);
-                              complete(slot, std::move(ack_line));
-                            });
+        std::string delivery =
+            frame.event->type == event_type::delivery_ack ? frame.event->delivery : std::string{};
+        shared_.port.submit(
+            std::move(*frame.event), [complete, slot, id = std::move(id),
+                                      delivery = std::move(delivery),
+                                      sessions = &shared_.sessions](actors::ack answer) {
+              if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
+                sessions->acknowledge(delivery);
+              }
+              std::string ack_line;
+              encode_ack(ack_line, id, answer);
+              complete(slot, std::move(ack_line));
+            });
         continue;
       }
       complete(slot, std::move(line));
@@ -414,8 +430,8 @@ private:
 
 struct http_server::impl {
   impl(const listener_config& listener, const auth_config& auth, actors::ingress_port& port,
-       log_sink& log)
-      : shared{listener, auth, port, log}, acceptor(context) {}
+       session_registry& registry, log_sink& log)
+      : shared{listener, auth, port, registry, log}, acceptor(context) {}
 
   void accept_next() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
@@ -446,8 +462,8 @@ struct http_server::impl {
 };
 
 http_server::http_server(const listener_config& listener, const auth_config& auth,
-                         actors::ingress_port& port, log_sink& log)
-    : impl_(std::make_unique<impl>(listener, auth, port, log)) {}
+                         actors::ingress_port& port, session_registry& registry, log_sink& log)
+    : impl_(std::make_unique<impl>(listener, auth, port, registry, log)) {}
 
 http_server::~http_server() {
   stop();

@@ -11,13 +11,15 @@
 
 namespace blendroute::net {
 
+class session_registry;
+
 /// Serves HTTP/1.1 with Boost.Beast on its own I/O thread. Every request carries
 /// `Authorization: Bearer <token>`; the token's role decides which events it may post.
 class http_server {
 public:
   /// Everything referenced must outlive the server.
   http_server(const listener_config& listener, const auth_config& auth, actors::ingress_port& port,
-              log_sink& log);
+              session_registry& sessions, log_sink& log);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;

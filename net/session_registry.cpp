@@ -24,20 +24,44 @@ std::shared_ptr<const std::string> session_registry::encode(const egress_frame& 
 }
 
 void session_registry::add(const std::shared_ptr<session>& s, role who, const std::string& agent) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  switch (who) {
-    case role::bot:
-      bots_.push_back(s);
-      break;
-    case role::agent:
-      agents_[agent].push_back(s);
-      break;
-    case role::supervisor:
-    case role::admin:
-      supervisors_.push_back(s);
-      break;
-    case role::gateway:
-      break;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    switch (who) {
+      case role::bot:
+        bots_.push_back(s);
+        break;
+      case role::agent:
+        agents_[agent].push_back(s);
+        break;
+      case role::supervisor:
+      case role::admin:
+        supervisors_.push_back(s);
+        break;
+      case role::gateway:
+        gateways_.push_back(s);
+        break;
+    }
+  }
+  // What waited for this receiver goes out at the next resend.
+  using kind = delivery_receiver::kind;
+  deliveries_.wake(
+      [&](const delivery_receiver& to) {
+        switch (who) {
+          case role::bot:
+            return to.what == kind::bot;
+          case role::agent:
+            return to.what == kind::agent && to.agent == agent;
+          case role::gateway:
+            return to.what == kind::gateway;
+          case role::supervisor:
+          case role::admin:
+            break;
+        }
+        return false;
+      },
+      delivery_tracker::clock::now());
+  if (who != role::supervisor && who != role::admin) {
+    resend_due();
   }
 }
 
@@ -62,6 +86,7 @@ void session_registry::remove(const session* s, role who, const std::string& age
       erase_session(supervisors_, s);
       break;
     case role::gateway:
+      erase_session(gateways_, s);
       break;
   }
 }
@@ -72,52 +97,109 @@ void session_registry::carry(const std::string& conv, const std::shared_ptr<sess
   shard.gateways[conv] = gateway;
 }
 
-bool session_registry::send_to_bot(const egress_frame& frame) {
-  std::shared_ptr<session> target;
+bool session_registry::may_acknowledge(const std::string& id, role who,
+                                       const std::string& agent) const {
+  return deliveries_.may_acknowledge(id, who, agent);
+}
+
+void session_registry::acknowledge(const std::string& id) {
+  deliveries_.acknowledge(id);
+}
+
+void session_registry::resend_due() {
+  deliveries_.resend_due(delivery_tracker::clock::now(),
+                         [this](const delivery_receiver& to,
+                                const std::shared_ptr<const std::string>& line) {
+                           return send_line(to, line);
+                         });
+}
+
+std::size_t session_registry::pending_deliveries() const {
+  return deliveries_.pending();
+}
+
+std::shared_ptr<session> session_registry::gateway_for(const std::string& conv) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (bots_.empty()) {
-      return false;
+    auto& shard = carriers_[std::hash<std::string>{}(conv) % carrier_shards];
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    auto it = shard.gateways.find(conv);
+    if (it != shard.gateways.end()) {
+      if (auto carrier = it->second.lock()) {
+        return carrier;
+      }
     }
-    target = bots_[next_bot_.fetch_add(1, std::memory_order_relaxed) % bots_.size()];
   }
-  target->deliver(encode(frame));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (gateways_.empty()) {
+    return nullptr;
+  }
+  return gateways_[next_gateway_.fetch_add(1, std::memory_order_relaxed) % gateways_.size()];
+}
+
+bool session_registry::send_line(const delivery_receiver& to,
+                                 const std::shared_ptr<const std::string>& line) {
+  std::vector<std::shared_ptr<session>> targets;
+  switch (to.what) {
+    case delivery_receiver::kind::bot: {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!bots_.empty()) {
+        targets.push_back(bots_[next_bot_.fetch_add(1, std::memory_order_relaxed) % bots_.size()]);
+      }
+      break;
+    }
+    case delivery_receiver::kind::agent: {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto it = agents_.find(to.agent); it != agents_.end()) {
+        targets = it->second;
+      }
+      break;
+    }
+    case delivery_receiver::kind::gateway:
+      if (auto gateway = gateway_for(to.conv)) {
+        targets.push_back(std::move(gateway));
+      }
+      break;
+  }
+  for (auto& target : targets) {
+    target->deliver(line);
+  }
+  return !targets.empty();
+}
+
+bool session_registry::send_to_bot(const egress_frame& frame) {
+  auto line = encode(frame);
+  const delivery_receiver to{delivery_receiver::kind::bot, {}, frame.conv};
+  if (!send_line(to, line)) {
+    return false;  // The embedded bot answers; nothing to re-send.
+  }
+  if (!frame.delivery.empty()) {
+    deliveries_.track(frame.delivery, to, std::move(line), true, delivery_tracker::clock::now());
+  }
   return true;
 }
 
 bool session_registry::send_to_agent(const std::string& agent, const egress_frame& frame) {
-  std::vector<std::shared_ptr<session>> targets;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = agents_.find(agent);
-    if (it == agents_.end()) {
-      return false;
-    }
-    targets = it->second;
+  if (frame.type == egress_type::agent_revoked) {
+    // What the agent was sent about this conversation is moot now.
+    deliveries_.cancel_for_agent(agent, frame.conv);
   }
   auto line = encode(frame);
-  for (auto& target : targets) {
-    target->deliver(line);
+  const delivery_receiver to{delivery_receiver::kind::agent, agent, frame.conv};
+  const bool sent = send_line(to, line);
+  if (!frame.delivery.empty()) {
+    deliveries_.track(frame.delivery, to, std::move(line), sent, delivery_tracker::clock::now());
   }
-  return true;
+  return sent;
 }
 
 bool session_registry::send_to_gateway(const egress_frame& frame) {
-  std::shared_ptr<session> target;
-  {
-    auto& shard = carriers_[std::hash<std::string>{}(frame.conv) % carrier_shards];
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    auto it = shard.gateways.find(frame.conv);
-    if (it == shard.gateways.end()) {
-      return false;
-    }
-    target = it->second.lock();
+  auto line = encode(frame);
+  const delivery_receiver to{delivery_receiver::kind::gateway, {}, frame.conv};
+  const bool sent = send_line(to, line);
+  if (!frame.delivery.empty()) {
+    deliveries_.track(frame.delivery, to, std::move(line), sent, delivery_tracker::clock::now());
   }
-  if (!target) {
-    return false;
-  }
-  target->deliver(encode(frame));
-  return true;
+  return sent;
 }
 
 void session_registry::send_to_supervisors(const egress_frame& frame) {

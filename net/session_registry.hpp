@@ -11,6 +11,7 @@
 
 #include "core/egress.hpp"
 #include "core/event.hpp"
+#include "net/delivery_tracker.hpp"
 
 namespace blendroute::net {
 
@@ -23,8 +24,14 @@ public:
   virtual void deliver(std::shared_ptr<const std::string> line) = 0;
 };
 
-/// Tracks who is connected and sends egress frames to the right sessions. Thread-safe: I/O
-/// threads add and remove sessions, actor threads send.
+/// Tracks who is connected and sends egress frames to the right sessions, keeping every
+/// frame with a delivery id until its receiver acknowledges it (re-sent with backoff, and
+/// to a receiver that reconnects). Thread-safe: I/O threads add and remove sessions, actor
+/// threads send.
+///
+/// A `customer.deliver` goes to the gateway that carries its conversation, or, when that
+/// one is gone, to any connected gateway: the gateways of one contact center route replies
+/// by conversation id. With none connected it waits.
 class session_registry final : public egress_sink {
 public:
   void add(const std::shared_ptr<session>& s, role who, const std::string& agent);
@@ -33,6 +40,19 @@ public:
 
   /// Records that `gateway` most recently sent a customer event for `conv`.
   void carry(const std::string& conv, const std::shared_ptr<session>& gateway);
+
+  /// Whether a session of role `who` (agent `agent`) may acknowledge delivery `id`.
+  bool may_acknowledge(const std::string& id, role who, const std::string& agent) const;
+
+  /// Delivery `id` was acknowledged (and the ack journaled): it is not re-sent again.
+  void acknowledge(const std::string& id);
+
+  /// Re-sends every delivery whose backoff is over. Call it regularly (the TCP listener
+  /// does, every 100 ms).
+  void resend_due();
+
+  /// Deliveries sent or waiting and not acknowledged.
+  std::size_t pending_deliveries() const;
 
   bool send_to_bot(const egress_frame& frame) override;
   bool send_to_agent(const std::string& agent, const egress_frame& frame) override;
@@ -51,12 +71,21 @@ private:
 
   static std::shared_ptr<const std::string> encode(const egress_frame& frame);
 
+  /// Sends `line` to whoever receives `to` now; false when nobody is connected.
+  bool send_line(const delivery_receiver& to, const std::shared_ptr<const std::string>& line);
+
+  /// The live gateway carrying `conv`, else any connected gateway, else null.
+  std::shared_ptr<session> gateway_for(const std::string& conv);
+
   std::mutex mutex_;
   std::vector<std::shared_ptr<session>> bots_;
   std::vector<std::shared_ptr<session>> supervisors_;
+  std::vector<std::shared_ptr<session>> gateways_;
+  std::atomic<std::size_t> next_gateway_{0};
   std::unordered_map<std::string, std::vector<std::shared_ptr<session>>> agents_;
   std::atomic<std::size_t> next_bot_{0};
   std::array<carrier_shard, carrier_shards> carriers_;
+  delivery_tracker deliveries_;
 };
 
 }  // namespace blendroute::net

@@ -288,16 +288,28 @@ private:
       reject_frame({errc::forbidden, "this session speaks for agent " + agent_}, event.id);
       return;
     }
+    const bool delivery_ack = event.type == event_type::delivery_ack;
+    if (delivery_ack && !shared_.sessions.may_acknowledge(event.delivery, role_, agent_)) {
+      reject_frame({errc::not_owner, "delivery " + event.delivery + " went to another receiver"},
+                   event.id);
+      return;
+    }
     // The gateway that most recently sent an accepted customer event carries the
     // conversation. The ack callback runs before the event's effects are sent, so the
     // first reply already finds this gateway.
     const bool carries = role_ == role::gateway && is_customer_event(event.type);
     const std::uint64_t seq = reserve_ack();
     std::string id = event.id;
+    std::string delivery = delivery_ack ? event.delivery : std::string{};
     shared_.port.submit(std::move(event), [self = shared_from_this(), seq, id = std::move(id),
-                                           carries](actors::ack answer) {
+                                           carries, delivery = std::move(delivery)](
+                                              actors::ack answer) {
       if (carries && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
         self->shared_.sessions.carry(answer.conv, self);
+      }
+      // Re-sends stop once the ack is journaled (a duplicate ack was journaled before).
+      if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
+        self->shared_.sessions.acknowledge(delivery);
       }
       auto line = std::make_shared<std::string>();
       encode_ack(*line, id, answer);
@@ -501,6 +513,19 @@ struct tcp_server::impl {
   std::vector<std::thread> threads;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_pause;
+  std::optional<asio::steady_timer> resend_timer;
+
+  /// Re-sends unacknowledged deliveries whose backoff is over, every 100 ms.
+  void resend_deliveries() {
+    resend_timer->expires_after(std::chrono::milliseconds{100});
+    resend_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) {
+        return;
+      }
+      shared.sessions.resend_due();
+      resend_deliveries();
+    });
+  }
   std::size_t next_context = 0;
   std::mutex connections_mutex;
   std::vector<std::weak_ptr<connection>> connections;  ///< For closing them all at stop.
@@ -545,8 +570,10 @@ result<std::uint16_t> tcp_server::start() {
   }
   const std::uint16_t port = acceptor.local_endpoint(ec).port();
   impl_->accept_pause.emplace(*impl_->contexts.front());
+  impl_->resend_timer.emplace(*impl_->contexts.front());
 
   impl_->accept_next();
+  impl_->resend_deliveries();
   for (auto& context : impl_->contexts) {
     impl_->threads.emplace_back([this, ctx = context.get()] {
       // No handler is meant to throw; if a library call does, the connection it served is
@@ -579,6 +606,7 @@ void tcp_server::stop() {
     boost::system::error_code ignored;
     impl_->acceptor->close(ignored);
     impl_->accept_pause->cancel();
+    impl_->resend_timer->cancel();
     acceptor_closed.set_value();
   });
   acceptor_closed.get_future().wait();

@@ -1,0 +1,96 @@
+// Delivery ids over the wire (DESIGN.md §5): a frame is sent again until its receiver acks
+// it, waits for a receiver that is away, and only its receiver may ack it.
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/server_process.hpp"
+#include "tests/integration/wire_client.hpp"
+
+namespace blendroute::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class DeliveryTest : public ::testing::Test {
+protected:
+  void SetUp() override { ASSERT_TRUE(server_.start()) << server_.log(); }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << "server log:\n" << server_.log();
+    }
+  }
+
+  std::unique_ptr<wire_client> connect(const std::string& role, const std::string& agent = {}) {
+    auto client = std::make_unique<wire_client>();
+    EXPECT_TRUE(client->connect(server_.port()));
+    auto welcome = client->hello(role, role + "-dev-token", agent);
+    EXPECT_TRUE(welcome.has_value() && welcome->get("type") == "welcome");
+    return client;
+  }
+
+  server_process server_;
+};
+
+TEST_F(DeliveryTest, ACustomerReplyIsSentAgainUntilTheGatewayAcknowledgesIt) {
+  auto gateway = connect("gateway");
+  gateway->send_line(R"({"type":"customer.message","id":"w1","conv":"dl-1","text":"weather?"})");
+  ASSERT_TRUE(gateway->ack("w1"));
+  auto reply = gateway->wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
+  ASSERT_TRUE(reply.has_value());
+  const std::string delivery = reply->get("delivery");
+  ASSERT_FALSE(delivery.empty());
+
+  // Not acknowledged: the same delivery comes again after its first backoff (1 s).
+  auto again = gateway->wait_for(
+      [&](const frame& f) { return f.get("delivery") == delivery; }, milliseconds{3000});
+  ASSERT_TRUE(again.has_value()) << "the reply was not sent again";
+  EXPECT_EQ(again->get("text"), reply->get("text"));
+
+  gateway->send_line(R"({"type":"delivery.ack","id":"ack-1","delivery":")" + delivery + "\"}");
+  auto acked = gateway->ack("ack-1");
+  ASSERT_TRUE(acked.has_value());
+  EXPECT_EQ(acked->get("status"), "ok") << acked->raw;
+  gateway->drain();
+  gateway->pump(milliseconds{2500});
+  for (const auto& f : gateway->backlog()) {
+    EXPECT_NE(f.get("delivery"), delivery) << "sent again after its ack: " << f.raw;
+  }
+}
+
+TEST_F(DeliveryTest, AnOfferToAnAgentWhoseConnectionDroppedReachesItWhenItReconnects) {
+  auto agent = connect("agent", "ana");
+  agent->send_line(
+      R"({"type":"agent.status","id":"s1","agent":"ana","status":"available","capacity":1})");
+  ASSERT_TRUE(agent->ack("s1"));
+  agent.reset();  // The connection drops; the agent stays available.
+
+  auto gateway = connect("gateway");
+  gateway->send_line(
+      R"({"type":"customer.message","id":"f1","conv":"dl-2","text":"I need to report fraud on my card"})");
+  ASSERT_TRUE(gateway->ack("f1"));
+  std::this_thread::sleep_for(milliseconds{200});  // The offer is made while ana is away.
+
+  auto back = connect("agent", "ana");
+  auto offer = back->wait_for([](const frame& f) { return f.get("type") == "agent.offer"; },
+                              milliseconds{3000});
+  ASSERT_TRUE(offer.has_value()) << "the offer made while away never arrived";
+  EXPECT_EQ(offer->get("conv"), "dl-2");
+
+  // Only its receiver may acknowledge it.
+  gateway->send_line(R"({"type":"delivery.ack","id":"wrong","delivery":")"
+                     + offer->get("delivery") + "\"}");
+  auto refused = gateway->ack("wrong");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->get("error.code"), "not_owner") << refused->raw;
+  back->send_line(R"({"type":"delivery.ack","id":"right","delivery":")" + offer->get("delivery")
+                  + "\"}");
+  auto accepted = back->ack("right");
+  ASSERT_TRUE(accepted.has_value());
+  EXPECT_EQ(accepted->get("status"), "ok") << accepted->raw;
+}
+
+}  // namespace
+}  // namespace blendroute::testing
