@@ -2,6 +2,7 @@
 #include "actors/agent_pool_actor.hpp"
 
 #include <optional>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 
@@ -17,11 +18,46 @@ constexpr std::string_view component = "actors.agent_pool";
 struct agent_pool_state {
   router_context* ctx = nullptr;
   std::optional<agent_pool> pool;
+  /// Per agent whose connection is down, the generation of its grace timer: a reconnect
+  /// bumps it, so that the timer armed before is recognised as stale.
+  std::unordered_map<std::string, std::uint64_t> grace;
+  std::uint64_t next_grace = 0;
 
   static inline const char* name = "agent_pool_actor";
 };
 
 using actor_type = caf::stateful_actor<agent_pool_state>;
+
+void dispatch(actor_type* self);
+
+/// `agent` has no connection: its pending offers go to others at once, and unless it comes
+/// back within the grace period it goes offline.
+void disconnected(actor_type* self, const std::string& agent) {
+  auto& st = self->state;
+  for (const auto& conv : st.pool->set_connected(agent, false, st.ctx->clock())) {
+    if (auto conversation_actor = st.ctx->directory.find(conv)) {
+      self->send(*conversation_actor, conversation_msg{offline_input{agent, true}});
+    }
+  }
+  const std::uint64_t generation = ++st.next_grace;
+  st.grace[agent] = generation;
+  self->delayed_send(self, std::chrono::milliseconds{st.ctx->cfg->agent_disconnect_grace.count()},
+                     presence_atom_v, agent, generation);
+  st.ctx->log_line(log_level::debug, component, "agent_disconnected agent=" + agent);
+}
+
+/// The grace period of `agent` is over: offline, as if it had said so, journaled first.
+void grace_over(actor_type* self, const std::string& agent) {
+  ingress_event offline;
+  offline.type = event_type::agent_status;
+  offline.id =
+      "router:grace_over:" + agent + ":" + std::to_string(unix_ms(self->state.ctx->clock()));
+  offline.agent = agent;
+  offline.presence = agent_presence::offline;
+  self->state.ctx->log_line(log_level::debug, component, "agent_grace_over agent=" + agent);
+  self->send(self, update_atom_v,
+             ingress_envelope{std::move(offline), ack_promise([](ack) {}), false, {}});
+}
 
 /// Makes every offer that is possible now.
 void dispatch(actor_type* self) {
@@ -76,6 +112,31 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
       // without journaling it a second time.
       [=](restore_atom, const agent_restore_msg& restored) {
         self->state.pool->update_status(restored.status, self->state.ctx->clock());
+        if (restored.status.presence != agent_presence::offline) {
+          // Nobody is connected right after a start: every agent must come back within
+          // its grace period.
+          disconnected(self, restored.status.agent);
+        }
+      },
+      [=](presence_atom, const std::string& agent, bool connected) {
+        auto& st = self->state;
+        if (!connected) {
+          disconnected(self, agent);
+          return;
+        }
+        st.grace.erase(agent);
+        st.pool->set_connected(agent, true, st.ctx->clock());
+        st.ctx->log_line(log_level::debug, component, "agent_connected agent=" + agent);
+        dispatch(self);
+      },
+      [=](presence_atom, const std::string& agent, std::uint64_t generation) {
+        auto& st = self->state;
+        auto it = st.grace.find(agent);
+        if (it == st.grace.end() || it->second != generation) {
+          return;  // It came back meanwhile.
+        }
+        st.grace.erase(it);
+        grace_over(self, agent);
       },
       [=](restore_atom, const std::string& agent, const std::string& conv) {
         self->state.pool->restore_hold(agent, conv, self->state.ctx->clock());

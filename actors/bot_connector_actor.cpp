@@ -32,8 +32,9 @@ void ask_bot(caf::event_based_actor* self, router_context* ctx, bot_request_msg&
   if (ctx->egress->send_to_bot(request.frame)) {
     return;
   }
-  // TODO(bot): the embedded bot answers at once; a remote bot's unacked requests are
-  // not yet handed to it when that bot's connection drops (DESIGN.md §5).
+  // TODO(bot): a remote bot's unacked requests wait for another bot connection; when the
+  // last one drops they should go to the embedded bot instead (DESIGN.md §5), which needs
+  // the network layer to hand them back here.
   auto conversation_actor = ctx->directory.find(request.frame.conv);
   if (!conversation_actor) {
     return;

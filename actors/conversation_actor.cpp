@@ -120,8 +120,7 @@ void dispatch_effects(router_context& ctx, const std::string& conv, const caf::a
         break;
       case effect::kind::to_agent:
         if (!ctx.egress->send_to_agent(e.agent, e.frame) && debug) {
-          // TODO(net): keep undelivered frames for re-sending when the agent reconnects;
-          // today an offer to a disconnected agent simply expires and is re-offered.
+          // The network layer keeps it for when the agent is back.
           ctx.log_line(log_level::debug, component,
                        "agent_unreachable conv=" + conv + " agent=" + e.agent);
         }
@@ -270,10 +269,14 @@ void begin(actor_type* self, conversation_input input) {
     }
     record.payload = journal_queue_full(conv.tier(), now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
-    if (conv.owner_agent() != offline->agent && conv.offered_agent() != offline->agent) {
+    const bool offered =
+        conv.state() == conversation_state::offered && conv.offered_agent() == offline->agent;
+    if (offline->offers_only
+            ? !offered
+            : conv.owner_agent() != offline->agent && conv.offered_agent() != offline->agent) {
       return;
     }
-    record.payload = journal_agent_offline(offline->agent, now);
+    record.payload = journal_agent_offline(offline->agent, now, offline->offers_only);
   }
 
   st.committing = true;
@@ -347,7 +350,8 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   } else if (std::holds_alternative<queue_full_input>(input)) {
     effects = conv.queue_full(ctx.policy(conv.tier()), *ctx.cfg, now);
   } else if (auto* offline = std::get_if<offline_input>(&input)) {
-    effects = conv.agent_offline(offline->agent, ctx.policy(conv.tier()), now);
+    effects =
+        conv.agent_offline(offline->agent, ctx.policy(conv.tier()), now, offline->offers_only);
   }
   const auto sent_at = std::chrono::steady_clock::now();
   if (auto* envelope = std::get_if<ingress_envelope>(&input);

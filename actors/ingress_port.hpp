@@ -48,6 +48,12 @@ public:
   /// receives its ack once the event is journaled (or rejected).
   virtual void submit(ingress_event event, ack_callback done) = 0;
 
+  /// `agent`'s first connection came up (`connected`) or its last one went down.
+  virtual void agent_connection(const std::string& agent, bool connected) {
+    (void)agent;
+    (void)connected;
+  }
+
   /// Why events would be rejected `unavailable` now (the journal cannot write), or empty
   /// when the router takes events. For `GET /readyz`.
   virtual std::string unready_reason() const { return {}; }

@@ -33,6 +33,19 @@ public:
     return value;
   }
 
+  /// A boolean field; false when absent.
+  bool flag(const char* key) {
+    bool value = false;
+    auto field = object_[key];
+    if (field.error() == simdjson::NO_SUCH_FIELD) {
+      return false;
+    }
+    if (field.get_bool().get(value) != simdjson::SUCCESS) {
+      fail(key);
+    }
+    return value;
+  }
+
   std::optional<std::int64_t> optional_integer(const char* key) {
     if (object_[key].error() == simdjson::NO_SUCH_FIELD) {
       return std::nullopt;
@@ -338,14 +351,14 @@ std::string journal_queue_full(const std::string& tier, time_point at) {
   return out;
 }
 
-std::string journal_agent_offline(const std::string& agent, time_point at) {
+std::string journal_agent_offline(const std::string& agent, time_point at, bool offers_only) {
   std::string out;
-  json_writer(out)
-      .begin_object()
-      .field("kind", "agent_offline")
-      .field("at", unix_ms(at))
-      .field("agent", agent)
-      .end_object();
+  json_writer json(out);
+  json.begin_object().field("kind", "agent_offline").field("at", unix_ms(at)).field("agent", agent);
+  if (offers_only) {
+    json.field("offers_only", true);
+  }
+  json.end_object();
   return out;
 }
 
@@ -382,7 +395,7 @@ result<journaled_input> decode_journal_payload(std::string_view payload) {
   } else if (kind == "queue_full") {
     input.what = queue_full_input{};
   } else if (kind == "agent_offline") {
-    input.what = offline_input{in.text("agent", true)};
+    input.what = offline_input{in.text("agent", true), in.flag("offers_only")};
   } else {
     in.fail_value("kind", kind);
   }

@@ -31,7 +31,8 @@ std::string journal_idle(time_point since, int stage, time_point at);
 std::string journal_queue_full(const std::string& tier, time_point at);
 
 /// An agent that went offline while it held the conversation.
-std::string journal_agent_offline(const std::string& agent, time_point at);
+std::string journal_agent_offline(const std::string& agent, time_point at,
+                                  bool offers_only = false);
 
 /// Reads back a payload written by one of the functions above. Errors name what is wrong;
 /// a journal that yields one is damaged or was written by an incompatible version.

@@ -147,8 +147,10 @@ void router::dispatch(ingress_envelope envelope) {
   }
 
   if (event.type == event_type::delivery_ack) {
-    // TODO(net): deliveries are not re-sent yet, so an ack only needs to be made durable;
-    // the re-send bookkeeping will consume it (DESIGN.md §5 "delivery ids").
+    // The network layer stops re-sending once this ack is journaled.
+    // TODO(persist): journal the ack under its conversation (the delivery id names it) and
+    // rebuild the deliveries still unacknowledged at recovery, so that a customer.deliver
+    // or agent.message sent just before a crash is sent again after it.
     persist::journal_record record;
     record.dedupe_id = event.id;
     record.payload = journal_event(event, ctx.clock());
@@ -268,6 +270,10 @@ void router::stop() {
           + " conversation_restarts=" + std::to_string(impl_->stats->conversation_restarts())
           + " breaches: " + impl_->stats->summary()
           + " latency: " + impl_->stats->latency_summary());
+}
+
+void router::agent_connection(const std::string& agent, bool connected) {
+  caf::anon_send(impl_->ctx.agent_pool, presence_atom_v, agent, connected);
 }
 
 std::string router::unready_reason() const {

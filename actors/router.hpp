@@ -46,6 +46,8 @@ public:
 
   std::string unready_reason() const override;
 
+  void agent_connection(const std::string& agent, bool connected) override;
+
   /// Stops every actor and waits for them; later submissions are rejected as `unavailable`.
   /// Close the journal after this and before destroying the router: its last callbacks may
   /// still address the stopped actors.

@@ -99,6 +99,7 @@ CAF_ADD_ATOM(blendroute, blendroute::actors, ask_bot_atom, "askbot")
 CAF_ADD_ATOM(blendroute, blendroute::actors, retry_atom, "retry")
 CAF_ADD_ATOM(blendroute, blendroute::actors, restore_atom, "restore")
 CAF_ADD_ATOM(blendroute, blendroute::actors, sweep_atom, "sweep")
+CAF_ADD_ATOM(blendroute, blendroute::actors, presence_atom, "presence")
 
 CAF_END_TYPE_ID_BLOCK(blendroute)
 

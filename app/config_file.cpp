@@ -336,8 +336,10 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.read_int(*bot, "bot.", "transcript_lines", cfg.bot.transcript_lines);
   }
   if (const auto* routing = r.section(root, "routing")) {
-    r.only(*routing, "routing.", {"default_tier", "session_broker", "rule", "intent_skills"});
+    r.only(*routing, "routing.",
+           {"default_tier", "session_broker", "rule", "intent_skills", "agent_disconnect_grace"});
     r.read(*routing, "routing.", "default_tier", cfg.default_tier);
+    r.read_duration(*routing, "routing.", "agent_disconnect_grace", cfg.agent_disconnect_grace);
     if (const toml::node* broker = routing->get("session_broker")) {
       if (auto flag = broker->value<bool>()) {
         cfg.session_broker = *flag;

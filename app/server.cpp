@@ -57,6 +57,9 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   auto shared_cfg = std::make_shared<const config>(cfg);
   auto router =
       actors::router::start({shared_cfg, journal->get(), &sessions, &*bot, &log, system_now});
+  sessions.watch_agents([&router = *router](const std::string& agent, bool connected) {
+    router.agent_connection(agent, connected);
+  });
   // Before the listeners open: no event may reach a conversation that is not restored yet.
   if (!router->recover()) {
     router->stop();

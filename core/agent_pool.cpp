@@ -13,7 +13,7 @@ bool has_skills(const agent_record& agent, const std::vector<std::string>& neede
 }
 
 bool has_room(const agent_record& agent) {
-  return agent.presence == agent_presence::available
+  return agent.presence == agent_presence::available && agent.connected
          && static_cast<int>(agent.conversations.size()) < agent.capacity;
 }
 
@@ -28,6 +28,18 @@ void agent_pool::change_agent(agent_record& agent, Change&& change) {
   if (has_room(agent)) {
     with_room_.insert({agent.idle_since, agent.id});
   }
+}
+
+std::vector<std::string> agent_pool::set_connected(const std::string& agent, bool connected,
+                                                   time_point now) {
+  auto [it, inserted] = agents_.try_emplace(agent);
+  agent_record& record = it->second;
+  if (inserted) {
+    record.id = agent;
+    record.idle_since = now;
+  }
+  change_agent(record, [&](agent_record& a) { a.connected = connected; });
+  return {record.conversations.begin(), record.conversations.end()};
 }
 
 void agent_pool::set_tier_priority(const std::string& tier, int priority) {

@@ -22,7 +22,9 @@ struct agent_record {
   int capacity = 1;
   std::vector<std::string> skills;
   std::set<std::string> conversations;  ///< Offered or owned; never more than `capacity`.
-  time_point idle_since;                ///< Last time it got nothing new; longest idle first.
+  /// False while its connection is down (the disconnect grace period): no new offers.
+  bool connected = true;
+  time_point idle_since;  ///< Last time it got nothing new; longest idle first.
 };
 
 /// A conversation waiting for an agent.
@@ -73,6 +75,11 @@ public:
 
   /// Drops the last skill a queued conversation requires, keeping its place in the queue.
   void relax_skills(const std::string& conv);
+
+  /// `agent`'s last connection dropped (`connected` false) or it has one again. While it is
+  /// down the agent gets no offers but keeps what it holds. Returns what it holds, whose
+  /// offers must be withdrawn. An agent not known yet is remembered as disconnected.
+  std::vector<std::string> set_connected(const std::string& agent, bool connected, time_point now);
 
   /// After a restart: `agent` holds `conv` again (owns it or has its offer open), which
   /// counts against its capacity. An agent not known yet stays offline until it announces

@@ -215,6 +215,9 @@ std::vector<config_problem> validate(const config& cfg) {
       }
     }
   }
+  if (cfg.agent_disconnect_grace < duration{0}) {
+    add(problems, "routing.agent_disconnect_grace", "must not be negative");
+  }
   if (cfg.find_tier(cfg.default_tier) == nullptr) {
     add(problems, "routing.default_tier", "\"" + cfg.default_tier + "\" is not a configured tier");
   }

@@ -168,6 +168,10 @@ struct config {
   /// A customer's new conversation id on a channel where they already have a conversation
   /// continues that conversation (the session broker).
   bool session_broker = true;
+  /// An agent whose last connection drops loses its pending offers at once, and goes
+  /// offline (its conversations back to their queues) when it has not reconnected within
+  /// this time. ≥ 0; 0 offline at once.
+  duration agent_disconnect_grace{30'000};
 
   /// The tier called `name`, or nullptr.
   const tier_policy* find_tier(std::string_view name) const;

@@ -587,12 +587,12 @@ std::vector<effect> conversation::queue_full(const tier_policy& tier, const conf
 }
 
 std::vector<effect> conversation::agent_offline(const std::string& agent, const tier_policy& tier,
-                                                time_point now) {
+                                                time_point now, bool offers_only) {
   std::vector<effect> out;
   if (state_ == conversation_state::offered && offered_agent() == agent) {
     release_owner("offline", now, out);
-    requeue(agent, "agent_offline", now, out);
-  } else if (state_ == conversation_state::agent && owner_agent() == agent) {
+    requeue(agent, offers_only ? "agent_disconnected" : "agent_offline", now, out);
+  } else if (!offers_only && state_ == conversation_state::agent && owner_agent() == agent) {
     release_owner("offline", now, out);
     requeue("", "agent_offline", now, out);
     restart_human_response(tier, now, out);

@@ -124,9 +124,10 @@ public:
   std::vector<effect> queue_full(const tier_policy& tier, const config& cfg, time_point now);
 
   /// `agent` went offline: an offer to it is revoked, a conversation it owns goes back to
-  /// the head of its queue with its context.
+  /// the head of its queue with its context. With `offers_only` (its connection dropped)
+  /// only an offer is revoked.
   std::vector<effect> agent_offline(const std::string& agent, const tier_policy& tier,
-                                    time_point now);
+                                    time_point now, bool offers_only = false);
 
   const std::string& id() const { return id_; }
 

@@ -33,9 +33,12 @@ struct idle_input {
 /// The pool turned the escalation away because the tier's queue is full.
 struct queue_full_input {};
 
-/// The agent that held the conversation went offline.
+/// The agent that held the conversation went offline; or (`offers_only`) its connection
+/// dropped, which withdraws an offer to it at once while what it owns waits for the
+/// disconnect grace period.
 struct offline_input {
   std::string agent;
+  bool offers_only = false;
 };
 
 /// One input as the journal keeps it: what happened, when the router applied it, and for

@@ -79,7 +79,7 @@ void conversation_rebuild::apply(const journaled_input& input, const config& cfg
             if (conv_.owner_agent() != offline.agent && conv_.offered_agent() != offline.agent) {
               return refuse("agent_offline of " + offline.agent + ", who did not hold it");
             }
-            return conv_.agent_offline(offline.agent, policy(), now);
+            return conv_.agent_offline(offline.agent, policy(), now, offline.offers_only);
           },
       },
       input.what);

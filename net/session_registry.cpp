@@ -24,15 +24,19 @@ std::shared_ptr<const std::string> session_registry::encode(const egress_frame& 
 }
 
 void session_registry::add(const std::shared_ptr<session>& s, role who, const std::string& agent) {
+  bool first_of_agent = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     switch (who) {
       case role::bot:
         bots_.push_back(s);
         break;
-      case role::agent:
-        agents_[agent].push_back(s);
+      case role::agent: {
+        auto& sessions = agents_[agent];
+        first_of_agent = sessions.empty();
+        sessions.push_back(s);
         break;
+      }
       case role::supervisor:
       case role::admin:
         supervisors_.push_back(s);
@@ -41,6 +45,9 @@ void session_registry::add(const std::shared_ptr<session>& s, role who, const st
         gateways_.push_back(s);
         break;
     }
+  }
+  if (first_of_agent && watch_agents_) {
+    watch_agents_(agent, true);
   }
   // What waited for this receiver goes out at the next resend.
   using kind = delivery_receiver::kind;
@@ -66,7 +73,17 @@ void session_registry::add(const std::shared_ptr<session>& s, role who, const st
 }
 
 void session_registry::remove(const session* s, role who, const std::string& agent) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  bool last_of_agent = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_of_agent = remove_locked(s, who, agent);
+  }
+  if (last_of_agent && watch_agents_) {
+    watch_agents_(agent, false);
+  }
+}
+
+bool session_registry::remove_locked(const session* s, role who, const std::string& agent) {
   switch (who) {
     case role::bot:
       erase_session(bots_, s);
@@ -77,6 +94,7 @@ void session_registry::remove(const session* s, role who, const std::string& age
         erase_session(it->second, s);
         if (it->second.empty()) {
           agents_.erase(it);
+          return true;
         }
       }
       break;
@@ -89,6 +107,7 @@ void session_registry::remove(const session* s, role who, const std::string& age
       erase_session(gateways_, s);
       break;
   }
+  return false;
 }
 
 void session_registry::carry(const std::string& conv, const std::shared_ptr<session>& gateway) {
@@ -107,11 +126,11 @@ void session_registry::acknowledge(const std::string& id) {
 }
 
 void session_registry::resend_due() {
-  deliveries_.resend_due(delivery_tracker::clock::now(),
-                         [this](const delivery_receiver& to,
-                                const std::shared_ptr<const std::string>& line) {
-                           return send_line(to, line);
-                         });
+  deliveries_.resend_due(
+      delivery_tracker::clock::now(),
+      [this](const delivery_receiver& to, const std::shared_ptr<const std::string>& line) {
+        return send_line(to, line);
+      });
 }
 
 std::size_t session_registry::pending_deliveries() const {

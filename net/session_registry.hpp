@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,12 @@ public:
 /// by conversation id. With none connected it waits.
 class session_registry final : public egress_sink {
 public:
+  /// Told when an agent's first connection comes up (true) and its last goes down (false).
+  /// Set once, before the listeners start; called on I/O threads.
+  void watch_agents(std::function<void(const std::string& agent, bool connected)> watch) {
+    watch_agents_ = std::move(watch);
+  }
+
   void add(const std::shared_ptr<session>& s, role who, const std::string& agent);
 
   void remove(const session* s, role who, const std::string& agent);
@@ -71,6 +78,9 @@ private:
 
   static std::shared_ptr<const std::string> encode(const egress_frame& frame);
 
+  /// Removes a session with mutex_ held; true when it was its agent's last.
+  bool remove_locked(const session* s, role who, const std::string& agent);
+
   /// Sends `line` to whoever receives `to` now; false when nobody is connected.
   bool send_line(const delivery_receiver& to, const std::shared_ptr<const std::string>& line);
 
@@ -86,6 +96,7 @@ private:
   std::atomic<std::size_t> next_bot_{0};
   std::array<carrier_shard, carrier_shards> carriers_;
   delivery_tracker deliveries_;
+  std::function<void(const std::string&, bool)> watch_agents_;
 };
 
 }  // namespace blendroute::net

@@ -168,6 +168,22 @@ TEST_F(AgentPoolTest, AwayAgentKeepsItsConversationsButGetsNoOffers) {
   EXPECT_EQ(pool_.find_agent("ana")->conversations.size(), 1u);
 }
 
+TEST_F(AgentPoolTest, AnAgentWithoutAConnectionGetsNoOffersUntilItIsBack) {
+  announce("ana", 2);
+  queue("c1", "standard");
+  ASSERT_EQ(pool_.assign(now_).size(), 1u);
+
+  const auto held = pool_.set_connected("ana", false, now_);
+  EXPECT_EQ(held, std::vector<std::string>{"c1"}) << "what it holds, for its offers to go";
+  queue("c2", "standard");
+  EXPECT_TRUE(pool_.assign(now_).empty());
+
+  pool_.set_connected("ana", true, now_);
+  auto offers = pool_.assign(now_);
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].conv, "c2");
+}
+
 TEST_F(AgentPoolTest, OfflineAgentGivesBackItsConversations) {
   announce("ana", 2);
   queue("c1", "standard");

@@ -38,14 +38,15 @@ TEST_F(DeliveryTest, ACustomerReplyIsSentAgainUntilTheGatewayAcknowledgesIt) {
   auto gateway = connect("gateway");
   gateway->send_line(R"({"type":"customer.message","id":"w1","conv":"dl-1","text":"weather?"})");
   ASSERT_TRUE(gateway->ack("w1"));
-  auto reply = gateway->wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
+  auto reply =
+      gateway->wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
   ASSERT_TRUE(reply.has_value());
   const std::string delivery = reply->get("delivery");
   ASSERT_FALSE(delivery.empty());
 
   // Not acknowledged: the same delivery comes again after its first backoff (1 s).
-  auto again = gateway->wait_for(
-      [&](const frame& f) { return f.get("delivery") == delivery; }, milliseconds{3000});
+  auto again = gateway->wait_for([&](const frame& f) { return f.get("delivery") == delivery; },
+                                 milliseconds{3000});
   ASSERT_TRUE(again.has_value()) << "the reply was not sent again";
   EXPECT_EQ(again->get("text"), reply->get("text"));
 
@@ -60,7 +61,7 @@ TEST_F(DeliveryTest, ACustomerReplyIsSentAgainUntilTheGatewayAcknowledgesIt) {
   }
 }
 
-TEST_F(DeliveryTest, AnOfferToAnAgentWhoseConnectionDroppedReachesItWhenItReconnects) {
+TEST_F(DeliveryTest, AnAgentWhoseConnectionDroppedIsOfferedNothingUntilItReconnects) {
   auto agent = connect("agent", "ana");
   agent->send_line(
       R"({"type":"agent.status","id":"s1","agent":"ana","status":"available","capacity":1})");
@@ -71,17 +72,17 @@ TEST_F(DeliveryTest, AnOfferToAnAgentWhoseConnectionDroppedReachesItWhenItReconn
   gateway->send_line(
       R"({"type":"customer.message","id":"f1","conv":"dl-2","text":"I need to report fraud on my card"})");
   ASSERT_TRUE(gateway->ack("f1"));
-  std::this_thread::sleep_for(milliseconds{200});  // The offer is made while ana is away.
+  std::this_thread::sleep_for(milliseconds{200});  // Queued: ana is away.
 
   auto back = connect("agent", "ana");
   auto offer = back->wait_for([](const frame& f) { return f.get("type") == "agent.offer"; },
                               milliseconds{3000});
-  ASSERT_TRUE(offer.has_value()) << "the offer made while away never arrived";
+  ASSERT_TRUE(offer.has_value()) << "no offer once ana was back";
   EXPECT_EQ(offer->get("conv"), "dl-2");
 
   // Only its receiver may acknowledge it.
-  gateway->send_line(R"({"type":"delivery.ack","id":"wrong","delivery":")"
-                     + offer->get("delivery") + "\"}");
+  gateway->send_line(R"({"type":"delivery.ack","id":"wrong","delivery":")" + offer->get("delivery")
+                     + "\"}");
   auto refused = gateway->ack("wrong");
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->get("error.code"), "not_owner") << refused->raw;
@@ -90,6 +91,56 @@ TEST_F(DeliveryTest, AnOfferToAnAgentWhoseConnectionDroppedReachesItWhenItReconn
   auto accepted = back->ack("right");
   ASSERT_TRUE(accepted.has_value());
   EXPECT_EQ(accepted->get("status"), "ok") << accepted->raw;
+}
+
+TEST(AgentConnection, AnOfferPendingToAnAgentWhoseConnectionDropsGoesToAnotherAtOnce) {
+  server_process server;
+  ASSERT_TRUE(server.start({"--set", "routing.agent_disconnect_grace=500ms"})) << server.log();
+  auto connect = [&](const std::string& role, const std::string& agent = {}) {
+    auto client = std::make_unique<wire_client>();
+    EXPECT_TRUE(client->connect(server.port()));
+    EXPECT_TRUE(client->hello(role, role + "-dev-token", agent).has_value());
+    return client;
+  };
+  auto supervisor = connect("supervisor");
+  auto ana = connect("agent", "ana");
+  ana->send_line(
+      R"({"type":"agent.status","id":"s-ana","agent":"ana","status":"available","capacity":1})");
+  ASSERT_TRUE(ana->ack("s-ana"));
+  auto gateway = connect("gateway");
+  gateway->send_line(
+      R"({"type":"customer.message","id":"f1","conv":"ac-1","text":"I need to report fraud on my card"})");
+  ASSERT_TRUE(gateway->ack("f1"));
+  ASSERT_TRUE(ana->wait_for([](const frame& f) { return f.get("type") == "agent.offer"; }));
+
+  // Bob is there; ana's connection drops with the offer open.
+  auto bob = connect("agent", "bob");
+  bob->send_line(
+      R"({"type":"agent.status","id":"s-bob","agent":"bob","status":"available","capacity":1})");
+  ASSERT_TRUE(bob->ack("s-bob"));
+  ana.reset();
+  auto offer = bob->wait_for([](const frame& f) { return f.get("type") == "agent.offer"; },
+                             milliseconds{2000});
+  ASSERT_TRUE(offer.has_value()) << "the offer did not move on: " << server.log();
+  EXPECT_EQ(offer->get("conv"), "ac-1");
+  auto requeued = supervisor->wait_for(
+      [](const frame& f) { return f.get("reason") == "agent_disconnected"; }, milliseconds{1000});
+  EXPECT_TRUE(requeued.has_value());
+
+  // Bob takes it; his connection drops too, and after the grace period he is offline:
+  // the conversation goes back to its queue with its context.
+  bob->send_line(R"({"type":"agent.accept","id":"acc","conv":"ac-1","agent":"bob","offer":")"
+                 + offer->get("offer") + "\"}");
+  ASSERT_TRUE(bob->ack("acc"));
+  bob.reset();
+  auto offline = supervisor->wait_for(
+      [](const frame& f) {
+        return f.get("conv") == "ac-1" && f.get("state") == "queued"
+               && f.get("reason") == "agent_offline";
+      },
+      milliseconds{3000});
+  EXPECT_TRUE(offline.has_value()) << server.log();
+  EXPECT_EQ(server.stop(), 0);
 }
 
 }  // namespace
