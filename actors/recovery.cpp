@@ -173,7 +173,6 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
       if (!conv.opened()) {
         return;
       }
-      broker.remember(conv.channel(), conv.customer(), conv_id);
       if (!is_open(conv.state())
           && now >= conv.finished_at() + ctx.policy(conv.tier()).resume_window) {
         // No actor, but a customer who writes again continues from this history.
@@ -181,6 +180,7 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
         ++report.finished;
         return;
       }
+      broker.remember(conv.channel(), conv.customer(), conv_id);
 
       std::vector<effect> resume = rebuild->pending();
       auto request = std::find_if(resume.begin(), resume.end(),

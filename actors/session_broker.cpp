@@ -41,6 +41,12 @@ std::string session_broker::resolve(const ingress_event& event,
       // id stands (an explicit existing id is never redirected).
       return event.conv;
     }
+    if (!known(it->second)) {
+      // The customer's earlier conversation is over (its actor let go after the resume
+      // window): this is a new contact under its own id.
+      it->second = event.conv;
+      return event.conv;
+    }
     canonical = it->second;
   }
 

@@ -18,9 +18,10 @@ namespace blendroute::actors {
 class session_broker {
 public:
   /// The conversation a customer event belongs to. A `customer.message` that names a new
-  /// conversation id for a customer who already has one on that channel is mapped to that
-  /// one; the new id becomes an alias for it. Ids are returned unchanged otherwise.
-  /// `known(conv)` says whether a conversation exists under `conv` already.
+  /// conversation id for a customer who already has a live one on that channel (open, or
+  /// finished inside its resume window) is mapped to that one; the new id becomes an alias
+  /// for it. Ids are returned unchanged otherwise. `known(conv)` says whether `conv` has an
+  /// actor now.
   std::string resolve(const ingress_event& event,
                       const std::function<bool(const std::string&)>& known);
 

@@ -60,7 +60,9 @@ void replay_runner::send_customer_turn(std::uint32_t ci) {
       .field("id", id)
       .field("conv", conv.id)
       .field("text", next->text)
-      .field("customer", "cust-" + conv.data->id)
+      // Customers are new in every run: a rerun against a kept journal must not continue
+      // (session broker) the conversations of the run before.
+      .field("customer", "cust-" + conv.id)
       .field("channel", "webchat")
       .key("attrs")
       .begin_object()
