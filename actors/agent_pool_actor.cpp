@@ -146,6 +146,25 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         dispatch(self);
       },
       [=](retry_atom) { dispatch(self); },
+      [=](view_atom, pool_view_request& request) {
+        const auto& st = self->state;
+        const time_point now = st.ctx->clock();
+        if (request.agents) {
+          std::vector<agent_view> agents;
+          for (const auto& [id, agent] : st.pool->agents()) {
+            agents.push_back({id, agent.presence, agent.capacity, agent.skills,
+                              agent.conversations.size(), agent.connected});
+          }
+          request.agents(std::move(agents));
+        }
+        if (request.queues) {
+          std::vector<queue_view> queues;
+          for (const auto& tier : st.pool->tiers()) {
+            queues.push_back({tier, st.pool->queue_depth(tier), st.pool->longest_wait(tier, now)});
+          }
+          request.queues(std::move(queues));
+        }
+      },
       [=](relax_atom, const std::string& conv) {
         self->state.pool->relax_skills(conv);
         dispatch(self);

@@ -217,6 +217,8 @@ void passivate(actor_type* self) {
     } else if (std::holds_alternative<backlog_retry>(msg.what)) {
       ctx->lingering.erase(conv_id + "#" + std::to_string(self->id()));
       self->quit();
+    } else if (auto* view = std::get_if<view_request>(&msg.what)) {
+      view->answer(std::nullopt);  // Let go just now: asked again, it is restored.
     }
   });
   self->set_default_handler(caf::drop);
@@ -391,6 +393,29 @@ void process_next(actor_type* self) {
   }
 }
 
+/// The conversation as a supervisor sees it; nullopt before a message opened it.
+std::optional<conversation_view> describe(const conversation_actor_state& st) {
+  const conversation& conv = *st.conv;
+  if (!conv.opened()) {
+    return std::nullopt;
+  }
+  conversation_view view;
+  view.conv = conv.id();
+  view.state = std::string(name(conv.state()));
+  view.tier = conv.tier();
+  view.owner = conv.owner();
+  view.customer = conv.customer();
+  view.channel = conv.channel();
+  view.bot_turns = conv.bot_turns();
+  view.transfers = conv.transfers();
+  view.opened_at = conv.opened_at();
+  const auto& lines = conv.transcript();
+  const std::size_t keep =
+      std::min(lines.size(), static_cast<std::size_t>(st.ctx->cfg->bot.transcript_lines));
+  view.transcript.assign(lines.end() - static_cast<std::ptrdiff_t>(keep), lines.end());
+  return view;
+}
+
 void on_passivation_due(actor_type* self, time_point finished) {
   auto& st = self->state;
   if (is_open(st.conv->state()) || st.conv->finished_at() != finished) {
@@ -429,6 +454,8 @@ void handle(actor_type* self, conversation_msg& msg) {
   } else if (std::holds_alternative<backlog_retry>(what)) {
     self->state.committing = false;
     process_next(self);
+  } else if (auto* view = std::get_if<view_request>(&what)) {
+    view->answer(describe(self->state));
   }
 }
 

@@ -3,10 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "core/egress.hpp"
 #include "core/error.hpp"
 #include "core/event.hpp"
+#include "core/time.hpp"
 
 namespace blendroute::actors {
 
@@ -35,6 +39,41 @@ struct ack {
   std::string conv;
 };
 
+/// One conversation as a supervisor sees it (`GET /v1/conversations/{id}`).
+struct conversation_view {
+  std::string conv;
+  std::string state;
+  std::string tier;
+  std::string owner;  ///< `bot`, `queue:<tier>`, `agent:<id>`, or `none` once finished.
+  std::string customer;
+  std::string channel;
+  int bot_turns = 0;
+  int transfers = 0;
+  time_point opened_at;
+  std::vector<transcript_line> transcript;  ///< The recent lines, oldest first.
+};
+
+/// One agent (`GET /v1/agents`).
+struct agent_view {
+  std::string agent;
+  agent_presence presence = agent_presence::offline;
+  int capacity = 1;
+  std::vector<std::string> skills;
+  std::size_t conversations = 0;  ///< Offered or owned.
+  bool connected = true;
+};
+
+/// One tier's queue (`GET /v1/queues`).
+struct queue_view {
+  std::string tier;
+  std::size_t depth = 0;
+  duration longest_wait{0};
+};
+
+using conversation_answer = std::function<void(std::optional<conversation_view>)>;
+using agents_answer = std::function<void(std::vector<agent_view>)>;
+using queues_answer = std::function<void(std::vector<queue_view>)>;
+
 /// Receives the ack of one event. Called exactly once, from an actor or journal thread: it
 /// must be cheap and must not block (post the work to the connection's own executor).
 using ack_callback = std::function<void(ack)>;
@@ -47,6 +86,19 @@ public:
   /// Submits an event that is well formed and that the sender's role may send. `done`
   /// receives its ack once the event is journaled (or rejected).
   virtual void submit(ingress_event event, ack_callback done) = 0;
+
+  /// Answers, on an actor thread, with `conv`'s view, or nullopt for no such conversation.
+  /// `answer` must be cheap and must not block, like an ack callback.
+  virtual void query_conversation(const std::string& conv, conversation_answer answer) {
+    (void)conv;
+    answer(std::nullopt);
+  }
+
+  /// Answers, on an actor thread, with every agent the pool knows, by id.
+  virtual void query_agents(agents_answer answer) { answer({}); }
+
+  /// Answers, on an actor thread, with each tier's queue, by tier.
+  virtual void query_queues(queues_answer answer) { answer({}); }
 
   /// `agent`'s first connection came up (`connected`) or its last one went down.
   virtual void agent_connection(const std::string& agent, bool connected) {

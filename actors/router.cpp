@@ -178,14 +178,7 @@ void router::dispatch(ingress_envelope envelope) {
     return;
   }
   bool restore_failed = false;
-  auto archived = ctx.directory.find_or_restore(event.conv, [&] {
-    // TODO(actors): this reads the conversation's journal on the I/O thread; a customer
-    // writing again after the resume window is rare enough today. Move it to a detached
-    // actor if journal reads ever show in the ingress latency.
-    auto restored = restore_archived_conversation(*impl_->system, ctx, event.conv);
-    restore_failed = !restored;
-    return restored.value_or(caf::actor{});
-  });
+  auto archived = restore_archived(event.conv, restore_failed);
   if (restore_failed) {
     ctx.journal->release(event.id);
     envelope.done(ack::rejected(errc::unavailable,
@@ -270,6 +263,45 @@ void router::stop() {
           + " conversation_restarts=" + std::to_string(impl_->stats->conversation_restarts())
           + " breaches: " + impl_->stats->summary()
           + " latency: " + impl_->stats->latency_summary());
+}
+
+std::optional<caf::actor> router::restore_archived(const std::string& conv, bool& failed) {
+  failed = false;
+  return impl_->ctx.directory.find_or_restore(conv, [&] {
+    // TODO(actors): this reads the conversation's journal on the calling I/O thread; a
+    // customer writing again after the resume window is rare enough today. Move it to a
+    // detached actor if journal reads ever show in the ingress latency.
+    auto restored = restore_archived_conversation(*impl_->system, impl_->ctx, conv);
+    failed = !restored;
+    return restored.value_or(caf::actor{});
+  });
+}
+
+void router::query_conversation(const std::string& conv, conversation_answer answer) {
+  router_context& ctx = impl_->ctx;
+  std::shared_lock<std::shared_mutex> guard(impl_->dispatching);
+  if (impl_->stopped) {
+    answer(std::nullopt);
+    return;
+  }
+  std::optional<caf::actor> target = ctx.directory.find(conv);
+  bool failed = false;
+  if (!target) {
+    target = restore_archived(conv, failed);
+  }
+  if (!target) {
+    answer(std::nullopt);
+    return;
+  }
+  caf::anon_send(*target, conversation_msg{view_request{std::move(answer)}});
+}
+
+void router::query_agents(agents_answer answer) {
+  caf::anon_send(impl_->ctx.agent_pool, view_atom_v, pool_view_request{std::move(answer), {}});
+}
+
+void router::query_queues(queues_answer answer) {
+  caf::anon_send(impl_->ctx.agent_pool, view_atom_v, pool_view_request{{}, std::move(answer)});
 }
 
 void router::agent_connection(const std::string& agent, bool connected) {

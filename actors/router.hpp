@@ -3,6 +3,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+
+#include <caf/actor.hpp>
 
 #include "actors/ingress_port.hpp"
 #include "actors/recovery.hpp"
@@ -48,6 +51,12 @@ public:
 
   void agent_connection(const std::string& agent, bool connected) override;
 
+  void query_conversation(const std::string& conv, conversation_answer answer) override;
+
+  void query_agents(agents_answer answer) override;
+
+  void query_queues(queues_answer answer) override;
+
   /// Stops every actor and waits for them; later submissions are rejected as `unavailable`.
   /// Close the journal after this and before destroying the router: its last callbacks may
   /// still address the stopped actors.
@@ -63,6 +72,10 @@ private:
 
   /// Hands an event whose id this router has claimed to the actor that applies it.
   void dispatch(ingress_envelope envelope);
+
+  /// The actor of archived conversation `conv`, rebuilt from its journal; nullopt when it is
+  /// not archived, or (`failed`) when its history cannot be read.
+  std::optional<caf::actor> restore_archived(const std::string& conv, bool& failed);
 
   std::unique_ptr<impl> impl_;
 };

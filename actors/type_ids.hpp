@@ -47,12 +47,17 @@ struct passivation_due {
 /// stop forwarding and go.
 struct backlog_retry {};
 
+/// A supervisor asks for the conversation's view.
+struct view_request {
+  conversation_answer answer;
+};
+
 /// Everything a conversation actor is sent, as one message type. One handler per actor
 /// instead of one per kind of input keeps each of a million idle conversation actors about
 /// 320 B smaller: CAF allocates every actor's behavior, and it grows with each handler.
 struct conversation_msg {
   std::variant<ingress_envelope, write_settled, offer_input, timer_input, idle_input,
-               queue_full_input, offline_input, passivation_due, backlog_retry>
+               queue_full_input, offline_input, passivation_due, backlog_retry, view_request>
       what;
 };
 
@@ -70,6 +75,12 @@ struct bot_request_batch {
 /// Conversation actors restored together, for their tier router to supervise.
 struct supervise_batch {
   std::vector<std::pair<caf::actor, std::string>> conversations;
+};
+
+/// A supervisor asks the agent pool for its agents or its queues.
+struct pool_view_request {
+  agents_answer agents;  ///< Set for the agents,
+  queues_answer queues;  ///< or for the queues.
 };
 
 /// A conversation asking the agent pool for an agent.
@@ -100,6 +111,7 @@ CAF_ADD_ATOM(blendroute, blendroute::actors, retry_atom, "retry")
 CAF_ADD_ATOM(blendroute, blendroute::actors, restore_atom, "restore")
 CAF_ADD_ATOM(blendroute, blendroute::actors, sweep_atom, "sweep")
 CAF_ADD_ATOM(blendroute, blendroute::actors, presence_atom, "presence")
+CAF_ADD_ATOM(blendroute, blendroute::actors, view_atom, "view")
 
 CAF_END_TYPE_ID_BLOCK(blendroute)
 
@@ -112,5 +124,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::conversation_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::bot_request_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::bot_request_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::supervise_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::pool_view_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::enqueue_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(blendroute::actors::agent_restore_msg)

@@ -42,6 +42,20 @@ std::vector<std::string> agent_pool::set_connected(const std::string& agent, boo
   return {record.conversations.begin(), record.conversations.end()};
 }
 
+std::vector<std::string> agent_pool::tiers() const {
+  std::vector<std::string> names;
+  for (const auto& [tier, priority] : tier_priority_) {
+    names.push_back(tier);
+  }
+  for (const auto& [tier, entries] : queues_) {
+    if (tier_priority_.count(tier) == 0) {
+      names.push_back(tier);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 void agent_pool::set_tier_priority(const std::string& tier, int priority) {
   tier_priority_[tier] = priority;
 }

@@ -101,6 +101,12 @@ public:
 
   const agent_record* find_agent(const std::string& agent) const;
 
+  /// Every agent, by id.
+  const std::map<std::string, agent_record>& agents() const { return agents_; }
+
+  /// Every tier that has had a queue, by name.
+  std::vector<std::string> tiers() const;
+
   std::size_t agent_count() const { return agents_.size(); }
 
 private:

@@ -18,10 +18,9 @@ std::string_view status_name(actors::ack_status status) {
   return "rejected";
 }
 
-void encode_context(json_writer& json, const conversation_context& ctx) {
-  json.begin_object("context");
+void encode_transcript(json_writer& json, const std::vector<transcript_line>& transcript) {
   json.begin_array("transcript");
-  for (const auto& line : ctx.transcript) {
+  for (const auto& line : transcript) {
     json.begin_object()
         .field("from", line.speaker)
         .field("text", line.text)
@@ -29,6 +28,11 @@ void encode_context(json_writer& json, const conversation_context& ctx) {
         .end_object();
   }
   json.end_array();
+}
+
+void encode_context(json_writer& json, const conversation_context& ctx) {
+  json.begin_object("context");
+  encode_transcript(json, ctx.transcript);
   json.begin_object("attrs");
   for (const auto& [key, value] : ctx.attrs) {
     json.field(key, value);
@@ -146,6 +150,58 @@ void encode_egress(std::string& out, const egress_frame& frame) {
     encode_context(json, *frame.context);
   }
   json.end_object();
+  out.push_back('\n');
+}
+
+void encode_conversation_view(std::string& out, const actors::conversation_view& view) {
+  json_writer json(out);
+  json.begin_object()
+      .field("conv", view.conv)
+      .field("state", view.state)
+      .field("tier", view.tier)
+      .field("owner", view.owner)
+      .field("customer", view.customer)
+      .field("channel", view.channel)
+      .field("bot_turns", view.bot_turns)
+      .field("transfers", view.transfers)
+      .field("opened_at", unix_ms(view.opened_at));
+  encode_transcript(json, view.transcript);
+  json.end_object();
+  out.push_back('\n');
+}
+
+void encode_agent_views(std::string& out, const std::vector<actors::agent_view>& agents) {
+  json_writer json(out);
+  json.begin_object().begin_array("agents");
+  for (const auto& agent : agents) {
+    json.begin_object()
+        .field("agent", agent.agent)
+        .field("status", name(agent.presence))
+        .field("capacity", agent.capacity)
+        .begin_array("skills");
+    for (const auto& skill : agent.skills) {
+      json.value(skill);
+    }
+    json.end_array()
+        .field("conversations", static_cast<std::int64_t>(agent.conversations))
+        .field("connected", agent.connected)
+        .end_object();
+  }
+  json.end_array().end_object();
+  out.push_back('\n');
+}
+
+void encode_queue_views(std::string& out, const std::vector<actors::queue_view>& queues) {
+  json_writer json(out);
+  json.begin_object().begin_array("queues");
+  for (const auto& queue : queues) {
+    json.begin_object()
+        .field("tier", queue.tier)
+        .field("depth", static_cast<std::int64_t>(queue.depth))
+        .field("longest_wait_ms", static_cast<std::int64_t>(queue.longest_wait.count()))
+        .end_object();
+  }
+  json.end_array().end_object();
   out.push_back('\n');
 }
 

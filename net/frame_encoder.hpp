@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "actors/ingress_port.hpp"
 #include "core/egress.hpp"
@@ -17,5 +18,14 @@ void encode_welcome(std::string& out, role who, const std::string& session);
 
 /// Appends `frame` as one JSON line.
 void encode_egress(std::string& out, const egress_frame& frame);
+
+/// Appends the body of `GET /v1/conversations/{id}` and a newline.
+void encode_conversation_view(std::string& out, const actors::conversation_view& view);
+
+/// Appends the body of `GET /v1/agents`: `{"agents":[…]}` and a newline.
+void encode_agent_views(std::string& out, const std::vector<actors::agent_view>& agents);
+
+/// Appends the body of `GET /v1/queues`: `{"queues":[…]}` and a newline.
+void encode_queue_views(std::string& out, const std::vector<actors::queue_view>& queues);
 
 }  // namespace blendroute::net

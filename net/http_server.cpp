@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -29,9 +30,31 @@ using tcp = asio::ip::tcp;
 constexpr std::string_view component = "net.http";
 
 /// Paths of the supervisor and admin API that are specified but not served yet.
-bool is_pending_api(std::string_view path) {
+/// The supervisor API: what `GET` answers (DESIGN.md §5 "HTTP").
+bool is_supervisor_api(std::string_view path) {
   return path.starts_with("/v1/conversations/") || path == "/v1/agents" || path == "/v1/queues"
-         || path == "/v1/kpis" || path.starts_with("/v1/admin/");
+         || path == "/v1/kpis";
+}
+
+/// Decodes %XX escapes; nullopt for a malformed one.
+std::optional<std::string> percent_decoded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1]))
+        || !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      return std::nullopt;
+    }
+    int byte = 0;
+    std::from_chars(text.data() + i + 1, text.data() + i + 3, byte, 16);
+    out.push_back(static_cast<char>(byte));
+    i += 2;
+  }
+  return out;
 }
 
 std::string lowercase(std::string_view text) {
@@ -198,7 +221,7 @@ private:
       reply(http::status::ok, "text/plain", path == "/healthz" ? "ok\n" : "ready\n", keep);
       return;
     }
-    if (path != "/v1/events" && !is_pending_api(path)) {
+    if (path != "/v1/events" && !is_supervisor_api(path)) {
       reply_error(http::status::not_found, "not_found", "no such path", keep);
       return;
     }
@@ -212,19 +235,16 @@ private:
       return;
     }
     if (path != "/v1/events") {
-      const bool allowed = path.starts_with("/v1/admin/")
-                               ? *who == role::admin
-                               : (*who == role::supervisor || *who == role::admin);
-      if (!allowed) {
+      if (*who != role::supervisor && *who != role::admin) {
         reply_error(http::status::forbidden, "forbidden", "this role may not call this endpoint",
                     keep);
         return;
       }
-      // TODO(net): the supervisor and admin API (conversation snapshots, agents, queues,
-      // KPIs, admin actions) needs query messages into the actors; it comes with the
-      // operators' work (issue 7). Until then these paths say so plainly.
-      reply_error(http::status::not_implemented, "not_implemented",
-                  "this endpoint is not served yet", keep);
+      if (request.method() != http::verb::get) {
+        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+        return;
+      }
+      answer_supervisor(path, keep);
       return;
     }
     if (request.method() != http::verb::post) {
@@ -365,9 +385,9 @@ private:
         std::string delivery =
             frame.event->type == event_type::delivery_ack ? frame.event->delivery : std::string{};
         shared_.port.submit(
-            std::move(*frame.event), [complete, slot, id = std::move(id),
-                                      delivery = std::move(delivery),
-                                      sessions = &shared_.sessions](actors::ack answer) {
+            std::move(*frame.event),
+            [complete, slot, id = std::move(id), delivery = std::move(delivery),
+             sessions = &shared_.sessions](actors::ack answer) {
               if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
                 sessions->acknowledge(delivery);
               }
@@ -379,6 +399,59 @@ private:
       }
       complete(slot, std::move(line));
     }
+  }
+
+  /// `GET` of the supervisor API: the answer comes from the actors and is written on this
+  /// session's executor.
+  void answer_supervisor(std::string_view path, bool keep) {
+    auto self = shared_from_this();
+    auto send = [self, keep](http::status status, std::string body) {
+      asio::post(self->stream_.get_executor(), [self, keep, status, body = std::move(body)] {
+        self->reply(status, "application/json", std::move(body), keep);
+      });
+    };
+    if (path == "/v1/agents") {
+      shared_.port.query_agents([send](std::vector<actors::agent_view> agents) {
+        std::string body;
+        encode_agent_views(body, agents);
+        send(http::status::ok, std::move(body));
+      });
+      return;
+    }
+    if (path == "/v1/queues") {
+      shared_.port.query_queues([send](std::vector<actors::queue_view> queues) {
+        std::string body;
+        encode_queue_views(body, queues);
+        send(http::status::ok, std::move(body));
+      });
+      return;
+    }
+    if (path == "/v1/kpis") {
+      // TODO(kpis): the KPIs of DESIGN.md §7 over sliding windows are not computed yet
+      // (issue 7); until then this path says so plainly.
+      reply_error(http::status::not_implemented, "not_implemented", "KPIs are not computed yet",
+                  keep);
+      return;
+    }
+
+    constexpr std::string_view prefix = "/v1/conversations/";
+    const auto conv = percent_decoded(path.substr(prefix.size()));
+    if (!conv || conv->empty() || conv->find('/') != std::string::npos) {
+      reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+      return;
+    }
+    shared_.port.query_conversation(
+        *conv, [self, keep, send](std::optional<actors::conversation_view> view) {
+          if (!view) {
+            asio::post(self->stream_.get_executor(), [self, keep] {
+              self->reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+            });
+            return;
+          }
+          std::string body;
+          encode_conversation_view(body, *view);
+          send(http::status::ok, std::move(body));
+        });
   }
 
   void reply_error(http::status status, std::string_view code, const std::string& message,

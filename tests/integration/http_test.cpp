@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -172,6 +174,61 @@ TEST_F(HttpTest, UnframeableBodiesAreRefusedAndNothingKillsTheServer) {
                 "2\r\n{}\r\n0\r\nX-T: "
                     + std::string(70000, 'a') + "\r\n\r\n");
   EXPECT_EQ(status_of(http_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+}
+
+std::string get(std::uint16_t port, const std::string& token, const std::string& path) {
+  return http_exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                 "Authorization: Bearer " + token + "\r\n\r\n");
+}
+
+TEST_F(HttpTest, SupervisorsSeeAConversationTheAgentsAndTheQueues) {
+  const auto port = server_.http_port();
+  ASSERT_EQ(
+      status_of(post(
+          port, "agent-dev-token", "application/json",
+          R"({"type":"agent.status","id":"s","agent":"ana","status":"available","capacity":2,"skills":["billing"]})")),
+      200);
+  ASSERT_EQ(
+      status_of(post(
+          port, "gateway-dev-token", "application/json",
+          R"({"type":"customer.message","id":"m","conv":"conv 7","customer":"c7","channel":"web","text":"I need to report fraud on my card"})")),
+      200);
+
+  // The conversation escalated and was offered to ana (an offer is still the queue's).
+  std::string conversation;
+  for (int i = 0; i < 100; ++i) {
+    conversation = get(port, "supervisor-dev-token", "/v1/conversations/conv%207");
+    if (conversation.find(R"("state":"offered")") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  EXPECT_EQ(status_of(conversation), 200) << conversation;
+  for (const char* field : {R"("conv":"conv 7")", R"("state":"offered")", R"("tier":"standard")",
+                            R"("owner":"queue:standard")", R"("customer":"c7")",
+                            R"("channel":"web")", R"("bot_turns":1)", R"("transfers":0)",
+                            R"("opened_at":)", R"("transcript":[{"from":"customer")"}) {
+    EXPECT_NE(conversation.find(field), std::string::npos) << field << " in " << conversation;
+  }
+
+  const std::string agents = get(port, "admin-dev-token", "/v1/agents");
+  EXPECT_EQ(status_of(agents), 200) << agents;
+  EXPECT_NE(agents.find(R"({"agent":"ana","status":"available","capacity":2,"skills":["billing"],)"
+                        R"("conversations":1,"connected":true})"),
+            std::string::npos)
+      << agents;
+  const std::string queues = get(port, "supervisor-dev-token", "/v1/queues");
+  EXPECT_EQ(status_of(queues), 200) << queues;
+  EXPECT_NE(queues.find(R"({"tier":"standard","depth":0,"longest_wait_ms":0})"), std::string::npos)
+      << queues;
+
+  EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/nobody")), 404);
+  EXPECT_EQ(status_of(get(port, "gateway-dev-token", "/v1/agents")), 403);
+  EXPECT_EQ(status_of(http_exchange(port,
+                                    "POST /v1/queues HTTP/1.1\r\nHost: x\r\n"
+                                    "Authorization: Bearer admin-dev-token\r\n"
+                                    "Content-Length: 0\r\n\r\n")),
+            405);
 }
 
 TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
