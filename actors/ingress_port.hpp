@@ -100,6 +100,9 @@ public:
   /// Answers, on an actor thread, with each tier's queue, by tier.
   virtual void query_queues(queues_answer answer) { answer({}); }
 
+  /// Answers, on an actor thread, with the router's metrics in the Prometheus text format.
+  virtual void query_metrics(std::function<void(std::string)> answer) { answer({}); }
+
   /// `agent`'s first connection came up (`connected`) or its last one went down.
   virtual void agent_connection(const std::string& agent, bool connected) {
     (void)agent;

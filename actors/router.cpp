@@ -19,6 +19,7 @@
 #include "actors/sla_clock.hpp"
 #include "actors/tier_router_actor.hpp"
 #include "actors/type_ids.hpp"
+#include "core/prometheus_text.hpp"
 #include "core/routing.hpp"
 
 namespace blendroute::actors {
@@ -111,6 +112,10 @@ result<recovery_report> router::recover() {
 
 void router::submit(ingress_event event, ack_callback done) {
   router_context& ctx = impl_->ctx;
+  done = [stats = impl_->stats.get(), type = event.type, done = std::move(done)](ack answer) {
+    stats->count_ingress(type, static_cast<std::size_t>(answer.status));
+    done(std::move(answer));
+  };
   if (!event.tier.empty() && ctx.cfg->find_tier(event.tier) == nullptr) {
     done(ack::rejected(errc::bad_value, "unknown tier \"" + event.tier + "\""));
     return;
@@ -302,6 +307,76 @@ void router::query_agents(agents_answer answer) {
 
 void router::query_queues(queues_answer answer) {
   caf::anon_send(impl_->ctx.agent_pool, view_atom_v, pool_view_request{{}, std::move(answer)});
+}
+
+void router::query_metrics(std::function<void(std::string)> answer) {
+  router_context& ctx = impl_->ctx;
+  prometheus_text out;
+  const router_stats& stats = *impl_->stats;
+
+  out.family("blendroute_ingress_events_total", "counter",
+             "Ingress events answered, by type and ack status.");
+  static constexpr std::array<std::string_view, 3> statuses = {"ok", "duplicate", "rejected"};
+  for (std::size_t t = 0; t < event_type_count; ++t) {
+    const auto type = static_cast<event_type>(t);
+    for (std::size_t s = 0; s < statuses.size(); ++s) {
+      out.sample("blendroute_ingress_events_total", {{"type", name(type)}, {"status", statuses[s]}},
+                 static_cast<double>(stats.ingress(type, s)));
+    }
+  }
+  out.family("blendroute_sla_breaches_total", "counter",
+             "SLA breaches (each deadline once, whatever its escalation steps), by tier and SLA.");
+  for (const auto& tier : stats.tiers()) {
+    for (auto sla : {sla_kind::bot_attempt, sla_kind::bot_max_turns, sla_kind::human_response,
+                     sla_kind::offer_accept}) {
+      out.sample("blendroute_sla_breaches_total", {{"tier", tier}, {"sla", name(sla)}},
+                 static_cast<double>(stats.breaches(tier, sla)));
+    }
+  }
+  const auto [to_bot, to_offer] = stats.latencies();
+  out.family("blendroute_message_to_bot_request_seconds", "histogram",
+             "From receiving a customer message to sending its bot.request, in the router.");
+  out.histogram("blendroute_message_to_bot_request_seconds", {}, to_bot);
+  out.family("blendroute_escalation_to_offer_seconds", "histogram",
+             "From queueing an escalated conversation to sending its agent.offer (queue wait "
+             "included).");
+  out.histogram("blendroute_escalation_to_offer_seconds", {}, to_offer);
+  out.family("blendroute_conversation_actors", "gauge",
+             "Conversations with an actor: open ones, and finished ones inside their resume "
+             "window.");
+  out.sample("blendroute_conversation_actors", {}, static_cast<double>(ctx.directory.size()));
+  out.family("blendroute_archived_conversations", "gauge",
+             "Finished conversations kept in the journal without an actor, until retention.");
+  out.sample("blendroute_archived_conversations", {},
+             static_cast<double>(ctx.directory.archived()));
+  out.family("blendroute_conversation_failures_total", "counter",
+             "Conversation actors that failed (each is restarted from its journal).");
+  out.sample("blendroute_conversation_failures_total", {},
+             static_cast<double>(stats.conversation_failures()));
+  const persist::journal_health health = ctx.journal->health();
+  out.family("blendroute_journal_writable", "gauge",
+             "1 while the journal writes, 0 while it rejects events after a failed write.");
+  out.sample("blendroute_journal_writable", {}, health.writable ? 1 : 0);
+  out.family("blendroute_journal_failed_writes_total", "counter", "Group commits that failed.");
+  out.sample("blendroute_journal_failed_writes_total", {},
+             static_cast<double>(health.failed_writes));
+
+  // Queues come from the agent pool, on its own thread.
+  auto text = std::make_shared<std::string>(out.text());
+  query_queues([text, answer = std::move(answer)](std::vector<queue_view> queues) {
+    prometheus_text tail;
+    tail.family("blendroute_queue_depth", "gauge", "Conversations waiting for an agent, by tier.");
+    for (const auto& q : queues) {
+      tail.sample("blendroute_queue_depth", {{"tier", q.tier}}, static_cast<double>(q.depth));
+    }
+    tail.family("blendroute_queue_longest_wait_seconds", "gauge",
+                "How long the oldest waiting conversation has waited, by tier.");
+    for (const auto& q : queues) {
+      tail.sample("blendroute_queue_longest_wait_seconds", {{"tier", q.tier}},
+                  static_cast<double>(q.longest_wait.count()) / 1000.0);
+    }
+    answer(*text + tail.text());
+  });
 }
 
 void router::agent_connection(const std::string& agent, bool connected) {

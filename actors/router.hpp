@@ -57,6 +57,8 @@ public:
 
   void query_queues(queues_answer answer) override;
 
+  void query_metrics(std::function<void(std::string)> answer) override;
+
   /// Stops every actor and waits for them; later submissions are rejected as `unavailable`.
   /// Close the journal after this and before destroying the router: its last callbacks may
   /// still address the stopped actors.

@@ -56,4 +56,17 @@ std::string router_stats::latency_summary() const {
          + describe("escalation_to_offer", escalation_to_offer_);
 }
 
+std::vector<std::string> router_stats::tiers() const {
+  std::vector<std::string> names;
+  for (const auto& [tier, counts] : breaches_) {
+    names.push_back(tier);
+  }
+  return names;
+}
+
+std::pair<latency_histogram, latency_histogram> router_stats::latencies() const {
+  std::lock_guard<std::mutex> lock(latency_mutex_);
+  return {message_to_bot_, escalation_to_offer_};
+}
+
 }  // namespace blendroute::actors

@@ -8,8 +8,11 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/config.hpp"
+#include "core/event.hpp"
 #include "core/latency_histogram.hpp"
 
 namespace blendroute::actors {
@@ -30,6 +33,21 @@ public:
 
   /// A failed conversation actor was rebuilt from its journal.
   void count_conversation_restart() { restarts_.fetch_add(1, std::memory_order_relaxed); }
+
+  /// An ingress event of `type` was answered `status` (0 ok, 1 duplicate, 2 rejected).
+  void count_ingress(event_type type, std::size_t status) {
+    ingress_[static_cast<std::size_t>(type)][status].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::uint64_t ingress(event_type type, std::size_t status) const {
+    return ingress_[static_cast<std::size_t>(type)][status].load(std::memory_order_relaxed);
+  }
+
+  /// The SLAs counted per tier, by tier name.
+  std::vector<std::string> tiers() const;
+
+  /// Copies of both latency histograms, taken under their lock.
+  std::pair<latency_histogram, latency_histogram> latencies() const;
 
   /// A customer message became a `bot.request` this long after it arrived.
   void record_message_to_bot(std::chrono::nanoseconds elapsed);
@@ -53,6 +71,7 @@ private:
   using per_sla = std::array<std::atomic<std::uint64_t>, 4>;
 
   std::map<std::string, per_sla> breaches_;
+  std::array<std::array<std::atomic<std::uint64_t>, 3>, event_type_count> ingress_{};
   std::atomic<std::uint64_t> failures_{0};
   std::atomic<std::uint64_t> restarts_{0};
   mutable std::mutex latency_mutex_;

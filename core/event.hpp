@@ -1,6 +1,7 @@
 // Ingress events (DESIGN.md §5): what gateways, bots and agents send to the router.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ enum class event_type : std::uint8_t {
   conversation_close,
   delivery_ack,
 };
+
+/// How many event types there are (for tables indexed by event_type).
+inline constexpr std::size_t event_type_count =
+    static_cast<std::size_t>(event_type::delivery_ack) + 1;
 
 /// What the bot says about a conversation with its reply.
 enum class bot_outcome : std::uint8_t { continue_turn, resolved, handoff };

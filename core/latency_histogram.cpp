@@ -90,6 +90,18 @@ std::chrono::nanoseconds latency_histogram::percentile(double percent) const {
   return max();
 }
 
+std::uint64_t latency_histogram::count_at_most(std::chrono::nanoseconds bound) const {
+  if (bound.count() < 0) {
+    return 0;
+  }
+  const auto limit = static_cast<std::uint64_t>(bound.count());
+  std::uint64_t seen = 0;
+  for (std::size_t bucket = 0; bucket < counts_.size() && bucket_top(bucket) <= limit; ++bucket) {
+    seen += counts_[bucket];
+  }
+  return seen;
+}
+
 std::size_t latency_histogram::bucket_of(std::uint64_t ns) {
   if (ns < linear_limit) {
     return static_cast<std::size_t>(ns);

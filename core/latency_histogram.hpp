@@ -43,6 +43,13 @@ public:
   /// Arithmetic mean of the recorded values, exact up to rounding; zero when empty.
   std::chrono::nanoseconds mean() const;
 
+  /// How many values were at most `bound`, counting whole buckets: a value in the bucket that
+  /// holds `bound` counts when the bucket ends at or below it (for Prometheus buckets).
+  std::uint64_t count_at_most(std::chrono::nanoseconds bound) const;
+
+  /// The sum of the recorded values, in seconds.
+  double sum_seconds() const { return static_cast<double>(sum_ / 1e9L); }
+
   /// The value at `percent` (0 to 100): the highest value of the bucket that holds that rank,
   /// capped at `max()`. So `percentile(100)` is `max()`. Zero when empty.
   std::chrono::nanoseconds percentile(double percent) const;

@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/json_writer.hpp"
+#include "core/prometheus_text.hpp"
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
@@ -221,6 +222,14 @@ private:
       reply(http::status::ok, "text/plain", path == "/healthz" ? "ok\n" : "ready\n", keep);
       return;
     }
+    if (path == "/metrics") {
+      if (request.method() != http::verb::get) {
+        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+        return;
+      }
+      answer_metrics(keep);
+      return;
+    }
     if (path != "/v1/events" && !is_supervisor_api(path)) {
       reply_error(http::status::not_found, "not_found", "no such path", keep);
       return;
@@ -399,6 +408,22 @@ private:
       }
       complete(slot, std::move(line));
     }
+  }
+
+  /// `GET /metrics`: the router's metrics and the network layer's own.
+  void answer_metrics(bool keep) {
+    auto self = shared_from_this();
+    shared_.port.query_metrics([self, keep](std::string text) {
+      prometheus_text net;
+      net.family("blendroute_pending_deliveries", "gauge",
+                 "Frames with a delivery id sent or waiting and not acknowledged.");
+      net.sample("blendroute_pending_deliveries", {},
+                 static_cast<double>(self->shared_.sessions.pending_deliveries()));
+      text += net.text();
+      asio::post(self->stream_.get_executor(), [self, keep, text = std::move(text)]() mutable {
+        self->reply(http::status::ok, "text/plain; version=0.0.4", std::move(text), keep);
+      });
+    });
   }
 
   /// `GET` of the supervisor API: the answer comes from the actors and is written on this

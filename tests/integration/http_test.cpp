@@ -231,6 +231,39 @@ TEST_F(HttpTest, SupervisorsSeeAConversationTheAgentsAndTheQueues) {
             405);
 }
 
+TEST_F(HttpTest, MetricsNeedNoTokenAndCountWhatHappened) {
+  const auto port = server_.http_port();
+  ASSERT_EQ(
+      status_of(post(port, "gateway-dev-token", "application/json",
+                     R"({"type":"customer.message","id":"m","conv":"mx","text":"weather?"})")),
+      200);
+  ASSERT_EQ(
+      status_of(post(port, "gateway-dev-token", "application/json",
+                     R"({"type":"customer.message","id":"m","conv":"mx","text":"weather?"})")),
+      200);
+  // The latency is recorded just after the ack goes out: look again briefly.
+  std::string metrics;
+  for (int i = 0; i < 50; ++i) {
+    metrics = http_exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    if (metrics.find("blendroute_message_to_bot_request_seconds_count 1\n") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  EXPECT_EQ(status_of(metrics), 200) << metrics;
+  EXPECT_NE(metrics.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  for (const char* line :
+       {"# TYPE blendroute_ingress_events_total counter\n",
+        "blendroute_ingress_events_total{type=\"customer.message\",status=\"ok\"} 1\n",
+        "blendroute_ingress_events_total{type=\"customer.message\",status=\"duplicate\"} 1\n",
+        "blendroute_sla_breaches_total{tier=\"standard\",sla=\"bot_attempt\"} 0\n",
+        "blendroute_message_to_bot_request_seconds_count 1\n",
+        "blendroute_queue_depth{tier=\"priority\"} 0\n", "blendroute_journal_writable 1\n",
+        "# TYPE blendroute_pending_deliveries gauge\n"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << " in\n" << metrics;
+  }
+}
+
 TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
   const std::string health =
       http_exchange(server_.http_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
