@@ -214,6 +214,9 @@ protected:
   }
 
   ~ConversationActorTest() override {
+    // Writes still held answer their events now, while everything those answers reach (the
+    // context, the log, the acks) is alive.
+    settle();
     for (const auto& handle : {conversation_, ctx_.agent_pool, ctx_.bot_connector}) {
       caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
     }
