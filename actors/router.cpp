@@ -152,11 +152,14 @@ void router::dispatch(ingress_envelope envelope) {
   }
 
   if (event.type == event_type::delivery_ack) {
-    // The network layer stops re-sending once this ack is journaled.
-    // TODO(persist): journal the ack under its conversation (the delivery id names it) and
-    // rebuild the deliveries still unacknowledged at recovery, so that a customer.deliver
-    // or agent.message sent just before a crash is sent again after it.
+    // The network layer stops re-sending once this ack is journaled. It goes into the
+    // conversation's journal (the delivery id names it), so that recovery knows which of
+    // its deliveries are still unacknowledged and sends them again.
     persist::journal_record record;
+    if (const auto conv = std::string(conversation_of_delivery(event.delivery));
+        !conv.empty() && ctx.directory.find(conv)) {
+      record.conv = conv;  // Only under a live conversation: a made-up id journals nothing.
+    }
     record.dedupe_id = event.id;
     record.payload = journal_event(event, ctx.clock());
     ctx.journal->append({std::move(record)}, [done = envelope.done](const result<void>& r) {

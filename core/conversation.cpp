@@ -82,6 +82,11 @@ const std::vector<std::string>& conversation::skills() const {
   return findings_ ? findings_->skills : none;
 }
 
+std::string_view conversation_of_delivery(std::string_view delivery) {
+  const auto hash = delivery.rfind('#');
+  return hash == std::string_view::npos ? std::string_view{} : delivery.substr(0, hash);
+}
+
 std::string conversation::owner() const {
   switch (state_) {
     case conversation_state::bot:

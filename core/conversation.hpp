@@ -32,6 +32,10 @@ std::string_view name(conversation_state s);
 /// Whether a conversation in `s` still needs the bot or an agent.
 bool is_open(conversation_state s);
 
+/// The conversation a delivery id belongs to (ids are `<conv>#<opened ms>.<n>`), or empty
+/// for an id not made that way.
+std::string_view conversation_of_delivery(std::string_view delivery);
+
 /// What the owner of a conversation actor must do after a transition. Egress kinds carry the
 /// frame to send; the others are requests to the agent pool or the actor's timer.
 struct effect {

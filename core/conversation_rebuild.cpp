@@ -26,16 +26,14 @@ void conversation_rebuild::apply(const journaled_input& input, const config& cfg
   std::vector<effect> effects = std::visit(
       overloaded{
           [&](const ingress_event& event) {
-            // Live, a finished conversation's actor is passivated when its resume window is
-            // over, and the customer's next message opens a fresh conversation under the
-            // same id: the journal holds both, one after the other.
-            if (event.type == event_type::customer_message && conv_.opened()
-                && !is_open(conv_.state()) && now >= conv_.finished_at() + policy().resume_window) {
-              conversation_rebuild fresh(conv_.id());
-              fresh.inputs_ = inputs_;
-              fresh.problems_ = std::move(problems_);
-              *this = std::move(fresh);
+            if (event.type == event_type::delivery_ack) {
+              // Journaled by the router beside the conversation's own inputs.
+              std::erase_if(unacked_, [&](const auto& d) { return d.first == event.delivery; });
+              return std::vector<effect>{};
             }
+            // A message after the resume window applies to the old history, as live: the
+            // passivated conversation is restored from its journal first (a follow_up
+            // episode, its delivery ids counting on).
             if (auto allowed = conv_.check(event); !allowed) {
               return refuse(std::string(name(event.type)) + " " + event.id
                             + " refused: " + allowed.err().message);
@@ -103,6 +101,18 @@ void conversation_rebuild::remember(std::vector<effect>& effects, time_point at)
       case effect::kind::to_agent:
         if (e.frame.type == egress_type::agent_offer) {
           offer_ = std::move(e);
+        } else if (e.frame.type == egress_type::agent_revoked) {
+          // What the agent was sent about this conversation is moot now.
+          std::erase_if(unacked_, [&](const auto& d) {
+            return d.second.what == effect::kind::to_agent && d.second.agent == e.agent;
+          });
+        } else if (e.frame.type == egress_type::agent_message && !e.frame.delivery.empty()) {
+          unacked_.emplace_back(e.frame.delivery, std::move(e));
+        }
+        break;
+      case effect::kind::to_gateway:
+        if (!e.frame.delivery.empty()) {
+          unacked_.emplace_back(e.frame.delivery, std::move(e));
         }
         break;
       case effect::kind::enqueue:
@@ -143,6 +153,9 @@ std::vector<effect> conversation_rebuild::pending() const {
       break;
     default:
       break;
+  }
+  for (const auto& [delivery, e] : unacked_) {
+    out.push_back(e);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/config.hpp"
@@ -57,6 +58,8 @@ private:
   std::optional<effect> bot_request_;
   std::optional<effect> offer_;
   std::optional<effect> enqueue_;
+  /// Deliveries to the customer and to the owning agent not acknowledged yet, oldest first.
+  std::vector<std::pair<std::string, effect>> unacked_;
   std::vector<std::string> problems_;
 };
 

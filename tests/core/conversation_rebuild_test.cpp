@@ -208,20 +208,52 @@ TEST_F(ConversationRebuildTest, ABreachedSlaResumesAtTheNextStepOfItsEscalationM
   EXPECT_EQ(resumed->deadline, first->deadline);
 }
 
-TEST_F(ConversationRebuildTest, AMessageAfterTheResumeWindowStartsAFreshConversationAsLive) {
+TEST_F(ConversationRebuildTest, AMessageAfterTheResumeWindowContinuesTheHistoryAsLive) {
   customer("hello");
   bot(bot_outcome::resolved);
   ASSERT_EQ(live_.state(), conversation_state::resolved);
-  // Live, the actor was passivated by now and a fresh one opens under the same id.
-  live_ = conversation("c1");
+  // Live, the actor was passivated by now; the message restores it from the journal and
+  // starts a follow-up episode on it.
   now_ += standard_.resume_window + seconds{1};
-  customer("hello again");
+  auto reopened = customer("hello again");
 
   conversation rebuilt = rebuild().take();
   EXPECT_EQ(rebuilt.state(), conversation_state::bot);
-  EXPECT_EQ(rebuilt.reopens(), live_.reopens());
-  EXPECT_EQ(rebuilt.bot_turns(), live_.bot_turns());
+  EXPECT_EQ(rebuilt.episode(), 1);
+  EXPECT_EQ(rebuilt.episode(), live_.episode());
   EXPECT_EQ(rebuilt.transcript().size(), live_.transcript().size());
+  // The next delivery id is the same either way.
+  const effect* request = find(reopened, effect::kind::to_bot);
+  ASSERT_NE(request, nullptr);
+  auto pending = rebuild().pending();
+  const effect* resent = find(pending, effect::kind::to_bot);
+  ASSERT_NE(resent, nullptr);
+  EXPECT_EQ(resent->frame.delivery, request->frame.delivery);
+}
+
+TEST_F(ConversationRebuildTest, DeliveriesNotAcknowledgedAreSentAgainAndAcknowledgedOnesAreNot) {
+  customer("what is the weather");
+  auto replied = bot(bot_outcome::continue_turn);
+  customer("and tomorrow?");
+  auto second = bot(bot_outcome::continue_turn);
+  const effect* first_reply = find(replied, effect::kind::to_gateway);
+  const effect* second_reply = find(second, effect::kind::to_gateway);
+  ASSERT_NE(first_reply, nullptr);
+  ASSERT_NE(second_reply, nullptr);
+  ingress_event ack;
+  ack.type = event_type::delivery_ack;
+  ack.id = "ack-1";
+  ack.delivery = first_reply->frame.delivery;
+  journal_.push_back({ack, now_, {}});
+
+  auto pending = rebuild().pending();
+  std::vector<std::string> resent;
+  for (const auto& e : pending) {
+    if (e.what == effect::kind::to_gateway) {
+      resent.push_back(e.frame.delivery);
+    }
+  }
+  EXPECT_EQ(resent, std::vector<std::string>{second_reply->frame.delivery});
 }
 
 TEST_F(ConversationRebuildTest, AJournaledInputTheStateRefusesIsReportedAndSkipped) {

@@ -93,6 +93,49 @@ TEST_F(DeliveryTest, AnAgentWhoseConnectionDroppedIsOfferedNothingUntilItReconne
   EXPECT_EQ(accepted->get("status"), "ok") << accepted->raw;
 }
 
+TEST(DeliveryRecovery, AReplyNotAcknowledgedBeforeACrashIsSentAgainAfterIt) {
+  server_process server;
+  ASSERT_TRUE(server.start()) << server.log();
+  std::string delivery;
+  {
+    wire_client gateway;
+    ASSERT_TRUE(gateway.connect(server.port()));
+    ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+    gateway.send_line(R"({"type":"customer.message","id":"r1","conv":"dr-1","text":"weather?"})");
+    ASSERT_TRUE(gateway.ack("r1"));
+    auto reply =
+        gateway.wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
+    ASSERT_TRUE(reply.has_value());
+    delivery = reply->get("delivery");
+  }
+  server.kill_now();
+
+  ASSERT_TRUE(server.start()) << server.log();
+  {
+    wire_client gateway;
+    ASSERT_TRUE(gateway.connect(server.port()));
+    ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+    auto again = gateway.wait_for([&](const frame& f) { return f.get("delivery") == delivery; },
+                                  milliseconds{3000});
+    ASSERT_TRUE(again.has_value()) << "the unacknowledged reply was lost with the crash";
+    gateway.send_line(R"({"type":"delivery.ack","id":"ack-r1","delivery":")" + delivery + "\"}");
+    auto acked = gateway.ack("ack-r1");
+    ASSERT_TRUE(acked.has_value());
+    EXPECT_EQ(acked->get("status"), "ok");
+  }
+  server.kill_now();
+
+  ASSERT_TRUE(server.start()) << server.log();
+  wire_client gateway;
+  ASSERT_TRUE(gateway.connect(server.port()));
+  ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+  gateway.pump(milliseconds{1500});
+  for (const auto& f : gateway.backlog()) {
+    EXPECT_NE(f.get("delivery"), delivery) << "sent again after its ack: " << f.raw;
+  }
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST(AgentConnection, AnOfferPendingToAnAgentWhoseConnectionDropsGoesToAnotherAtOnce) {
   server_process server;
   ASSERT_TRUE(server.start({"--set", "routing.agent_disconnect_grace=500ms"})) << server.log();
