@@ -32,9 +32,6 @@ void ask_bot(caf::event_based_actor* self, router_context* ctx, bot_request_msg&
   if (ctx->egress->send_to_bot(request.frame)) {
     return;
   }
-  // TODO(bot): a remote bot's unacked requests wait for another bot connection; when the
-  // last one drops they should go to the embedded bot instead (DESIGN.md §5), which needs
-  // the network layer to hand them back here.
   auto conversation_actor = ctx->directory.find(request.frame.conv);
   if (!conversation_actor) {
     return;

@@ -103,6 +103,9 @@ public:
   /// Answers, on an actor thread, with the router's metrics in the Prometheus text format.
   virtual void query_metrics(std::function<void(std::string)> answer) { answer({}); }
 
+  /// A bot request no bot connection is left to answer: the embedded bot answers it.
+  virtual void ask_embedded_bot(const egress_frame& request) { (void)request; }
+
   /// `agent`'s first connection came up (`connected`) or its last one went down.
   virtual void agent_connection(const std::string& agent, bool connected) {
     (void)agent;

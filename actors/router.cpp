@@ -382,6 +382,11 @@ void router::query_metrics(std::function<void(std::string)> answer) {
   });
 }
 
+void router::ask_embedded_bot(const egress_frame& request) {
+  // The bot connector tries the bot connections first; with none it is the embedded bot.
+  caf::anon_send(impl_->ctx.bot_connector, ask_bot_atom_v, bot_request_msg{request});
+}
+
 void router::agent_connection(const std::string& agent, bool connected) {
   caf::anon_send(impl_->ctx.agent_pool, presence_atom_v, agent, connected);
 }

@@ -51,6 +51,8 @@ public:
 
   void agent_connection(const std::string& agent, bool connected) override;
 
+  void ask_embedded_bot(const egress_frame& request) override;
+
   void query_conversation(const std::string& conv, conversation_answer answer) override;
 
   void query_agents(agents_answer answer) override;

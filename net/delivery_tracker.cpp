@@ -31,7 +31,8 @@ void delivery_tracker::track(const std::string& id, delivery_receiver to,
   }
 
   e.order = next_order_++;
-  if (to.what == delivery_receiver::kind::agent) {
+  if (to.what == delivery_receiver::kind::agent || to.what == delivery_receiver::kind::bot) {
+    // Bot requests are indexed under no agent, for `cancel_for_agent({}, conv)`.
     by_agent_conv_[agent_conv_key(to.agent, to.conv)].push_back(id);
   }
   e.to = std::move(to);
@@ -48,6 +49,39 @@ void delivery_tracker::track(const std::string& id, delivery_receiver to,
       ++dropped_;
     }
   }
+}
+
+void delivery_tracker::track_bot_request(const std::string& id,
+                                         std::shared_ptr<const egress_frame> frame,
+                                         std::shared_ptr<const std::string> line,
+                                         clock::time_point now) {
+  track(id, {delivery_receiver::kind::bot, {}, frame->conv}, std::move(line), true, now);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = entries_.find(id); it != entries_.end()) {
+    it->second.bot_request = std::move(frame);
+  }
+}
+
+std::vector<std::shared_ptr<const egress_frame>> delivery_tracker::take_bot_requests() {
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<const egress_frame>>> taken;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (it->second.to.what == delivery_receiver::kind::bot && it->second.bot_request) {
+        taken.emplace_back(it->second.order, std::move(it->second.bot_request));
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  std::sort(taken.begin(), taken.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::shared_ptr<const egress_frame>> out;
+  for (auto& [order, frame] : taken) {
+    out.push_back(std::move(frame));
+  }
+  return out;
 }
 
 bool delivery_tracker::may_acknowledge(const std::string& id, role who,
@@ -96,6 +130,7 @@ void delivery_tracker::resend_due(
     delivery_receiver to;
     std::shared_ptr<const std::string> line;
   };
+
   std::vector<due_delivery> due;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/egress.hpp"
 #include "core/event.hpp"
 
 namespace blendroute::net {
@@ -46,6 +47,14 @@ public:
   void track(const std::string& id, delivery_receiver to, std::shared_ptr<const std::string> line,
              bool sent, clock::time_point now);
 
+  /// Like `track` for a bot request, which keeps its frame: when no bot connection is left
+  /// the request goes to the embedded bot instead (`take_bot_requests`).
+  void track_bot_request(const std::string& id, std::shared_ptr<const egress_frame> frame,
+                         std::shared_ptr<const std::string> line, clock::time_point now);
+
+  /// Takes every bot request not acknowledged out of the tracker, oldest first.
+  std::vector<std::shared_ptr<const egress_frame>> take_bot_requests();
+
   /// Whether a session of role `who` (agent `agent`) may acknowledge delivery `id`: its
   /// receiver, or anyone for a delivery not known (acknowledged before, or before a restart).
   bool may_acknowledge(const std::string& id, role who, const std::string& agent) const;
@@ -54,7 +63,8 @@ public:
   void acknowledge(const std::string& id);
 
   /// Stops re-sending what `agent` was sent about `conv` (it lost the conversation or the
-  /// offer): the revocation that says so is a delivery of its own.
+  /// offer): the revocation that says so is a delivery of its own. With `agent` empty:
+  /// the bot requests of `conv` (a bot answered it).
   void cancel_for_agent(const std::string& agent, const std::string& conv);
 
   /// Calls `resend(receiver, line)` for every delivery due by `now`, oldest first. `resend`
@@ -76,10 +86,11 @@ private:
   struct entry {
     delivery_receiver to;
     std::shared_ptr<const std::string> line;
+    std::shared_ptr<const egress_frame> bot_request;  ///< Bot deliveries only.
     clock::time_point due;
     std::chrono::milliseconds backoff = first_backoff;
-    bool waiting = false;      ///< Its receiver was not connected at the last attempt.
-    std::uint64_t order = 0;   ///< Tracking order, to drop the oldest first.
+    bool waiting = false;     ///< Its receiver was not connected at the last attempt.
+    std::uint64_t order = 0;  ///< Tracking order, to drop the oldest first.
   };
 
   struct due_at {

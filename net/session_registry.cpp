@@ -81,6 +81,21 @@ void session_registry::remove(const session* s, role who, const std::string& age
   if (last_of_agent && watch_agents_) {
     watch_agents_(agent, false);
   }
+  if (who == role::bot) {
+    hand_over_if_no_bot();
+  }
+}
+
+void session_registry::hand_over_if_no_bot() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!bots_.empty() || !embedded_bot_) {
+      return;
+    }
+  }
+  for (const auto& request : deliveries_.take_bot_requests()) {
+    embedded_bot_(*request);
+  }
 }
 
 bool session_registry::remove_locked(const session* s, role who, const std::string& agent) {
@@ -131,6 +146,7 @@ void session_registry::resend_due() {
       [this](const delivery_receiver& to, const std::shared_ptr<const std::string>& line) {
         return send_line(to, line);
       });
+  hand_over_if_no_bot();
 }
 
 std::size_t session_registry::pending_deliveries() const {
@@ -192,7 +208,8 @@ bool session_registry::send_to_bot(const egress_frame& frame) {
     return false;  // The embedded bot answers; nothing to re-send.
   }
   if (!frame.delivery.empty()) {
-    deliveries_.track(frame.delivery, to, std::move(line), true, delivery_tracker::clock::now());
+    deliveries_.track_bot_request(frame.delivery, std::make_shared<const egress_frame>(frame),
+                                  std::move(line), delivery_tracker::clock::now());
   }
   return true;
 }

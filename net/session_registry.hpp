@@ -41,6 +41,12 @@ public:
     watch_agents_ = std::move(watch);
   }
 
+  /// Receives the bot requests left without a bot connection, for the embedded bot. Set
+  /// once, before the listeners start.
+  void hand_over_bot_requests(std::function<void(const egress_frame&)> embedded) {
+    embedded_bot_ = std::move(embedded);
+  }
+
   void add(const std::shared_ptr<session>& s, role who, const std::string& agent);
 
   void remove(const session* s, role who, const std::string& agent);
@@ -53,6 +59,10 @@ public:
 
   /// Delivery `id` was acknowledged (and the ack journaled): it is not re-sent again.
   void acknowledge(const std::string& id);
+
+  /// A bot answered `conv`: its bot requests are answered too, acked or not, and must not
+  /// go to another bot (or the embedded one) for a second answer.
+  void bot_answered(const std::string& conv) { deliveries_.cancel_for_agent({}, conv); }
 
   /// Re-sends every delivery whose backoff is over. Call it regularly (the TCP listener
   /// does, every 100 ms).
@@ -97,6 +107,10 @@ private:
   std::array<carrier_shard, carrier_shards> carriers_;
   delivery_tracker deliveries_;
   std::function<void(const std::string&, bool)> watch_agents_;
+  std::function<void(const egress_frame&)> embedded_bot_;
+
+  /// With no bot connection left, gives every unacknowledged bot request to the embedded bot.
+  void hand_over_if_no_bot();
 };
 
 }  // namespace blendroute::net

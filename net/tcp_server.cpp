@@ -298,24 +298,28 @@ private:
     // conversation. The ack callback runs before the event's effects are sent, so the
     // first reply already finds this gateway.
     const bool carries = role_ == role::gateway && is_customer_event(event.type);
+    const bool bot_answer = event.type == event_type::bot_reply;
     const std::uint64_t seq = reserve_ack();
     std::string id = event.id;
     std::string delivery = delivery_ack ? event.delivery : std::string{};
-    shared_.port.submit(std::move(event), [self = shared_from_this(), seq, id = std::move(id),
-                                           carries, delivery = std::move(delivery)](
-                                              actors::ack answer) {
-      if (carries && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
-        self->shared_.sessions.carry(answer.conv, self);
-      }
-      // Re-sends stop once the ack is journaled (a duplicate ack was journaled before).
-      if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
-        self->shared_.sessions.acknowledge(delivery);
-      }
-      auto line = std::make_shared<std::string>();
-      encode_ack(*line, id, answer);
-      asio::post(self->socket_.get_executor(),
-                 [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
-    });
+    shared_.port.submit(
+        std::move(event), [self = shared_from_this(), seq, id = std::move(id), carries, bot_answer,
+                           delivery = std::move(delivery)](actors::ack answer) {
+          if (bot_answer && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
+            self->shared_.sessions.bot_answered(answer.conv);
+          }
+          if (carries && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
+            self->shared_.sessions.carry(answer.conv, self);
+          }
+          // Re-sends stop once the ack is journaled (a duplicate ack was journaled before).
+          if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
+            self->shared_.sessions.acknowledge(delivery);
+          }
+          auto line = std::make_shared<std::string>();
+          encode_ack(*line, id, answer);
+          asio::post(self->socket_.get_executor(),
+                     [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
+        });
   }
 
   void authenticate(const decoded_frame& frame) {
@@ -526,6 +530,7 @@ struct tcp_server::impl {
       resend_deliveries();
     });
   }
+
   std::size_t next_context = 0;
   std::mutex connections_mutex;
   std::vector<std::weak_ptr<connection>> connections;  ///< For closing them all at stop.

@@ -93,6 +93,46 @@ TEST_F(DeliveryTest, AnAgentWhoseConnectionDroppedIsOfferedNothingUntilItReconne
   EXPECT_EQ(accepted->get("status"), "ok") << accepted->raw;
 }
 
+TEST_F(DeliveryTest, ARequestLeftByABotThatDisconnectsIsAnsweredByTheEmbeddedBot) {
+  auto bot = connect("bot");
+  auto gateway = connect("gateway");
+  gateway->send_line(R"({"type":"customer.message","id":"b1","conv":"db-1","text":"weather?"})");
+  ASSERT_TRUE(gateway->ack("b1"));
+  auto request = bot->wait_for([](const frame& f) { return f.get("type") == "bot.request"; });
+  ASSERT_TRUE(request.has_value()) << "the remote bot gets the request first";
+  bot.reset();  // Gone without answering or acking.
+
+  auto reply = gateway->wait_for(
+      [](const frame& f) { return f.get("type") == "customer.deliver" && f.get("from") == "bot"; },
+      milliseconds{3000});
+  ASSERT_TRUE(reply.has_value()) << "nobody answered after the bot left";
+}
+
+TEST_F(DeliveryTest, ABotThatAnsweredButDidNotAckIsNotAnsweredForAgain) {
+  auto bot = connect("bot");
+  auto gateway = connect("gateway");
+  gateway->send_line(R"({"type":"customer.message","id":"b2","conv":"db-2","text":"weather?"})");
+  ASSERT_TRUE(gateway->ack("b2"));
+  auto request = bot->wait_for([](const frame& f) { return f.get("type") == "bot.request"; });
+  ASSERT_TRUE(request.has_value());
+  bot->send_line(
+      R"({"type":"bot.reply","id":"r2","conv":"db-2","text":"Sunny.","outcome":"continue"})");
+  auto replied = bot->ack("r2");
+  ASSERT_TRUE(replied.has_value());
+  ASSERT_EQ(replied->get("status"), "ok") << replied->raw;
+  bot.reset();
+
+  auto answer = gateway->wait_for([](const frame& f) { return f.get("text") == "Sunny."; });
+  ASSERT_TRUE(answer.has_value());
+  gateway->pump(milliseconds{1500});
+  for (const auto& f : gateway->backlog()) {
+    // The same reply comes again until the gateway acks it; another one must not come.
+    if (f.get("type") == "customer.deliver") {
+      EXPECT_EQ(f.get("delivery"), answer->get("delivery")) << "a second answer: " << f.raw;
+    }
+  }
+}
+
 TEST(DeliveryRecovery, AReplyNotAcknowledgedBeforeACrashIsSentAgainAfterIt) {
   server_process server;
   ASSERT_TRUE(server.start()) << server.log();
