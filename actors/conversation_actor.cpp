@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/journal_codec.hpp"
+#include "actors/kpi_board.hpp"
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
 #include "actors/sla_clock.hpp"
@@ -173,6 +174,55 @@ void dispatch_effects(router_context& ctx, const std::string& conv, const caf::a
   }
 }
 
+/// Counts what the effects of a live step mean for the KPIs: an SLA that starts to apply
+/// (its first timer; the bot taking over for bot_max_turns) and one that was breached.
+void count_sla_kpis(router_context& ctx, const std::string& tier,
+                    const std::vector<effect>& effects, time_point now) {
+  if (ctx.kpis == nullptr) {
+    return;
+  }
+  for (const auto& e : effects) {
+    if (e.what == effect::kind::arm_timer && e.level == 1) {
+      ctx.kpis->record([&](kpi_window& w) { w.record_sla_opportunity(tier, e.sla, now); });
+    } else if (e.what == effect::kind::to_supervisors) {
+      if (e.frame.type == egress_type::sla_breach && e.frame.level == 1) {
+        const auto sla = *parse_sla_kind(e.frame.sla);
+        ctx.kpis->record([&](kpi_window& w) { w.record_sla_breach(e.frame.tier, sla, now); });
+      } else if (e.frame.type == egress_type::conversation_state && e.frame.state == "bot") {
+        ctx.kpis->record(
+            [&](kpi_window& w) { w.record_sla_opportunity(tier, sla_kind::bot_max_turns, now); });
+      }
+    }
+  }
+}
+
+/// Counts a conversation that just finished, or was reopened, or rated.
+void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_open,
+                        conversation_state was, int reopens_before, const conversation_input& input,
+                        time_point now) {
+  if (ctx.kpis == nullptr) {
+    return;
+  }
+  const std::string& tier = conv.tier();
+  if (was_open && !is_open(conv.state())) {
+    conversation_outcome outcome;
+    outcome.resolved = conv.state() == conversation_state::resolved;
+    outcome.abandoned = conv.state() == conversation_state::abandoned;
+    outcome.escalated = conv.ever_escalated();
+    outcome.transfers = conv.transfers();
+    outcome.handle_time = conv.finished_at() - conv.opened_at();
+    ctx.kpis->record([&](kpi_window& w) { w.record_outcome(tier, outcome, now); });
+  }
+  if (was == conversation_state::resolved && conv.reopens() > reopens_before) {
+    ctx.kpis->record([&](kpi_window& w) { w.record_reopen(tier, now); });
+  }
+  if (const auto* envelope = std::get_if<ingress_envelope>(&input);
+      envelope != nullptr && envelope->event.type == event_type::customer_csat) {
+    const int score = envelope->event.csat_score;
+    ctx.kpis->record([&](kpi_window& w) { w.record_csat(tier, score, now); });
+  }
+}
+
 void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
   auto& st = self->state;
   attach_context(*st.ctx, *st.conv, effects, now);
@@ -333,6 +383,9 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
     return;
   }
 
+  const bool was_open = conv.opened() && is_open(conv.state());
+  const conversation_state was = conv.state();
+  const int reopens_before = conv.reopens();
   std::vector<effect> effects;
   const auto has = [&effects](effect::kind what, egress_type type) {
     return std::any_of(effects.begin(), effects.end(),
@@ -367,6 +420,8 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
                   [](const effect& e) { return e.what == effect::kind::enqueue; })) {
     st.queued_since = sent_at;
   }
+  count_sla_kpis(ctx, conv.tier(), effects, now);
+  count_outcome_kpis(ctx, conv, was_open, was, reopens_before, input, now);
   carry_out(self, effects, now);
   arm_passivation(self);
   process_next(self);

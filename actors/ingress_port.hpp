@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/egress.hpp"
 #include "core/error.hpp"
 #include "core/event.hpp"
+#include "core/kpi.hpp"
 #include "core/time.hpp"
 
 namespace blendroute::actors {
@@ -70,6 +72,13 @@ struct queue_view {
   duration longest_wait{0};
 };
 
+/// The KPIs of the sliding window (`GET /v1/kpis`), per tier.
+struct kpi_report {
+  duration window{0};
+  time_point at;
+  std::map<std::string, kpi_summary> tiers;
+};
+
 using conversation_answer = std::function<void(std::optional<conversation_view>)>;
 using agents_answer = std::function<void(std::vector<agent_view>)>;
 using queues_answer = std::function<void(std::vector<queue_view>)>;
@@ -99,6 +108,9 @@ public:
 
   /// Answers, on an actor thread, with each tier's queue, by tier.
   virtual void query_queues(queues_answer answer) { answer({}); }
+
+  /// Answers with the KPIs of the window ending now.
+  virtual void query_kpis(std::function<void(kpi_report)> answer) { answer({}); }
 
   /// Answers, on an actor thread, with the router's metrics in the Prometheus text format.
   virtual void query_metrics(std::function<void(std::string)> answer) { answer({}); }

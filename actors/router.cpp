@@ -11,6 +11,7 @@
 #include "actors/bot_connector_actor.hpp"
 #include "actors/conversation_actor.hpp"
 #include "actors/journal_codec.hpp"
+#include "actors/kpi_board.hpp"
 #include "actors/recovery.hpp"
 #include "actors/retention_actor.hpp"
 #include "actors/router_context.hpp"
@@ -48,6 +49,7 @@ struct router::impl {
   caf::actor_system_config caf_cfg;
   std::unique_ptr<sla_clock> timers;
   std::unique_ptr<router_stats> stats;
+  std::unique_ptr<kpi_board> kpis;
   session_broker broker;
   caf::actor retention;
   std::unique_ptr<caf::actor_system> system;
@@ -73,6 +75,8 @@ std::unique_ptr<router> router::start(router_options options) {
 
   state->stats = std::make_unique<router_stats>(*ctx.cfg);
   ctx.stats = state->stats.get();
+  state->kpis = std::make_unique<kpi_board>(ctx.cfg->kpis.window);
+  ctx.kpis = state->kpis.get();
   ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
   ctx.bot_connector = spawn_bot_connector_actor(*state->system, &ctx);
   state->retention = spawn_retention_actor(*state->system, &ctx, &state->broker);
@@ -312,6 +316,11 @@ void router::query_queues(queues_answer answer) {
   caf::anon_send(impl_->ctx.agent_pool, view_atom_v, pool_view_request{{}, std::move(answer)});
 }
 
+void router::query_kpis(std::function<void(kpi_report)> answer) {
+  const time_point now = impl_->ctx.clock();
+  answer({impl_->kpis->window(), now, impl_->kpis->by_tier(now)});
+}
+
 void router::query_metrics(std::function<void(std::string)> answer) {
   router_context& ctx = impl_->ctx;
   prometheus_text out;
@@ -356,6 +365,49 @@ void router::query_metrics(std::function<void(std::string)> answer) {
              "Conversation actors that failed (each is restarted from its journal).");
   out.sample("blendroute_conversation_failures_total", {},
              static_cast<double>(stats.conversation_failures()));
+  const time_point now = ctx.clock();
+  auto kpis = impl_->kpis->by_tier(now);
+  kpi_summary overall;
+  for (const auto& [tier, summary] : kpis) {
+    overall.add(summary);
+  }
+  kpis.emplace("all", overall);
+  auto ratio = [&](std::string_view metric, std::string_view help,
+                   std::optional<double> (kpi_summary::*value)() const) {
+    out.family(metric, "gauge", help);
+    for (const auto& [tier, summary] : kpis) {
+      if (auto v = (summary.*value)()) {
+        out.sample(metric, {{"tier", tier}}, *v);
+      }
+    }
+  };
+  ratio("blendroute_kpi_containment_ratio",
+        "Share of finished conversations the bot resolved without a human, over kpis.window.",
+        &kpi_summary::containment);
+  ratio("blendroute_kpi_escalation_ratio", "Share of finished conversations sent to a human.",
+        &kpi_summary::escalation_rate);
+  ratio("blendroute_kpi_first_contact_resolution_ratio",
+        "Share of resolved conversations not reopened inside their resume window.",
+        &kpi_summary::first_contact_resolution);
+  ratio("blendroute_kpi_average_handle_seconds",
+        "Mean time from opening to resolution of the conversations a human handled.",
+        &kpi_summary::average_handle_seconds);
+  ratio("blendroute_kpi_csat", "Mean customer.csat score (1-5).", &kpi_summary::csat);
+  out.family("blendroute_kpi_transfers", "gauge", "Transfers of the window's conversations.");
+  for (const auto& [tier, summary] : kpis) {
+    out.sample("blendroute_kpi_transfers", {{"tier", tier}},
+               static_cast<double>(summary.transfers));
+  }
+  out.family("blendroute_kpi_sla_attainment_ratio", "gauge",
+             "Share of the times an SLA applied that it was met, by tier and SLA.");
+  for (const auto& [tier, summary] : kpis) {
+    for (auto sla : {sla_kind::bot_attempt, sla_kind::bot_max_turns, sla_kind::human_response,
+                     sla_kind::offer_accept}) {
+      if (auto v = summary.attainment(sla)) {
+        out.sample("blendroute_kpi_sla_attainment_ratio", {{"tier", tier}, {"sla", name(sla)}}, *v);
+      }
+    }
+  }
   const persist::journal_health health = ctx.journal->health();
   out.family("blendroute_journal_writable", "gauge",
              "1 while the journal writes, 0 while it rejects events after a failed write.");

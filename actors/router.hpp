@@ -61,6 +61,8 @@ public:
 
   void query_metrics(std::function<void(std::string)> answer) override;
 
+  void query_kpis(std::function<void(kpi_report)> answer) override;
+
   /// Stops every actor and waits for them; later submissions are rejected as `unavailable`.
   /// Close the journal after this and before destroying the router: its last callbacks may
   /// still address the stopped actors.

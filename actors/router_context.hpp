@@ -20,6 +20,7 @@ namespace blendroute::actors {
 
 class sla_clock;
 class router_stats;
+class kpi_board;
 struct ingress_envelope;
 
 /// Shared by all actors of one router. The router owns it and outlives every actor; the
@@ -33,6 +34,7 @@ struct router_context {
   std::function<time_point()> clock;
   sla_clock* timers = nullptr;    ///< Every SLA and inactivity timer.
   router_stats* stats = nullptr;  ///< Breach and failure counters.
+  kpi_board* kpis = nullptr;      ///< The outcome KPIs; null in tests that do not look.
   conversation_directory directory;
   /// Passivated conversation actors still forwarding stragglers, so that stop() reaches them.
   conversation_directory lingering;

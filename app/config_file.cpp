@@ -276,7 +276,7 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
 }
 
 void read_document(reader& r, const toml::table& root, config& cfg) {
-  r.only(root, "", {"listen", "auth", "journal", "runtime", "bot", "routing", "tiers"});
+  r.only(root, "", {"listen", "auth", "journal", "runtime", "bot", "kpis", "routing", "tiers"});
 
   if (const auto* listen = r.section(root, "listen")) {
     r.only(*listen, "listen.",
@@ -334,6 +334,10 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.only(*bot, "bot.", {"rules_file", "transcript_lines"});
     r.read(*bot, "bot.", "rules_file", cfg.bot.rules_file);
     r.read_int(*bot, "bot.", "transcript_lines", cfg.bot.transcript_lines);
+  }
+  if (const auto* kpis = r.section(root, "kpis")) {
+    r.only(*kpis, "kpis.", {"window"});
+    r.read_duration(*kpis, "kpis.", "window", cfg.kpis.window);
   }
   if (const auto* routing = r.section(root, "routing")) {
     r.only(*routing, "routing.",

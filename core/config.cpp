@@ -215,6 +215,9 @@ std::vector<config_problem> validate(const config& cfg) {
       }
     }
   }
+  if (cfg.kpis.window < duration{1000}) {
+    add(problems, "kpis.window", "must be at least 1s");
+  }
   if (cfg.agent_disconnect_grace < duration{0}) {
     add(problems, "routing.agent_disconnect_grace", "must not be negative");
   }

@@ -154,6 +154,11 @@ struct bot_config {
   int transcript_lines = 10;  ///< Recent lines sent in each `context`. 0–50.
 };
 
+/// The outcome KPIs (DESIGN.md §7).
+struct kpi_config {
+  duration window{3'600'000};  ///< The sliding window KPIs are computed over. ≥ 1 s.
+};
+
 /// The whole validated configuration. Immutable once validated; a reload builds a new one.
 struct config {
   listener_config listener;
@@ -161,6 +166,7 @@ struct config {
   journal_config journal;
   runtime_config runtime;
   bot_config bot;
+  kpi_config kpis;
   std::vector<tier_policy> tiers;
   std::vector<routing_rule> routing;
   std::vector<intent_route> intent_skills;

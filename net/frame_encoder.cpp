@@ -205,4 +205,59 @@ void encode_queue_views(std::string& out, const std::vector<actors::queue_view>&
   out.push_back('\n');
 }
 
+namespace {
+
+void optional_field(json_writer& json, std::string_view key, std::optional<double> value) {
+  if (value) {
+    json.field(key, *value);
+  } else {
+    json.raw_field(key, "null");
+  }
+}
+
+void encode_kpi_summary(json_writer& json, const kpi_summary& s) {
+  json.field("finished", static_cast<std::int64_t>(s.finished))
+      .field("contained", static_cast<std::int64_t>(s.contained))
+      .field("escalated", static_cast<std::int64_t>(s.escalated))
+      .field("resolved", static_cast<std::int64_t>(s.resolved))
+      .field("abandoned", static_cast<std::int64_t>(s.abandoned))
+      .field("transfers", static_cast<std::int64_t>(s.transfers))
+      .field("reopened", static_cast<std::int64_t>(s.reopened))
+      .field("csat_count", static_cast<std::int64_t>(s.csat_count));
+  optional_field(json, "containment", s.containment());
+  optional_field(json, "escalation_rate", s.escalation_rate());
+  optional_field(json, "first_contact_resolution", s.first_contact_resolution());
+  optional_field(json, "average_handle_s", s.average_handle_seconds());
+  optional_field(json, "csat", s.csat());
+  json.begin_object("sla_attainment");
+  for (auto sla : {sla_kind::bot_attempt, sla_kind::bot_max_turns, sla_kind::human_response,
+                   sla_kind::offer_accept}) {
+    optional_field(json, name(sla), s.attainment(sla));
+  }
+  json.end_object();
+}
+
+}  // namespace
+
+void encode_kpi_report(std::string& out, const actors::kpi_report& report) {
+  json_writer json(out);
+  kpi_summary overall;
+  for (const auto& [tier, summary] : report.tiers) {
+    overall.add(summary);
+  }
+  json.begin_object()
+      .field("window_s", static_cast<std::int64_t>(report.window.count() / 1000))
+      .field("at", unix_ms(report.at))
+      .begin_object("overall");
+  encode_kpi_summary(json, overall);
+  json.end_object().begin_object("tiers");
+  for (const auto& [tier, summary] : report.tiers) {
+    json.begin_object(tier);
+    encode_kpi_summary(json, summary);
+    json.end_object();
+  }
+  json.end_object().end_object();
+  out.push_back('\n');
+}
+
 }  // namespace blendroute::net

@@ -28,4 +28,7 @@ void encode_agent_views(std::string& out, const std::vector<actors::agent_view>&
 /// Appends the body of `GET /v1/queues`: `{"queues":[…]}` and a newline.
 void encode_queue_views(std::string& out, const std::vector<actors::queue_view>& queues);
 
+/// Appends the body of `GET /v1/kpis` and a newline.
+void encode_kpi_report(std::string& out, const actors::kpi_report& report);
+
 }  // namespace blendroute::net

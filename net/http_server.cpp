@@ -452,10 +452,11 @@ private:
       return;
     }
     if (path == "/v1/kpis") {
-      // TODO(kpis): the KPIs of DESIGN.md §7 over sliding windows are not computed yet
-      // (issue 7); until then this path says so plainly.
-      reply_error(http::status::not_implemented, "not_implemented", "KPIs are not computed yet",
-                  keep);
+      shared_.port.query_kpis([send](actors::kpi_report report) {
+        std::string body;
+        encode_kpi_report(body, report);
+        send(http::status::ok, std::move(body));
+      });
       return;
     }
 

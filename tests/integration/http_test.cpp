@@ -264,6 +264,42 @@ TEST_F(HttpTest, MetricsNeedNoTokenAndCountWhatHappened) {
   }
 }
 
+TEST_F(HttpTest, KpisCountWhatTheBotContainedAndWhatWentToHumans) {
+  const auto port = server_.http_port();
+  // One conversation the bot resolves, one it hands to a human queue, and a CSAT.
+  ASSERT_EQ(
+      status_of(post(
+          port, "gateway-dev-token", "application/x-ndjson",
+          R"({"type":"customer.message","id":"k1","conv":"kc-1","text":"weather?"})"
+          "\n"
+          R"({"type":"customer.message","id":"k2","conv":"kc-2","text":"I need to report fraud on my card"})"
+          "\n")),
+      200);
+  std::string kpis;
+  for (int i = 0; i < 100; ++i) {
+    kpis = get(port, "supervisor-dev-token", "/v1/kpis");
+    if (kpis.find(R"("overall":{"finished":1,)") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  ASSERT_EQ(status_of(post(port, "gateway-dev-token", "application/json",
+                           R"({"type":"customer.csat","id":"k3","conv":"kc-1","score":4})")),
+            200);
+  kpis = get(port, "supervisor-dev-token", "/v1/kpis");
+  EXPECT_EQ(status_of(kpis), 200) << kpis;
+  for (const char* field :
+       {R"("window_s":3600)", R"("overall":{"finished":1,"contained":1,)", R"("containment":1)",
+        R"("csat":4)", R"("sla_attainment":{"bot_attempt":1,)", R"("standard":{)"}) {
+    EXPECT_NE(kpis.find(field), std::string::npos) << field << " in " << kpis;
+  }
+  const std::string metrics =
+      http_exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(metrics.find("blendroute_kpi_containment_ratio{tier=\"all\"} 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(status_of(get(port, "gateway-dev-token", "/v1/kpis")), 403);
+}
+
 TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
   const std::string health =
       http_exchange(server_.http_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -1,0 +1,144 @@
+// KPI counts in time slices, and the ratios made from them.
+#include "core/kpi.hpp"
+
+#include <algorithm>
+
+namespace blendroute {
+namespace {
+
+std::optional<double> share(std::uint64_t part, std::uint64_t whole) {
+  if (whole == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(part) / static_cast<double>(whole);
+}
+
+}  // namespace
+
+std::optional<double> kpi_summary::containment() const {
+  return share(contained, finished);
+}
+
+std::optional<double> kpi_summary::escalation_rate() const {
+  return share(escalated, finished);
+}
+
+std::optional<double> kpi_summary::first_contact_resolution() const {
+  if (resolved == 0) {
+    return std::nullopt;
+  }
+  return share(resolved - std::min(reopened, resolved), resolved);
+}
+
+std::optional<double> kpi_summary::average_handle_seconds() const {
+  if (handled == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(handle_time.count()) / 1000.0 / static_cast<double>(handled);
+}
+
+std::optional<double> kpi_summary::csat() const {
+  if (csat_count == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(csat_sum) / static_cast<double>(csat_count);
+}
+
+std::optional<double> kpi_summary::attainment(sla_kind sla) const {
+  const auto i = static_cast<std::size_t>(sla);
+  if (sla_opportunities[i] == 0) {
+    return std::nullopt;
+  }
+  const std::uint64_t met = sla_opportunities[i] - std::min(sla_breaches[i], sla_opportunities[i]);
+  return share(met, sla_opportunities[i]);
+}
+
+void kpi_summary::add(const kpi_summary& other) {
+  finished += other.finished;
+  contained += other.contained;
+  escalated += other.escalated;
+  resolved += other.resolved;
+  abandoned += other.abandoned;
+  transfers += other.transfers;
+  reopened += other.reopened;
+  csat_count += other.csat_count;
+  csat_sum += other.csat_sum;
+  handled += other.handled;
+  handle_time += other.handle_time;
+  for (std::size_t i = 0; i < sla_opportunities.size(); ++i) {
+    sla_opportunities[i] += other.sla_opportunities[i];
+    sla_breaches[i] += other.sla_breaches[i];
+  }
+}
+
+kpi_window::kpi_window(duration window)
+    : window_(window), slice_(std::max<duration>(duration{1}, window / 60)) {}
+
+kpi_summary& kpi_window::current(const std::string& tier, time_point at) {
+  auto& slices = tiers_[tier];
+  const std::int64_t index = at.time_since_epoch() / slice_;
+  if (slices.empty() || slices.back().index < index) {
+    slices.push_back({index, {}});
+  }
+  // An event stamped a little earlier than the newest slice (another thread's clock
+  // reading) counts in the newest one.
+  evict(slices, at);
+  return slices.back().counts;
+}
+
+void kpi_window::evict(std::deque<slice>& slices, time_point now) const {
+  const std::int64_t oldest = (now - window_).time_since_epoch() / slice_;
+  while (slices.size() > 1 && slices.front().index <= oldest) {
+    slices.pop_front();
+  }
+}
+
+void kpi_window::record_outcome(const std::string& tier, const conversation_outcome& outcome,
+                                time_point at) {
+  kpi_summary& counts = current(tier, at);
+  ++counts.finished;
+  counts.contained += outcome.resolved && !outcome.escalated ? 1 : 0;
+  counts.escalated += outcome.escalated ? 1 : 0;
+  counts.resolved += outcome.resolved ? 1 : 0;
+  counts.abandoned += outcome.abandoned ? 1 : 0;
+  counts.transfers += static_cast<std::uint64_t>(std::max(0, outcome.transfers));
+  if (outcome.resolved && outcome.escalated) {
+    ++counts.handled;
+    counts.handle_time += outcome.handle_time;
+  }
+}
+
+void kpi_window::record_reopen(const std::string& tier, time_point at) {
+  ++current(tier, at).reopened;
+}
+
+void kpi_window::record_csat(const std::string& tier, int score, time_point at) {
+  kpi_summary& counts = current(tier, at);
+  ++counts.csat_count;
+  counts.csat_sum += static_cast<std::uint64_t>(std::max(0, score));
+}
+
+void kpi_window::record_sla_opportunity(const std::string& tier, sla_kind sla, time_point at) {
+  ++current(tier, at).sla_opportunities[static_cast<std::size_t>(sla)];
+}
+
+void kpi_window::record_sla_breach(const std::string& tier, sla_kind sla, time_point at) {
+  ++current(tier, at).sla_breaches[static_cast<std::size_t>(sla)];
+}
+
+std::map<std::string, kpi_summary> kpi_window::by_tier(time_point now) {
+  std::map<std::string, kpi_summary> out;
+  const std::int64_t oldest = (now - window_).time_since_epoch() / slice_;
+  for (auto& [tier, slices] : tiers_) {
+    evict(slices, now);
+    kpi_summary& sum = out[tier];
+    for (const auto& s : slices) {
+      if (s.index > oldest) {
+        sum.add(s.counts);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace blendroute
