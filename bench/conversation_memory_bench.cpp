@@ -1,34 +1,30 @@
-// Resident memory of idle conversation actors: what a million open conversations cost.
-#include <unistd.h>
-
-#include <fstream>
+// Resident memory of conversation actors: what a million conversations cost.
+#include <functional>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 #include <caf/all.hpp>
 
 #include "actors/conversation_actor.hpp"
 #include "actors/router_context.hpp"
+#include "bench/resident_memory.hpp"
 
 namespace blendroute::actors {
 namespace {
 
-std::size_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t pages = 0;
-  std::size_t resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
+using bench::resident_bytes;
 
-/// Spawns `range(0)` conversation actors (not yet opened) and reports the resident memory
-/// they added, per actor. Opening a conversation adds its strings and transcript on top.
-void BM_ConversationActor_ResidentMemory(benchmark::State& state) {
+/// Spawns `range(0)` actors with `spawn(system, ctx, i)` on a fresh two-thread actor system
+/// and reports the resident memory they added, in all and per actor.
+void measure_actors(
+    benchmark::State& state,
+    const std::function<caf::actor(caf::actor_system&, router_context&, std::size_t)>& spawn) {
   const auto count = static_cast<std::size_t>(state.range(0));
   for (auto _ : state) {
-    caf::actor_system_config cfg;
-    cfg.set("scheduler.policy", caf::atom("sharing"));
-    cfg.set("scheduler.max-threads", std::size_t{2});
-    caf::actor_system system(cfg);
+    caf::actor_system_config caf_cfg;
+    caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+    caf_cfg.set("scheduler.max-threads", std::size_t{2});
+    caf::actor_system system(caf_cfg);
     router_context ctx;
     ctx.cfg = std::make_shared<const config>(default_config());
 
@@ -36,7 +32,7 @@ void BM_ConversationActor_ResidentMemory(benchmark::State& state) {
     std::vector<caf::actor> actors;
     actors.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
-      actors.push_back(spawn_conversation_actor(system, &ctx, "conv-" + std::to_string(i)));
+      actors.push_back(spawn(system, ctx, i));
     }
     const std::size_t after = resident_bytes();
     state.counters["actors"] = static_cast<double>(count);
@@ -52,61 +48,45 @@ void BM_ConversationActor_ResidentMemory(benchmark::State& state) {
   }
 }
 
-/// The same for conversations that are really under way: opened by a customer message with
-/// attributes, answered once by the bot (`continue`, with an intent), so each holds two
-/// transcript lines, its findings and an armed SLA deadline.
+/// Conversation actors spawned and not yet opened. Opening a conversation adds its strings
+/// and transcript on top.
+void BM_ConversationActor_ResidentMemory(benchmark::State& state) {
+  measure_actors(state, [](caf::actor_system& system, router_context& ctx, std::size_t i) {
+    return spawn_conversation_actor(system, &ctx, "conv-" + std::to_string(i));
+  });
+}
+
+/// Conversations really under way: opened by a customer message with attributes, answered
+/// once by the bot (`continue`, with an intent), so each holds two transcript lines, its
+/// findings and an armed SLA deadline.
 void BM_OpenConversationActor_ResidentMemory(benchmark::State& state) {
-  const auto count = static_cast<std::size_t>(state.range(0));
   const config cfg = default_config();
   const tier_policy& standard = *cfg.find_tier("standard");
   const time_point now = from_unix_ms(1'700'000'000'000);
-  for (auto _ : state) {
-    caf::actor_system_config caf_cfg;
-    caf_cfg.set("scheduler.policy", caf::atom("sharing"));
-    caf_cfg.set("scheduler.max-threads", std::size_t{2});
-    caf::actor_system system(caf_cfg);
-    router_context ctx;
-    ctx.cfg = std::make_shared<const config>(cfg);
-
-    const std::size_t before = resident_bytes();
-    std::vector<caf::actor> actors;
-    actors.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      ingress_event message;
-      message.type = event_type::customer_message;
-      message.id = "m-" + std::to_string(i);
-      message.conv = "conv-" + std::to_string(i);
-      message.customer = "customer-" + std::to_string(i);
-      message.channel = "webchat";
-      message.attrs = {{"domain", "bank"}};
-      message.text = "I need to report fraud on my card";
-      ingress_event reply;
-      reply.type = event_type::bot_reply;
-      reply.conv = message.conv;
-      reply.text = "When did you last use the card yourself?";
-      reply.outcome = bot_outcome::continue_turn;
-      reply.intent = "bank_fraud_report";
-      reply.confidence = 0.8;
-      conversation conv(message.conv);
-      conv.apply(message, standard, now);
-      conv.apply(reply, standard, now);
-      actors.push_back(spawn_restored_conversation_actor(system, &ctx, std::move(conv), {}));
-    }
-    const std::size_t after = resident_bytes();
-    state.counters["actors"] = static_cast<double>(count);
-    state.counters["resident_MiB"] = static_cast<double>(after - before) / (1 << 20);
-    state.counters["bytes_per_actor"] =
-        static_cast<double>(after - before) / static_cast<double>(count);
-
-    for (auto& a : actors) {
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    }
-    actors.clear();
-    system.await_all_actors_done();
-  }
+  measure_actors(state, [&](caf::actor_system& system, router_context& ctx, std::size_t i) {
+    ingress_event message;
+    message.type = event_type::customer_message;
+    message.id = "m-" + std::to_string(i);
+    message.conv = "conv-" + std::to_string(i);
+    message.customer = "customer-" + std::to_string(i);
+    message.channel = "webchat";
+    message.attrs = {{"domain", "bank"}};
+    message.text = "I need to report fraud on my card";
+    ingress_event reply;
+    reply.type = event_type::bot_reply;
+    reply.conv = message.conv;
+    reply.text = "When did you last use the card yourself?";
+    reply.outcome = bot_outcome::continue_turn;
+    reply.intent = "bank_fraud_report";
+    reply.confidence = 0.8;
+    conversation conv(message.conv);
+    conv.apply(message, standard, now);
+    conv.apply(reply, standard, now);
+    return spawn_restored_conversation_actor(system, &ctx, std::move(conv), {});
+  });
 }
 
-/// The floor: the same number of bare stateful actors with an empty state.
+/// The floor: bare stateful actors with an empty state and one handler.
 struct empty_state {
   static inline const char* name = "empty_actor";
 };
@@ -117,27 +97,9 @@ caf::behavior empty_actor(caf::stateful_actor<empty_state>*) {
 }
 
 void BM_BareStatefulActor_ResidentMemory(benchmark::State& state) {
-  const auto count = static_cast<std::size_t>(state.range(0));
-  for (auto _ : state) {
-    caf::actor_system_config cfg;
-    cfg.set("scheduler.policy", caf::atom("sharing"));
-    cfg.set("scheduler.max-threads", std::size_t{2});
-    caf::actor_system system(cfg);
-    const std::size_t before = resident_bytes();
-    std::vector<caf::actor> actors;
-    actors.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      actors.push_back(system.spawn(empty_actor));
-    }
-    const std::size_t after = resident_bytes();
-    state.counters["bytes_per_actor"] =
-        static_cast<double>(after - before) / static_cast<double>(count);
-    for (auto& a : actors) {
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    }
-    actors.clear();
-    system.await_all_actors_done();
-  }
+  measure_actors(state, [](caf::actor_system& system, router_context&, std::size_t) {
+    return system.spawn(empty_actor);
+  });
 }
 
 BENCHMARK(BM_BareStatefulActor_ResidentMemory)

@@ -14,25 +14,19 @@
 
 #include "actors/journal_codec.hpp"
 #include "actors/router.hpp"
+#include "bench/resident_memory.hpp"
 #include "core/latency_histogram.hpp"
 #include "persist/journal.hpp"
 
 namespace blendroute::actors {
 namespace {
 
+using bench::resident_bytes;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 time_point router_now() {
   return std::chrono::time_point_cast<duration>(std::chrono::system_clock::now());
-}
-
-std::size_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t pages = 0;
-  std::size_t resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
 /// Takes the breaches the router announces and how late each was against its deadline; a
@@ -52,8 +46,8 @@ public:
     if (frame.type != egress_type::sla_breach) {
       return;
     }
-    const auto late = std::chrono::system_clock::now()
-                      - std::chrono::system_clock::time_point(frame.deadline);
+    const auto late =
+        std::chrono::system_clock::now() - std::chrono::system_clock::time_point(frame.deadline);
     breaches_.fetch_add(1, std::memory_order_relaxed);
     if (unix_ms(frame.deadline) < count_from_ms_.load()) {
       return;  // Due while recovery was still running: not a steady-state figure.
@@ -91,16 +85,15 @@ bool journal_open_conversations(persist::journal& journal, std::size_t count, ti
     message.customer = "customer-" + std::to_string(i);
     message.channel = "webchat";
     message.text = "I need to report fraud on my card";
-    const time_point deadline =
-        first + duration{spread.count() * static_cast<std::int64_t>(i)
-                         / static_cast<std::int64_t>(count)};
-    batch.push_back({message.conv, "", message.id,
-                     journal_event(message, deadline - bot_attempt, "standard")});
+    const time_point deadline = first
+                                + duration{spread.count() * static_cast<std::int64_t>(i)
+                                           / static_cast<std::int64_t>(count)};
+    batch.push_back(
+        {message.conv, "", message.id, journal_event(message, deadline - bot_attempt, "standard")});
     if (batch.size() == per_append || i + 1 == count) {
       auto done = std::make_shared<std::promise<bool>>();
       written.push_back(done->get_future());
-      journal.append(std::move(batch),
-                     [done](const result<void>& r) { done->set_value(r.ok()); });
+      journal.append(std::move(batch), [done](const result<void>& r) { done->set_value(r.ok()); });
       batch.clear();
     }
   }
