@@ -27,17 +27,6 @@ if(NOT TARGET CLI11::CLI11)
   target_include_directories(CLI11::CLI11 SYSTEM INTERFACE ${CLI11_INCLUDE_DIR})
 endif()
 
-# gperftools' tcmalloc for the server and the benchmarks: the router allocates from many
-# threads and frees on others (frames built by actors leave on I/O threads); glibc's arenas
-# contend on that, and recovering a million conversations took 22.7 s with them, 16.0 s with
-# tcmalloc (BM_Router_RecoveryAndBreachLateness, docs/benchmarks.md).
-# Sanitizer builds bring their own allocator: configure them with -DBLENDROUTE_TCMALLOC=OFF.
-add_library(blendroute::allocator INTERFACE IMPORTED)
-if(BLENDROUTE_TCMALLOC)
-  find_library(TCMALLOC_LIBRARY NAMES tcmalloc_minimal tcmalloc REQUIRED)
-  target_link_libraries(blendroute::allocator INTERFACE ${TCMALLOC_LIBRARY})
-endif()
-
 if(BLENDROUTE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev libspdlog-dev
   libhowardhinnant-date-dev tzdata
   libssl-dev
-  libgoogle-perftools-dev libabsl-dev
+  libabsl-dev
 )
 
 missing=()
