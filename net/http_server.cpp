@@ -13,12 +13,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/json_writer.hpp"
 #include "core/prometheus_text.hpp"
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
+#include "net/websocket_session.hpp"
 
 namespace blendroute::net {
 namespace {
@@ -119,16 +121,31 @@ std::optional<role> role_of(const auth_config& auth, std::string_view authorizat
 }
 
 struct server_shared {
+  server_shared(const listener_config& listener_cfg, const auth_config& auth_cfg,
+                actors::ingress_port& ingress, session_registry& registry, log_sink& sink)
+      : listener(listener_cfg), auth(auth_cfg), port(ingress), sessions(registry), log(sink) {}
+
   const listener_config& listener;
   const auth_config& auth;
   actors::ingress_port& port;
   session_registry& sessions;
   log_sink& log;
+  /// What the WebSocket sessions of `GET /v1/stream` share.
+  stream_listener websocket{listener, auth, port, sessions, log, "net.ws"};
+  std::mutex streams_mutex;
+  /// The upgraded connections, for closing them all at stop.
+  std::vector<std::weak_ptr<stream_session>> streams;
 
   void log_line(log_level level, const std::string& line) const {
     if (log.enabled(level)) {
       log.write(level, component, line);
     }
+  }
+
+  void track(const std::shared_ptr<stream_session>& stream) {
+    std::lock_guard<std::mutex> lock(streams_mutex);
+    std::erase_if(streams, [](const auto& weak) { return weak.expired(); });
+    streams.push_back(stream);
   }
 };
 
@@ -228,6 +245,23 @@ private:
         return;
       }
       answer_metrics(keep);
+      return;
+    }
+    if (path == "/v1/stream") {
+      if (request.method() != http::verb::get) {
+        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+        return;
+      }
+      if (!beast::websocket::is_upgrade(request)) {
+        reply_error(http::status::bad_request, "bad_request",
+                    "GET /v1/stream takes a WebSocket upgrade", keep);
+        return;
+      }
+      // The stream authenticates with its hello frame, as on TCP; the handshake's own
+      // timeout and the hello timeout take over from the request timer.
+      stream_.expires_never();
+      shared_.track(
+          start_websocket_session(stream_.release_socket(), parser_->get(), shared_.websocket));
       return;
     }
     if (path != "/v1/events" && !is_supervisor_api(path)) {
@@ -530,7 +564,7 @@ private:
 struct http_server::impl {
   impl(const listener_config& listener, const auth_config& auth, actors::ingress_port& port,
        session_registry& registry, log_sink& log)
-      : shared{listener, auth, port, registry, log}, acceptor(context) {}
+      : shared(listener, auth, port, registry, log), acceptor(context) {}
 
   void accept_next() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
@@ -627,6 +661,14 @@ void http_server::stop() {
     for (auto& weak : impl_->sessions) {
       if (auto session = weak.lock()) {
         session->close();
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->shared.streams_mutex);
+    for (auto& weak : impl_->shared.streams) {
+      if (auto stream = weak.lock()) {
+        stream->close();
       }
     }
   }

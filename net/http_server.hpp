@@ -1,4 +1,4 @@
-// The HTTP listener (DESIGN.md §5 "HTTP"): POST /v1/events, /healthz and /readyz.
+// The HTTP listener (DESIGN.md §5 "HTTP"): event and supervisor API, WebSocket stream.
 #pragma once
 
 #include <cstdint>

@@ -1,9 +1,9 @@
-// Asio TCP server: NDJSON framing, hello and roles, ordered acks, bounded buffers.
+// Asio TCP server: NDJSON framing over the shared stream session, bounded buffers.
 #include "net/tcp_server.hpp"
 
-#include <atomic>
-#include <deque>
+#include <cstring>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -11,9 +11,8 @@
 #include <boost/asio.hpp>
 #include <simdjson.h>
 
-#include "net/frame_decoder.hpp"
-#include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
+#include "net/stream_session.hpp"
 
 namespace blendroute::net {
 namespace {
@@ -21,159 +20,84 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-constexpr std::string_view component = "net.tcp";
-
-/// Frames whose acks are still outstanding before the connection stops reading: a client
-/// that pipelines faster than the journal commits is slowed down instead of buffered.
-constexpr std::size_t max_unacked_frames = 8192;
-
-/// Bytes of unsent output a slow reader may leave before it is disconnected.
-constexpr std::size_t max_pending_output = 16u << 20;
-
 constexpr std::size_t read_chunk = 64u << 10;
 
-/// The longest hello accepted; anything longer before authentication is refused.
-constexpr std::size_t max_hello_bytes = 4096;
-
-std::string token_for(const auth_config& auth, role who) {
-  switch (who) {
-    case role::gateway:
-      return auth.gateway;
-    case role::bot:
-      return auth.bot;
-    case role::agent:
-      return auth.agent;
-    case role::supervisor:
-      return auth.supervisor;
-    case role::admin:
-      return auth.admin;
-  }
-  return {};
-}
-
-/// Constant-time comparison, so that a token cannot be guessed byte by byte from timing.
-bool tokens_match(const std::string& expected, const std::string& given) {
-  if (expected.empty() || expected.size() != given.size()) {
-    return false;
-  }
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    diff |= static_cast<unsigned char>(expected[i] ^ given[i]);
-  }
-  return diff == 0;
-}
-
-bool is_customer_event(event_type t) {
-  return t == event_type::customer_message || t == event_type::customer_csat
-         || t == event_type::customer_left;
-}
-
-bool names_agent(event_type t) {
-  return t == event_type::agent_status || t == event_type::agent_accept
-         || t == event_type::agent_decline || t == event_type::agent_reply
-         || t == event_type::agent_transfer || t == event_type::agent_passback
-         || t == event_type::agent_resolve;
-}
-
-struct server_shared {
-  const listener_config& listener;
-  const auth_config& auth;
-  actors::ingress_port& port;
-  session_registry& sessions;
-  log_sink& log;
-  std::atomic<std::uint64_t> next_session{1};
-
-  void log_line(log_level level, const std::string& line) const {
-    if (log.enabled(level)) {
-      log.write(level, component, line);
-    }
-  }
-};
-
-/// One TCP connection. Runs on a single-threaded io_context, so its members need no lock;
-/// other threads reach it only through asio::post.
-class connection final : public session, public std::enable_shared_from_this<connection> {
+/// One TCP connection: NDJSON lines in, lines out. Runs on a single-threaded io_context, so
+/// its members need no lock; other threads reach it only through asio::post.
+class connection final : public stream_session {
 public:
-  connection(tcp::socket socket, server_shared& shared)
-      : socket_(std::move(socket)), hello_timer_(socket_.get_executor()), shared_(shared) {
+  connection(tcp::socket socket, stream_listener& listener)
+      : stream_session(socket.get_executor(), listener, peer_of(socket)),
+        socket_(std::move(socket)),
+        hello_timer_(socket_.get_executor()) {
     // Small until the client proves who it is; it grows up to the frame limit as needed.
     buffer_.resize(read_chunk + simdjson::SIMDJSON_PADDING);
-    boost::system::error_code ec;
-    auto endpoint = socket_.remote_endpoint(ec);
-    peer_ = ec ? std::string("unknown")
-               : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
 
   void start() {
     // A client that does not authenticate in time is dropped, so that unauthenticated
     // connections cannot pile up holding buffers.
-    hello_timer_.expires_after(shared_.listener.hello_timeout);
-    hello_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec && !self->authenticated_) {
-        self->shared_.log_line(log_level::debug, "hello_timeout peer=" + self->peer_);
-        self->shutdown();
+    hello_timer_.expires_after(listener_.listener.hello_timeout);
+    hello_timer_.async_wait([self = shared_from_this(), this](boost::system::error_code ec) {
+      if (!ec && !authenticated()) {
+        listener_.log_line(log_level::debug, "hello_timeout peer=" + peer());
+        shutdown();
       }
     });
     read();
   }
 
-  tcp::socket::executor_type executor() { return socket_.get_executor(); }
-
-  void deliver(std::shared_ptr<const std::string> line) override {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this(), line = std::move(line)] { self->queue_output(*line); });
-  }
-
-  void close() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->shutdown(); });
-  }
-
 private:
+  static std::string peer_of(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown")
+              : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
+  std::shared_ptr<connection> self() {
+    return std::static_pointer_cast<connection>(shared_from_this());
+  }
+
   void read() {
-    if (closed_ || reading_ || read_closed_ || closing_) {
-      return;
-    }
-    if (pending_acks_.size() >= max_unacked_frames) {
-      return;  // Resumed by complete_ack once the journal has caught up.
+    if (closed() || reading_ || read_closed_ || closing_ || !may_read()) {
+      return;  // Resumed by read_more() once the journal has caught up.
     }
     reading_ = true;
+    const std::size_t most = frame_limit() + read_chunk + simdjson::SIMDJSON_PADDING;
     if (buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING < read_chunk / 2
-        && buffer_.size() < frame_limit() + read_chunk + simdjson::SIMDJSON_PADDING) {
-      buffer_.resize(
-          std::min(buffer_.size() * 2, frame_limit() + read_chunk + simdjson::SIMDJSON_PADDING));
+        && buffer_.size() < most) {
+      buffer_.resize(std::min(buffer_.size() * 2, most));
     }
     const std::size_t room = buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING;
-    socket_.async_read_some(asio::buffer(buffer_.data() + filled_, room),
-                            [self = shared_from_this()](boost::system::error_code ec,
-                                                        std::size_t n) { self->on_read(ec, n); });
+    socket_.async_read_some(
+        asio::buffer(buffer_.data() + filled_, room),
+        [self = self()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
   }
+
+  void read_more() override { read(); }
 
   /// `reading_` stays set while the frames are handled, so that an ack completed meanwhile
   /// does not start a second read into the buffer being split.
   void on_read(boost::system::error_code ec, std::size_t n) {
-    if (ec == asio::error::eof && !closed_) {
+    if (ec == asio::error::eof && !closed()) {
       // The client has finished sending (it may have half-closed): every frame it sent
       // still gets its ack before the connection closes.
       reading_ = false;
       read_closed_ = true;
-      if (filled_ > 0 && !discarding_) {
-        shared_.log_line(log_level::debug, "partial_frame_dropped peer=" + peer_
-                                               + " bytes=" + std::to_string(filled_));
-      }
-      close_when_answered();
+      log_partial_frame();
+      peer_finished();
       return;
     }
     if (ec) {
       reading_ = false;
-      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-        shared_.log_line(log_level::debug, "read_failed peer=" + peer_ + " error=" + ec.message());
+      if (ec != asio::error::operation_aborted) {
+        listener_.log_line(log_level::debug,
+                           "read_failed peer=" + peer() + " error=" + ec.message());
       }
-      if (filled_ > 0 && !discarding_) {
-        // A client that vanished mid-frame: the partial frame was never complete, so it is
-        // neither applied nor acked.
-        shared_.log_line(log_level::debug, "partial_frame_dropped peer=" + peer_
-                                               + " bytes=" + std::to_string(filled_));
-      }
+      // A client that vanished mid-frame: the partial frame was never complete, so it is
+      // neither applied nor acked.
+      log_partial_frame();
       shutdown();
       return;
     }
@@ -181,6 +105,13 @@ private:
     split_frames();
     reading_ = false;
     read();
+  }
+
+  void log_partial_frame() {
+    if (filled_ > 0 && !discarding_) {
+      listener_.log_line(log_level::debug, "partial_frame_dropped peer=" + peer()
+                                               + " bytes=" + std::to_string(filled_));
+    }
   }
 
   /// Handles every complete line in the buffer, then keeps the partial tail.
@@ -204,11 +135,12 @@ private:
         if (length > frame_limit()) {
           reject_oversized();
         } else if (!is_blank(buffer_.data() + start, length)) {
-          handle_frame(buffer_.data() + start, length);
+          // The buffer always has SIMDJSON_PADDING readable bytes after the data.
+          handle_frame(buffer_.data() + start, length, buffer_.size() - start);
         }
       }
       start = end + 1;
-      if (closed_ || closing_) {
+      if (closed() || closing_) {
         return;
       }
     }
@@ -228,25 +160,6 @@ private:
     }
   }
 
-  /// The longest frame this connection accepts now: a hello is small, so a client that has
-  /// not said one cannot make the server hold a large buffer for it.
-  std::size_t frame_limit() const {
-    return authenticated_ ? shared_.listener.max_frame_bytes
-                          : std::min(shared_.listener.max_frame_bytes, max_hello_bytes);
-  }
-
-  /// Before a hello, an oversized frame is just another frame that is not a hello.
-  void reject_oversized() {
-    if (!authenticated_) {
-      reject_frame({errc::unauthorized, "the first frame must be a hello"});
-      close_after_flush();
-      return;
-    }
-    reject_frame({errc::frame_too_large, "frame longer than "
-                                             + std::to_string(shared_.listener.max_frame_bytes)
-                                             + " bytes; skipped to the next newline"});
-  }
-
   static bool is_blank(const char* data, std::size_t length) {
     for (std::size_t i = 0; i < length; ++i) {
       if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r') {
@@ -256,146 +169,10 @@ private:
     return true;
   }
 
-  void handle_frame(const char* data, std::size_t length) {
-    thread_local frame_decoder decoder;
-    // The buffer always has SIMDJSON_PADDING readable bytes after the data.
-    const std::size_t capacity = buffer_.size() - static_cast<std::size_t>(data - buffer_.data());
-    decoded_frame frame = decoder.decode(data, length, capacity);
-
-    if (!authenticated_) {
-      authenticate(frame);
-      return;
-    }
-    // The decoder reports every malformed hello as unauthorized; on a session that has
-    // said hello, any hello is simply one too many.
-    if (frame.hello || (frame.err && frame.err->code == errc::unauthorized)) {
-      reject_frame({errc::bad_value, "this session has already said hello"}, frame.id);
-      return;
-    }
-    if (frame.err) {
-      reject_frame(*frame.err, frame.id);
-      return;
-    }
-
-    ingress_event& event = *frame.event;
-    if (!may_send(role_, event.type)) {
-      reject_frame({errc::forbidden, "role " + std::string(name(role_)) + " may not send "
-                                         + std::string(name(event.type))},
-                   event.id);
-      return;
-    }
-    if (role_ == role::agent && names_agent(event.type) && event.agent != agent_) {
-      reject_frame({errc::forbidden, "this session speaks for agent " + agent_}, event.id);
-      return;
-    }
-    const bool delivery_ack = event.type == event_type::delivery_ack;
-    if (delivery_ack && !shared_.sessions.may_acknowledge(event.delivery, role_, agent_)) {
-      reject_frame({errc::not_owner, "delivery " + event.delivery + " went to another receiver"},
-                   event.id);
-      return;
-    }
-    // The gateway that most recently sent an accepted customer event carries the
-    // conversation. The ack callback runs before the event's effects are sent, so the
-    // first reply already finds this gateway.
-    const bool carries = role_ == role::gateway && is_customer_event(event.type);
-    const bool bot_answer = event.type == event_type::bot_reply;
-    const std::uint64_t seq = reserve_ack();
-    std::string id = event.id;
-    std::string delivery = delivery_ack ? event.delivery : std::string{};
-    shared_.port.submit(
-        std::move(event), [self = shared_from_this(), seq, id = std::move(id), carries, bot_answer,
-                           delivery = std::move(delivery)](actors::ack answer) {
-          if (bot_answer && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
-            self->shared_.sessions.bot_answered(answer.conv);
-          }
-          if (carries && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
-            self->shared_.sessions.carry(answer.conv, self);
-          }
-          // Re-sends stop once the ack is journaled (a duplicate ack was journaled before).
-          if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
-            self->shared_.sessions.acknowledge(delivery);
-          }
-          auto line = std::make_shared<std::string>();
-          encode_ack(*line, id, answer);
-          asio::post(self->socket_.get_executor(),
-                     [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
-        });
-  }
-
-  void authenticate(const decoded_frame& frame) {
-    if (!frame.hello) {
-      const bool bad_hello = frame.err && frame.err->code == errc::unauthorized;
-      reject_frame(
-          {errc::unauthorized, bad_hello ? frame.err->message : "the first frame must be a hello"},
-          frame.id);
-      close_after_flush();
-      return;
-    }
-    const hello_frame& hello = *frame.hello;
-    if (!tokens_match(token_for(shared_.auth, hello.who), hello.token)) {
-      shared_.log_line(log_level::debug,
-                       "hello_refused peer=" + peer_ + " role=" + std::string(name(hello.who)));
-      reject_frame({errc::unauthorized, "wrong token for role " + std::string(name(hello.who))},
-                   frame.id);
-      close_after_flush();
-      return;
-    }
-    authenticated_ = true;
-    role_ = hello.who;
-    agent_ = hello.agent;
-    session_id_ = "s" + std::to_string(shared_.next_session.fetch_add(1));
-    shared_.sessions.add(shared_from_this(), role_, agent_);
-    registered_ = true;
-    shared_.log_line(log_level::debug, "session_opened peer=" + peer_ + " session=" + session_id_
-                                           + " role=" + std::string(name(role_))
-                                           + (agent_.empty() ? "" : " agent=" + agent_));
-    std::string line;
-    encode_welcome(line, role_, session_id_);
-    complete_ack(reserve_ack(), std::move(line));
-  }
-
-  void reject_frame(const error& err, const std::string& id = {}) {
-    std::string line;
-    encode_ack(line, id, actors::ack::rejected(err.code, err.message));
-    complete_ack(reserve_ack(), std::move(line));
-  }
-
-  std::uint64_t reserve_ack() {
-    pending_acks_.emplace_back();
-    return first_pending_ + pending_acks_.size() - 1;
-  }
-
-  /// Fills the slot of frame `seq`, then writes every ack that no earlier frame holds back.
-  void complete_ack(std::uint64_t seq, std::string line) {
-    if (closed_) {
-      return;
-    }
-    pending_acks_[seq - first_pending_] = std::move(line);
-    while (!pending_acks_.empty() && pending_acks_.front()) {
-      queue_output(*pending_acks_.front());
-      pending_acks_.pop_front();
-      ++first_pending_;
-    }
-    if (read_closed_) {
-      close_when_answered();
-    } else if (!reading_ && pending_acks_.size() < max_unacked_frames / 2) {
-      read();
-    }
-  }
-
-  void close_when_answered() {
-    if (pending_acks_.empty()) {
-      close_after_flush();
-    }
-  }
-
-  void queue_output(const std::string& line) {
-    if (closed_) {
-      return;
-    }
+  void write_line(const std::string& line) override {
     if (output_.size() + line.size() > max_pending_output) {
-      shared_.log_line(log_level::warn,
-                       "slow_consumer_disconnected peer=" + peer_ + " session=" + session_id_);
+      listener_.log_line(log_level::warn,
+                         "slow_consumer_disconnected peer=" + peer() + " session=" + session_id());
       shutdown();
       return;
     }
@@ -404,21 +181,17 @@ private:
   }
 
   void flush() {
-    if (writing_ || output_.empty() || closed_) {
+    if (writing_ || output_.empty() || closed()) {
       return;
     }
     writing_ = true;
     in_flight_.swap(output_);
     output_.clear();
     asio::async_write(socket_, asio::buffer(in_flight_),
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      [self = self()](boost::system::error_code ec, std::size_t) {
                         self->writing_ = false;
                         self->in_flight_.clear();
-                        if (ec) {
-                          self->shutdown();
-                          return;
-                        }
-                        if (self->closing_ && self->output_.empty()) {
+                        if (ec || (self->closing_ && self->output_.empty())) {
                           self->shutdown();
                           return;
                         }
@@ -426,21 +199,16 @@ private:
                       });
   }
 
-  void close_after_flush() {
+  void close_after_flush() override {
     closing_ = true;
     if (!writing_ && output_.empty()) {
       shutdown();
     }
   }
 
-  void shutdown() {
-    if (closed_) {
+  void shutdown() override {
+    if (!begin_close()) {
       return;
-    }
-    closed_ = true;
-    if (registered_) {
-      shared_.sessions.remove(this, role_, agent_);
-      shared_.log_line(log_level::debug, "session_closed session=" + session_id_);
     }
     hello_timer_.cancel();
     boost::system::error_code ignored;
@@ -450,8 +218,6 @@ private:
 
   tcp::socket socket_;
   asio::steady_timer hello_timer_;
-  server_shared& shared_;
-  std::string peer_;
   std::vector<char> buffer_;
   std::size_t filled_ = 0;
   bool discarding_ = false;
@@ -459,14 +225,6 @@ private:
   bool writing_ = false;
   bool closing_ = false;
   bool read_closed_ = false;  ///< The client sent end of stream.
-  bool closed_ = false;
-  bool authenticated_ = false;
-  bool registered_ = false;
-  role role_ = role::gateway;
-  std::string agent_;
-  std::string session_id_;
-  std::deque<std::optional<std::string>> pending_acks_;
-  std::uint64_t first_pending_ = 0;
   std::string output_;
   std::string in_flight_;
 };
@@ -476,7 +234,7 @@ private:
 struct tcp_server::impl {
   impl(const listener_config& listener, const auth_config& auth, actors::ingress_port& port,
        session_registry& sessions, log_sink& log)
-      : shared{listener, auth, port, sessions, log} {}
+      : shared{listener, auth, port, sessions, log, "net.tcp"} {}
 
   void accept_next() {
     auto& context = *contexts[next_context++ % contexts.size()];
@@ -511,7 +269,7 @@ struct tcp_server::impl {
     });
   }
 
-  server_shared shared;
+  stream_listener shared;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;

@@ -173,6 +173,18 @@ public:
     return wrap(name, target()->ReuseWritableFile(name, old_name, options, file, dbg), file);
   }
 
+  /// A full disk has no free space: RocksDB's own recovery from a full disk polls this, and
+  /// must not try to recover (and fail for good, switching memtables onto a log it cannot
+  /// write) while the fault lasts.
+  rocksdb::IOStatus GetFreeSpace(const std::string& path, const rocksdb::IOOptions& options,
+                                 std::uint64_t* free_space, rocksdb::IODebugContext* dbg) override {
+    if (faults_.fail.load(std::memory_order_relaxed)) {
+      *free_space = 0;
+      return rocksdb::IOStatus::OK();
+    }
+    return target()->GetFreeSpace(path, options, free_space, dbg);
+  }
+
 private:
   rocksdb::IOStatus wrap(const std::string& name, rocksdb::IOStatus opened,
                          std::unique_ptr<rocksdb::FSWritableFile>* file) {

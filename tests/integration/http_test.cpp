@@ -133,6 +133,12 @@ TEST_F(HttpTest, RequestErrorsGetTheirStatus) {
                                     "GET /v1/kpis HTTP/1.1\r\nHost: x\r\n"
                                     "Authorization: Bearer gateway-dev-token\r\n\r\n")),
             403);
+  // The stream is a WebSocket: a plain GET is malformed for it, another method not allowed.
+  EXPECT_EQ(status_of(http_exchange(port, "GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n")), 400);
+  EXPECT_EQ(status_of(http_exchange(port,
+                                    "POST /v1/stream HTTP/1.1\r\nHost: x\r\n"
+                                    "Content-Length: 0\r\n\r\n")),
+            405);
 }
 
 TEST_F(HttpTest, HeadersAreReadTheWayHttpDefinesThem) {
