@@ -1,6 +1,9 @@
 // simdjson ondemand decoding of frames, field by field, with the error codes of §5.
 #include "net/frame_decoder.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <simdjson.h>
 
 namespace blendroute::net {
@@ -8,12 +11,13 @@ namespace {
 
 using simdjson::ondemand::json_type;
 
-/// Fields that every event type may carry, read in one pass whatever their order.
+/// Fields that every event type may carry, read in one pass whatever their order. The
+/// views point into the parser's string buffer, valid until the next frame.
 struct raw_fields {
   bool has_type = false, has_conv = false, has_text = false, has_outcome = false;
   bool has_status = false, has_score = false, has_agent = false, has_offer = false;
   bool has_delivery = false, has_role = false, has_token = false, has_id = false;
-  std::string type, outcome, status, role;
+  std::string_view type, outcome, status, role;
 };
 
 error field_error(errc code, std::string_view key, std::string_view what) {
@@ -222,18 +226,44 @@ std::optional<error> check_json_text(std::string_view text) {
 }
 
 /// Identifiers go into journal keys and log lines, so control characters are refused.
-std::optional<error> check_identifier(std::string_view key, const std::string& text) {
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return field_error(errc::bad_value, key, "must not contain control characters");
+/// Whether `text` holds a control character (below 0x20, or DEL). Eight bytes at a time:
+/// every frame checks eight identifiers.
+bool has_control_character(std::string_view text) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    // A byte below 0x20 borrows when 0x20 is taken from it; a DEL byte becomes zero when
+    // xored with 0x7f. Bytes from 0x80 up have their high bit set and are excluded.
+    const std::uint64_t below_space = (word - ones * 0x20) & ~word & highs;
+    const std::uint64_t del = word ^ (ones * 0x7f);
+    const std::uint64_t is_del = (del - ones) & ~del & highs;
+    if ((below_space | is_del) != 0) {
+      return true;
     }
+  }
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<error> check_identifier(std::string_view key, const std::string& text) {
+  if (has_control_character(text)) {
+    return field_error(errc::bad_value, key, "must not contain control characters");
   }
   return std::nullopt;
 }
 
-/// Reads a string field; on a wrong type or a broken string, returns the error.
-std::optional<error> read_string(simdjson::ondemand::value& value, std::string_view key,
-                                 std::string& out) {
+/// Reads a string field as a view into the parser's string buffer, valid until the next
+/// frame; on a wrong type or a broken string, returns the error.
+std::optional<error> read_string_view(simdjson::ondemand::value& value, std::string_view key,
+                                      std::string_view& out) {
   json_type type;
   if (auto code = value.type().get(type)) {
     return json_error(code);
@@ -242,9 +272,25 @@ std::optional<error> read_string(simdjson::ondemand::value& value, std::string_v
     return field_error(errc::bad_type, key, "must be a string");
   }
   const std::string_view token = value.raw_json_token();
-  std::string_view text;
-  if (auto code = value.get_string().get(text)) {
+  // Most strings hold no escape: their text is the token between its quotes, already
+  // checked as UTF-8 by simdjson's first stage, and unescaping would only copy it.
+  if (const std::size_t close = token.find_last_of('"');
+      close > 0 && close != std::string_view::npos && token.find('\\') == std::string_view::npos) {
+    out = token.substr(1, close - 1);
+    return std::nullopt;
+  }
+  if (auto code = value.get_string().get(out)) {
     return string_error(code, token);
+  }
+  return std::nullopt;
+}
+
+/// Reads a string field; on a wrong type or a broken string, returns the error.
+std::optional<error> read_string(simdjson::ondemand::value& value, std::string_view key,
+                                 std::string& out) {
+  std::string_view text;
+  if (auto err = read_string_view(value, key, text)) {
+    return err;
   }
   out.assign(text);
   return std::nullopt;
@@ -334,14 +380,10 @@ constexpr plain_string_field plain_string_fields[] = {
 /// senders may add fields without breaking older routers.
 std::optional<error> read_field(std::string_view key, simdjson::ondemand::value& value,
                                 ingress_event& event, raw_fields& raw, hello_frame& hello) {
+  // The fields every frame has come first: most keys are found after a comparison or two.
   if (key == "type") {
     raw.has_type = true;
-    return read_string(value, key, raw.type);
-  }
-  for (const auto& field : plain_string_fields) {
-    if (key == field.key) {
-      return read_string(value, key, event.*field.member);
-    }
+    return read_string_view(value, key, raw.type);
   }
   if (key == "id") {
     raw.has_id = true;
@@ -354,6 +396,11 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   if (key == "text") {
     raw.has_text = true;
     return read_string(value, key, event.text);
+  }
+  for (const auto& field : plain_string_fields) {
+    if (key == field.key) {
+      return read_string(value, key, event.*field.member);
+    }
   }
   if (key == "ts") {
     std::int64_t ts = 0;
@@ -399,7 +446,7 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   }
   if (key == "outcome") {
     raw.has_outcome = true;
-    return read_string(value, key, raw.outcome);
+    return read_string_view(value, key, raw.outcome);
   }
   if (key == "confidence") {
     json_type type;
@@ -444,15 +491,11 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   }
   if (key == "agent") {
     raw.has_agent = true;
-    if (auto err = read_string(value, key, event.agent)) {
-      return err;
-    }
-    hello.agent = event.agent;
-    return std::nullopt;
+    return read_string(value, key, event.agent);  // Also the agent of a hello.
   }
   if (key == "status") {
     raw.has_status = true;
-    return read_string(value, key, raw.status);
+    return read_string_view(value, key, raw.status);
   }
   if (key == "capacity") {
     int capacity = 0;
@@ -472,7 +515,7 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   }
   if (key == "role") {
     raw.has_role = true;
-    return read_string(value, key, raw.role);
+    return read_string_view(value, key, raw.role);
   }
   if (key == "token") {
     raw.has_token = true;
@@ -582,6 +625,15 @@ frame_decoder::~frame_decoder() = default;
 
 decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::size_t capacity) {
   decoded_frame out;
+  decode_into(out, data, size, capacity);
+  if (out.err || out.hello) {
+    out.event.reset();
+  }
+  return out;
+}
+
+void frame_decoder::decode_into(decoded_frame& out, const char* data, std::size_t size,
+                                std::size_t capacity) {
   if (capacity < size + simdjson::SIMDJSON_PADDING) {
     impl_->padded.assign(data, size);
     impl_->padded.resize(size + simdjson::SIMDJSON_PADDING);
@@ -592,16 +644,17 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
   simdjson::ondemand::document doc;
   if (auto code = impl_->parser.iterate(data, size, capacity).get(doc)) {
     out.err = json_error(code);
-    return out;
+    return;
   }
   simdjson::ondemand::object object;
   if (auto code = doc.get_object().get(object)) {
     out.err = error{json_errc(code) == errc::bad_utf8 ? errc::bad_utf8 : errc::bad_json,
                     "a frame must be one JSON object"};
-    return out;
+    return;
   }
 
-  ingress_event event;
+  // Decoded in place: the event is large, and moving it out would copy every field.
+  ingress_event& event = out.event.emplace();
   raw_fields raw;
   hello_frame hello;
   std::optional<error> first_error;
@@ -611,22 +664,25 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
     if (auto code = field.key().get(raw_key)) {
       out.err = json_error(code);
       out.id = event.id;
-      return out;
+      return;
     }
-    std::string_view key;
-    if (auto code = field.unescaped_key().get(key)) {
-      out.err = string_error(code, key_token(raw_key));
-      out.id = event.id;
-      return out;
+    // A key without escapes is its raw text; only the rare escaped one is unescaped.
+    std::string_view key = key_token(raw_key);
+    if (key.find('\\') != std::string_view::npos) {
+      if (auto code = field.unescaped_key().get(key)) {
+        out.err = string_error(code, key_token(raw_key));
+        out.id = event.id;
+        return;
+      }
     }
     simdjson::ondemand::value value;
     if (auto code = field.value().get(value)) {
       out.err = json_error(code);
       out.id = event.id;
-      return out;
+      return;
     }
-    const std::string key_copy(key);
-    auto err = read_field(key_copy, value, event, raw, hello);
+    // `key` stays valid: it is in the frame, or simdjson's string buffer, which only grows.
+    auto err = read_field(key, value, event, raw, hello);
     if (err && !first_error) {
       first_error = std::move(err);
     }
@@ -634,7 +690,7 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
         && (first_error->code == errc::bad_json || first_error->code == errc::bad_utf8)) {
       out.err = std::move(first_error);
       out.id = event.id;
-      return out;
+      return;
     }
   }
   // simdjson 3.0.1 has no document::at_end(): a readable location after the object means
@@ -643,58 +699,59 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
   if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
     out.err = error{errc::bad_json, "trailing characters after the JSON object"};
     out.id = event.id;
-    return out;
+    return;
   }
   out.id = event.id;
   if (first_error) {
     out.err = std::move(first_error);
-    return out;
+    return;
   }
 
   if (!raw.has_type) {
     out.err = field_error(errc::missing_field, "type", "is required");
-    return out;
+    return;
   }
   if (raw.type == "hello") {
     if (!raw.has_role || !raw.has_token) {
       out.err = error{errc::unauthorized, "hello needs `role` and `token`"};
-      return out;
+      return;
     }
     auto who = parse_role(raw.role);
     if (!who) {
-      out.err = error{errc::unauthorized, "unknown role \"" + raw.role + "\""};
-      return out;
+      out.err = error{errc::unauthorized, "unknown role \"" + std::string(raw.role) + "\""};
+      return;
     }
     hello.who = *who;
+    hello.agent = event.agent;
     if (check_identifier("agent", hello.agent)) {
       out.err = error{errc::unauthorized, "an agent id must not contain control characters"};
-      return out;
+      return;
     }
     if (hello.who == role::agent && hello.agent.empty()) {
       out.err = error{errc::unauthorized, "an agent's hello needs `agent`"};
-      return out;
+      return;
     }
     out.hello = std::move(hello);
-    return out;
+    return;
   }
 
   auto type = parse_event_type(raw.type);
   if (!type) {
-    out.err = error{errc::unknown_type, "unknown event type \"" + raw.type + "\""};
-    return out;
+    out.err = error{errc::unknown_type, "unknown event type \"" + std::string(raw.type) + "\""};
+    return;
   }
   event.type = *type;
   if (!raw.has_id) {
     out.err = field_error(errc::missing_field, "id", "is required");
-    return out;
+    return;
   }
   if (event.id.empty()) {
     out.err = field_error(errc::bad_value, "id", "must not be empty");
-    return out;
+    return;
   }
   if (auto err = check_required(event, raw)) {
     out.err = std::move(err);
-    return out;
+    return;
   }
   for (const auto& [key, text] : {std::pair<std::string_view, const std::string&>{"id", event.id},
                                   {"conv", event.conv},
@@ -706,11 +763,9 @@ decoded_frame frame_decoder::decode(const char* data, std::size_t size, std::siz
                                   {"channel", event.channel}}) {
     if (auto err = check_identifier(key, text)) {
       out.err = std::move(err);
-      return out;
+      return;
     }
   }
-  out.event = std::move(event);
-  return out;
 }
 
 }  // namespace blendroute::net

@@ -40,6 +40,8 @@ public:
   decoded_frame decode(const char* data, std::size_t size, std::size_t capacity);
 
 private:
+  void decode_into(decoded_frame& out, const char* data, std::size_t size, std::size_t capacity);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

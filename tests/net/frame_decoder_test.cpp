@@ -166,6 +166,40 @@ TEST(FrameDecoder, IdentifiersMayNotHoldControlCharacters) {
   EXPECT_EQ(code_of(R"({"type":"customer.left","id":"m\nforged","conv":"c"})"), errc::bad_value);
   EXPECT_EQ(code_of(R"({"type":"hello","role":"agent","token":"t","agent":"a\u0001"})"),
             errc::unauthorized);
+  // Long identifiers are checked eight bytes at a time: every position counts.
+  for (std::size_t at = 0; at < 20; ++at) {
+    // JSON has a control character escaped; DEL may stand as it is.
+    const std::string before(at, 'c');
+    const std::string after(19 - at, 'c');
+    EXPECT_EQ(code_of(R"({"type":"customer.left","id":"m","conv":")" + before + "\\u001f" + after
+                      + "\"}"),
+              errc::bad_value)
+        << "control character at " << at;
+    EXPECT_EQ(
+        code_of(R"({"type":"customer.left","id":"m","conv":")" + before + "\x7f" + after + "\"}"),
+        errc::bad_value)
+        << "DEL at " << at;
+  }
+  // Letters beyond ASCII are not control characters.
+  auto accented =
+      decode(R"({"type":"customer.left","id":"m","conv":"caf\u00e9-\u00e9t\u00e9-2026"})");
+  ASSERT_TRUE(accented.event.has_value());
+  EXPECT_EQ(accented.event->conv, "caf\xc3\xa9-\xc3\xa9t\xc3\xa9-2026");
+}
+
+TEST(FrameDecoder, EscapedKeysAndStringsAreUnescaped) {
+  auto frame = decode(
+      R"({"\u0074ype":"customer.message","id":"m1","conv":"c1","text":"say \"hi\"\n" , "ts" : 5 })");
+  ASSERT_TRUE(frame.event.has_value()) << (frame.err ? frame.err->message : "");
+  EXPECT_EQ(frame.event->type, event_type::customer_message);
+  EXPECT_EQ(frame.event->text, "say \"hi\"\n");
+  EXPECT_EQ(frame.event->sender_ts, 5);
+  auto spaced =
+      decode(R"({ "type" : "customer.message" , "id" : "m2" , "conv" : "c2" , "text" : "x" })");
+  ASSERT_TRUE(spaced.event.has_value());
+  EXPECT_EQ(spaced.event->id, "m2");
+  EXPECT_EQ(spaced.event->conv, "c2");
+  EXPECT_EQ(spaced.event->text, "x");
 }
 
 }  // namespace
