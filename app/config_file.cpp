@@ -281,7 +281,12 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
   if (const auto* listen = r.section(root, "listen")) {
     r.only(*listen, "listen.",
            {"host", "tcp_port", "max_frame_bytes", "io_threads", "hello_timeout", "http_port",
-            "max_body_bytes", "max_header_bytes"});
+            "max_body_bytes", "max_header_bytes", "max_connections", "max_send_queue_bytes",
+            "idle_timeout", "request_timeout"});
+    r.read_int(*listen, "listen.", "max_connections", cfg.listener.max_connections);
+    r.read_int(*listen, "listen.", "max_send_queue_bytes", cfg.listener.max_send_queue_bytes);
+    r.read_duration(*listen, "listen.", "idle_timeout", cfg.listener.idle_timeout);
+    r.read_duration(*listen, "listen.", "request_timeout", cfg.listener.request_timeout);
     r.read_int(*listen, "listen.", "max_body_bytes", cfg.listener.max_body_bytes);
     r.read_int(*listen, "listen.", "max_header_bytes", cfg.listener.max_header_bytes);
     r.read_int(*listen, "listen.", "http_port", cfg.listener.http_port);

@@ -133,6 +133,19 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.listener.max_header_bytes < 1024 || cfg.listener.max_header_bytes > (1u << 20)) {
     add(problems, "listen.max_header_bytes", "must be between 1024 and 1048576");
   }
+  if (cfg.listener.max_connections < 1 || cfg.listener.max_connections > 1'000'000) {
+    add(problems, "listen.max_connections", "must be between 1 and 1000000");
+  }
+  if (cfg.listener.max_send_queue_bytes < (64u << 10)
+      || cfg.listener.max_send_queue_bytes > (1u << 30)) {
+    add(problems, "listen.max_send_queue_bytes", "must be between 65536 and 1073741824");
+  }
+  if (cfg.listener.idle_timeout.count() < 0) {
+    add(problems, "listen.idle_timeout", "must not be negative");
+  }
+  if (cfg.listener.request_timeout.count() <= 0) {
+    add(problems, "listen.request_timeout", "must be longer than 0ms");
+  }
   if (cfg.listener.hello_timeout.count() <= 0) {
     add(problems, "listen.hello_timeout", "must be longer than 0ms");
   }

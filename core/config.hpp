@@ -113,6 +113,16 @@ struct listener_config {
   std::uint16_t http_port = 7480;         ///< HTTP listener (`POST /v1/events`…); 0 a free port.
   std::size_t max_body_bytes = 4u << 20;  ///< Largest HTTP request body. 1 KiB – 256 MiB.
   std::size_t max_header_bytes = 8192;    ///< Largest HTTP request header. 1 KiB – 1 MiB.
+  /// Open connections each listener (TCP; HTTP with its WebSocket streams) holds at most;
+  /// one more is refused. 1 – 1,000,000.
+  std::size_t max_connections = 10000;
+  /// Unsent output a receiver may leave before it is disconnected as too slow. 64 KiB – 1 GiB.
+  std::size_t max_send_queue_bytes = 16u << 20;
+  /// A TCP or WebSocket session that receives nothing for this long is closed; 0 never.
+  duration idle_timeout{0};
+  /// Time an HTTP client has to send a whole request, headers and body (slowloris), and
+  /// that an idle keep-alive connection stays open. > 0.
+  duration request_timeout{10000};
 };
 
 /// Tokens each role presents in its `hello`. An empty token disables that role.

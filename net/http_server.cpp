@@ -17,6 +17,7 @@
 
 #include "core/json_writer.hpp"
 #include "core/prometheus_text.hpp"
+#include "net/connection_limit.hpp"
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
@@ -159,8 +160,10 @@ struct ack_batch {
 
 class http_session final : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(tcp::socket socket, server_shared& shared)
-      : stream_(std::move(socket)), shared_(shared) {}
+  /// Without a `slot` the listener is full: the request is read and answered 503.
+  http_session(tcp::socket socket, server_shared& shared,
+               std::optional<connection_limit::slot> slot)
+      : stream_(std::move(socket)), shared_(shared), slot_(std::move(slot)) {}
 
   void start() { read_header(); }
 
@@ -177,8 +180,8 @@ private:
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.listener.max_header_bytes));
     parser_->body_limit(shared_.listener.max_body_bytes);
-    // Slow clients (slowloris) get as long to send a request as a TCP client gets for hello.
-    stream_.expires_after(shared_.listener.hello_timeout);
+    // Slow clients (slowloris) and idle keep-alive connections are dropped in time.
+    stream_.expires_after(shared_.listener.request_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -208,6 +211,14 @@ private:
       return;
     }
 
+    if (!slot_) {
+      reply_error(http::status::service_unavailable, "unavailable",
+                  "the router holds listen.max_connections connections ("
+                      + std::to_string(shared_.listener.max_connections)
+                      + "); try again later or elsewhere",
+                  false);
+      return;
+    }
     const auto& request = parser_->get();
     if (request.find(http::field::transfer_encoding) != request.end() && !parser_->chunked()) {
       // A transfer coding Beast cannot frame would leave the body to be read as the next
@@ -260,8 +271,9 @@ private:
       // The stream authenticates with its hello frame, as on TCP; the handshake's own
       // timeout and the hello timeout take over from the request timer.
       stream_.expires_never();
-      shared_.track(
-          start_websocket_session(stream_.release_socket(), parser_->get(), shared_.websocket));
+      shared_.track(start_websocket_session(stream_.release_socket(), parser_->get(),
+                                            shared_.websocket, std::move(*slot_)));
+      slot_.reset();
       return;
     }
     if (path != "/v1/events" && !is_supervisor_api(path)) {
@@ -453,6 +465,27 @@ private:
                  "Frames with a delivery id sent or waiting and not acknowledged.");
       net.sample("blendroute_pending_deliveries", {},
                  static_cast<double>(self->shared_.sessions.pending_deliveries()));
+      auto& counters = self->shared_.sessions.counters();
+      net.family("blendroute_open_connections", "gauge",
+                 "Connections open per listener (http counts its WebSocket streams).");
+      net.sample("blendroute_open_connections", {{"listener", "tcp"}},
+                 static_cast<double>(counters.tcp_connections.open()));
+      net.sample("blendroute_open_connections", {{"listener", "http"}},
+                 static_cast<double>(counters.http_connections.open()));
+      net.family("blendroute_connections_refused_total", "counter",
+                 "Connections refused because the listener held listen.max_connections.");
+      net.sample("blendroute_connections_refused_total", {{"listener", "tcp"}},
+                 static_cast<double>(counters.tcp_connections.refused()));
+      net.sample("blendroute_connections_refused_total", {{"listener", "http"}},
+                 static_cast<double>(counters.http_connections.refused()));
+      net.family("blendroute_slow_consumers_disconnected_total", "counter",
+                 "Sessions disconnected for leaving more than listen.max_send_queue_bytes unread.");
+      net.sample("blendroute_slow_consumers_disconnected_total", {},
+                 static_cast<double>(counters.slow_consumers_disconnected.load()));
+      net.family("blendroute_idle_sessions_closed_total", "counter",
+                 "Sessions closed after listen.idle_timeout without receiving anything.");
+      net.sample("blendroute_idle_sessions_closed_total", {},
+                 static_cast<double>(counters.idle_sessions_closed.load()));
       text += net.text();
       asio::post(self->stream_.get_executor(), [self, keep, text = std::move(text)]() mutable {
         self->reply(http::status::ok, "text/plain; version=0.0.4", std::move(text), keep);
@@ -538,7 +571,7 @@ private:
     response->keep_alive(keep_alive);
     response->body() = std::move(body);
     response->prepare_payload();
-    stream_.expires_after(shared_.listener.hello_timeout);
+    stream_.expires_after(shared_.listener.request_timeout);
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
                         if (ec || !response->keep_alive()) {
@@ -555,6 +588,7 @@ private:
   server_shared& shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<connection_limit::slot> slot_;
   role role_ = role::gateway;
   bool ndjson_ = false;
 };
@@ -564,7 +598,9 @@ private:
 struct http_server::impl {
   impl(const listener_config& listener, const auth_config& auth, actors::ingress_port& port,
        session_registry& registry, log_sink& log)
-      : shared(listener, auth, port, registry, log), acceptor(context) {}
+      : shared(listener, auth, port, registry, log), acceptor(context) {
+    registry.counters().http_connections.limit_to(listener.max_connections);
+  }
 
   void accept_next() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
@@ -572,7 +608,11 @@ struct http_server::impl {
         return;
       }
       if (!ec) {
-        auto session = std::make_shared<http_session>(std::move(socket), shared);
+        auto slot = shared.sessions.counters().http_connections.try_take();
+        if (!slot) {
+          shared.log_line(log_level::debug, "connection_refused reason=max_connections");
+        }
+        auto session = std::make_shared<http_session>(std::move(socket), shared, std::move(slot));
         {
           std::lock_guard<std::mutex> lock(sessions_mutex);
           std::erase_if(sessions, [](const auto& weak) { return weak.expired(); });

@@ -12,6 +12,7 @@
 
 #include "core/egress.hpp"
 #include "core/event.hpp"
+#include "net/connection_limit.hpp"
 #include "net/delivery_tracker.hpp"
 
 namespace blendroute::net {
@@ -23,6 +24,14 @@ public:
 
   /// Queues one encoded line (ending in a newline) for sending; never blocks.
   virtual void deliver(std::shared_ptr<const std::string> line) = 0;
+};
+
+/// What the listeners count, for `/metrics`.
+struct listener_counters {
+  connection_limit tcp_connections;
+  connection_limit http_connections;  ///< With the WebSocket streams upgraded from them.
+  std::atomic<std::uint64_t> slow_consumers_disconnected{0};
+  std::atomic<std::uint64_t> idle_sessions_closed{0};
 };
 
 /// Tracks who is connected and sends egress frames to the right sessions, keeping every
@@ -71,6 +80,9 @@ public:
   /// Deliveries sent or waiting and not acknowledged.
   std::size_t pending_deliveries() const;
 
+  /// Connection counts of every listener. Thread-safe.
+  listener_counters& counters() { return counters_; }
+
   bool send_to_bot(const egress_frame& frame) override;
   bool send_to_agent(const std::string& agent, const egress_frame& frame) override;
   bool send_to_gateway(const egress_frame& frame) override;
@@ -106,6 +118,7 @@ private:
   std::atomic<std::size_t> next_bot_{0};
   std::array<carrier_shard, carrier_shards> carriers_;
   delivery_tracker deliveries_;
+  listener_counters counters_;
   std::function<void(const std::string&, bool)> watch_agents_;
   std::function<void(const egress_frame&)> embedded_bot_;
 

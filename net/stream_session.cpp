@@ -97,6 +97,17 @@ void stream_session::peer_finished() {
   }
 }
 
+bool stream_session::too_slow(std::size_t queued, std::size_t more) {
+  if (queued + more <= listener_.listener.max_send_queue_bytes) {
+    return false;
+  }
+  listener_.sessions.counters().slow_consumers_disconnected.fetch_add(1, std::memory_order_relaxed);
+  listener_.log_line(log_level::warn, "slow_consumer_disconnected peer=" + peer_
+                                          + " session=" + session_id_
+                                          + " unsent_bytes=" + std::to_string(queued));
+  return true;
+}
+
 bool stream_session::begin_close() {
   if (closed_) {
     return false;

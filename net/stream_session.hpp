@@ -51,9 +51,6 @@ public:
   /// that pipelines faster than the journal commits is slowed down instead of buffered.
   static constexpr std::size_t max_unacked_frames = 8192;
 
-  /// Bytes of unsent output a slow reader may leave before it is disconnected.
-  static constexpr std::size_t max_pending_output = 16u << 20;
-
   /// The longest hello accepted; anything longer before authentication is refused.
   static constexpr std::size_t max_hello_bytes = 4096;
 
@@ -92,6 +89,11 @@ protected:
   /// Marks the session closed and takes it out of the registry. Returns false when it was
   /// closed already. The transport calls it first thing when it tears the connection down.
   bool begin_close();
+
+  /// Whether `queued` bytes of unsent output plus `more` would pass
+  /// listen.max_send_queue_bytes. If so the consumer is too slow: it is logged and counted,
+  /// and the transport must disconnect it.
+  bool too_slow(std::size_t queued, std::size_t more);
 
   bool closed() const { return closed_; }
 

@@ -11,6 +11,8 @@
 #include <boost/asio.hpp>
 #include <simdjson.h>
 
+#include "net/connection_limit.hpp"
+#include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
 #include "net/stream_session.hpp"
 
@@ -26,10 +28,12 @@ constexpr std::size_t read_chunk = 64u << 10;
 /// its members need no lock; other threads reach it only through asio::post.
 class connection final : public stream_session {
 public:
-  connection(tcp::socket socket, stream_listener& listener)
+  connection(tcp::socket socket, stream_listener& listener, connection_limit::slot slot)
       : stream_session(socket.get_executor(), listener, peer_of(socket)),
         socket_(std::move(socket)),
-        hello_timer_(socket_.get_executor()) {
+        hello_timer_(socket_.get_executor()),
+        idle_timer_(socket_.get_executor()),
+        slot_(std::move(slot)) {
     // Small until the client proves who it is; it grows up to the frame limit as needed.
     buffer_.resize(read_chunk + simdjson::SIMDJSON_PADDING);
   }
@@ -44,10 +48,53 @@ public:
         shutdown();
       }
     });
+    if (listener_.listener.idle_timeout.count() > 0) {
+      last_received_ = std::chrono::steady_clock::now();
+      watch_idle(listener_.listener.idle_timeout);
+    }
     read();
   }
 
+  /// Refuses a connection over listen.max_connections: one `rejected` ack, then closed. The
+  /// client should read it before it sends; what it sent first may turn the close into a
+  /// reset that loses the ack.
+  static void refuse(tcp::socket socket, stream_listener& listener) {
+    std::string line;
+    encode_ack(line, {},
+               actors::ack::rejected(errc::unavailable,
+                                     "the router holds listen.max_connections connections ("
+                                         + std::to_string(listener.listener.max_connections)
+                                         + "); try again later or elsewhere"));
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(line), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+  }
+
 private:
+  /// The idle timer is re-armed lazily: a read only notes its time, and the timer, when it
+  /// fires, waits again for whatever is left of the timeout since then.
+  void watch_idle(std::chrono::steady_clock::duration wait) {
+    idle_timer_.expires_after(wait);
+    idle_timer_.async_wait([self = self()](boost::system::error_code ec) {
+      if (ec || self->closed()) {
+        return;
+      }
+      const auto timeout = self->listener_.listener.idle_timeout;
+      const auto quiet = std::chrono::steady_clock::now() - self->last_received_;
+      if (quiet < timeout) {
+        self->watch_idle(timeout - quiet);
+        return;
+      }
+      self->listener_.sessions.counters().idle_sessions_closed.fetch_add(1,
+                                                                         std::memory_order_relaxed);
+      self->listener_.log_line(log_level::debug, "idle_session_closed peer=" + self->peer()
+                                                     + " session=" + self->session_id());
+      self->shutdown();
+    });
+  }
+
   static std::string peer_of(const tcp::socket& socket) {
     boost::system::error_code ec;
     auto endpoint = socket.remote_endpoint(ec);
@@ -102,6 +149,9 @@ private:
       return;
     }
     filled_ += n;
+    if (listener_.listener.idle_timeout.count() > 0) {
+      last_received_ = std::chrono::steady_clock::now();
+    }
     split_frames();
     reading_ = false;
     read();
@@ -170,9 +220,7 @@ private:
   }
 
   void write_line(const std::string& line) override {
-    if (output_.size() + line.size() > max_pending_output) {
-      listener_.log_line(log_level::warn,
-                         "slow_consumer_disconnected peer=" + peer() + " session=" + session_id());
+    if (too_slow(output_.size(), line.size())) {
       shutdown();
       return;
     }
@@ -211,6 +259,7 @@ private:
       return;
     }
     hello_timer_.cancel();
+    idle_timer_.cancel();
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -218,6 +267,9 @@ private:
 
   tcp::socket socket_;
   asio::steady_timer hello_timer_;
+  asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_received_;
+  connection_limit::slot slot_;
   std::vector<char> buffer_;
   std::size_t filled_ = 0;
   bool discarding_ = false;
@@ -234,7 +286,9 @@ private:
 struct tcp_server::impl {
   impl(const listener_config& listener, const auth_config& auth, actors::ingress_port& port,
        session_registry& sessions, log_sink& log)
-      : shared{listener, auth, port, sessions, log, "net.tcp"} {}
+      : shared{listener, auth, port, sessions, log, "net.tcp"} {
+    sessions.counters().tcp_connections.limit_to(listener.max_connections);
+  }
 
   void accept_next() {
     auto& context = *contexts[next_context++ % contexts.size()];
@@ -253,9 +307,16 @@ struct tcp_server::impl {
         }
         return;
       }
+      auto slot = shared.sessions.counters().tcp_connections.try_take();
+      if (!slot) {
+        shared.log_line(log_level::debug, "connection_refused reason=max_connections");
+        connection::refuse(std::move(socket), shared);
+        accept_next();
+        return;
+      }
       boost::system::error_code option_ec;
       socket.set_option(tcp::no_delay(true), option_ec);
-      auto conn = std::make_shared<connection>(std::move(socket), shared);
+      auto conn = std::make_shared<connection>(std::move(socket), shared, std::move(*slot));
       {
         std::lock_guard<std::mutex> lock(connections_mutex);
         if (connections.size() >= prune_at) {

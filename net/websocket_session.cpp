@@ -23,26 +23,31 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t read_chunk = 16u << 10;
 
-/// A connection with no traffic this long is pinged, and closed when the ping goes
-/// unanswered for as long again: dead peers behind a NAT do not hold sessions forever.
-constexpr std::chrono::seconds idle_ping_after{150};
+/// Without listen.idle_timeout, a stream that receives nothing for half this long is
+/// pinged, and closed when the ping goes unanswered: dead peers behind a NAT do not hold
+/// sessions forever, and live ones answer pings by themselves.
+constexpr std::chrono::seconds idle_ping_after{300};
 
 /// One WebSocket connection. Each message in is one frame, each line out one text message.
 /// Messages are read in pieces into a buffer of the frame limit, so that an oversized one is
 /// answered `frame_too_large` and skipped while the stream goes on, as on TCP.
 class websocket_connection final : public stream_session {
 public:
-  websocket_connection(tcp::socket socket, stream_listener& listener, std::string peer)
+  websocket_connection(tcp::socket socket, stream_listener& listener, std::string peer,
+                       connection_limit::slot slot)
       : stream_session(socket.get_executor(), listener, std::move(peer)),
         ws_(std::move(socket)),
-        hello_timer_(ws_.get_executor()) {
+        hello_timer_(ws_.get_executor()),
+        slot_(std::move(slot)) {
     buffer_.resize(read_chunk + simdjson::SIMDJSON_PADDING);
   }
 
   void start(const http::request<http::string_body>& upgrade) {
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = listener_.listener.hello_timeout;
-    timeouts.idle_timeout = idle_ping_after;
+    const auto idle = listener_.listener.idle_timeout;
+    timeouts.idle_timeout = idle.count() > 0 ? std::chrono::steady_clock::duration(idle)
+                                             : std::chrono::steady_clock::duration(idle_ping_after);
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
@@ -106,6 +111,10 @@ private:
       // A close from the peer ends the session like a TCP close: nothing can be written
       // after it. Text that is not UTF-8 fails the connection (RFC 6455 §8.1): Beast
       // answers it with close code 1007 and the read ends here.
+      if (ec == beast::error::timeout && handshake_done_) {
+        // The ping sent at half the idle time went unanswered, or listen.idle_timeout passed.
+        listener_.sessions.counters().idle_sessions_closed.fetch_add(1, std::memory_order_relaxed);
+      }
       if (ec != websocket::error::closed && ec != asio::error::operation_aborted) {
         listener_.log_line(log_level::debug,
                            "read_failed peer=" + peer() + " error=" + ec.message());
@@ -143,10 +152,8 @@ private:
   }
 
   void write_line(const std::string& line) override {
-    if (outbox_bytes_ + line.size() > max_pending_output) {
-      listener_.log_line(log_level::warn,
-                         "slow_consumer_disconnected peer=" + peer() + " session=" + session_id());
-      shutdown();
+    if (too_slow(outbox_bytes_, line.size())) {
+      shutdown();  // A close frame would wait behind what it cannot read.
       return;
     }
     // One JSON object per message: the newline that ends a TCP line is not part of it.
@@ -211,6 +218,7 @@ private:
 
   websocket::stream<beast::tcp_stream> ws_;
   asio::steady_timer hello_timer_;
+  connection_limit::slot slot_;
   std::vector<char> buffer_;
   std::size_t filled_ = 0;
   bool discarding_ = false;
@@ -226,14 +234,14 @@ private:
 }  // namespace
 
 std::shared_ptr<stream_session> start_websocket_session(
-    tcp::socket socket, const http::request<http::string_body>& upgrade,
-    stream_listener& listener) {
+    tcp::socket socket, const http::request<http::string_body>& upgrade, stream_listener& listener,
+    connection_limit::slot slot) {
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   std::string peer = ec ? std::string("unknown")
                         : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  auto session =
-      std::make_shared<websocket_connection>(std::move(socket), listener, std::move(peer));
+  auto session = std::make_shared<websocket_connection>(std::move(socket), listener,
+                                                        std::move(peer), std::move(slot));
   session->start(upgrade);
   return session;
 }
