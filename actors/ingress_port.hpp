@@ -75,6 +75,9 @@ struct queue_view {
 /// The KPIs of the sliding window (`GET /v1/kpis`), per tier.
 struct kpi_report {
   duration window{0};
+  /// The part of the window the counts cover: shorter than it until a window has passed
+  /// since the router started (KPIs are not kept across restarts).
+  duration observed{0};
   time_point at;
   std::map<std::string, kpi_summary> tiers;
 };

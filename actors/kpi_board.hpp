@@ -1,6 +1,7 @@
 // The KPI window shared by every conversation actor.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -13,7 +14,9 @@ namespace blendroute::actors {
 /// listener reads. Each record takes the lock once.
 class kpi_board {
 public:
-  explicit kpi_board(duration window) : window_(window) {}
+  /// `started` is when recording began: before a full window has passed, the counts cover
+  /// only the time since.
+  kpi_board(duration window, time_point started) : window_(window), started_(started) {}
 
   template <class Record>
   void record(Record&& what) {
@@ -28,9 +31,15 @@ public:
 
   duration window() const { return window_.window(); }
 
+  /// How much of the window the counts at `now` cover: the window, or less since start.
+  duration observed(time_point now) const {
+    return std::min(window_.window(), std::max(duration{0}, now - started_));
+  }
+
 private:
   std::mutex mutex_;
   kpi_window window_;
+  const time_point started_;
 };
 
 }  // namespace blendroute::actors

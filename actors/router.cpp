@@ -75,7 +75,7 @@ std::unique_ptr<router> router::start(router_options options) {
 
   state->stats = std::make_unique<router_stats>(*ctx.cfg);
   ctx.stats = state->stats.get();
-  state->kpis = std::make_unique<kpi_board>(ctx.cfg->kpis.window);
+  state->kpis = std::make_unique<kpi_board>(ctx.cfg->kpis.window, ctx.clock());
   ctx.kpis = state->kpis.get();
   ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
   ctx.bot_connector = spawn_bot_connector_actor(*state->system, &ctx);
@@ -318,7 +318,7 @@ void router::query_queues(queues_answer answer) {
 
 void router::query_kpis(std::function<void(kpi_report)> answer) {
   const time_point now = impl_->ctx.clock();
-  answer({impl_->kpis->window(), now, impl_->kpis->by_tier(now)});
+  answer({impl_->kpis->window(), impl_->kpis->observed(now), now, impl_->kpis->by_tier(now)});
 }
 
 void router::query_metrics(std::function<void(std::string)> answer) {

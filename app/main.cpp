@@ -1,4 +1,4 @@
-// blendroute: the command line of the router (serve, check-config, journal inspect|verify).
+// blendroute: the command line of the router (serve, check-config, journal, staffing).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -7,6 +7,7 @@
 #include "app/journal_tools.hpp"
 #include "app/server.hpp"
 #include "app/spdlog_sink.hpp"
+#include "app/staffing_tool.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -46,6 +47,31 @@ int main(int argc, char** argv) {
                    "deadline missed while the server ran)")
       ->check(CLI::NonNegativeNumber);
   journal_cmd->require_subcommand(1);
+
+  auto* staffing = cli.add_subcommand(
+      "staffing", "agents a tier needs to answer its escalations in time (Erlang C)");
+  app::staffing_options staffing_options;
+  staffing->add_option("--tier", staffing_options.tier, "the tier")->required();
+  staffing
+      ->add_option("--arrivals-per-hour", staffing_options.arrivals_per_hour,
+                   "escalations an hour (default: from --from)")
+      ->check(CLI::PositiveNumber);
+  staffing->add_option("--handle-time", staffing_options.handle_time,
+                       "average handle time, e.g. 6m (default: from --from)");
+  staffing->add_option("--answer-within", staffing_options.answer_within,
+                       "the answer target (default: the tier's human_response)");
+  staffing->add_option("--service-level", staffing_options.service_level,
+                       "share to answer within the target (default 0.8)");
+  staffing
+      ->add_option("--concurrency", staffing_options.concurrency,
+                   "conversations an agent carries at once (default 1)")
+      ->check(CLI::PositiveNumber);
+  staffing->add_option("--shrinkage", staffing_options.shrinkage,
+                       "share of scheduled time off conversations (default 0)");
+  staffing->add_option("--from", staffing_options.from,
+                       "host:port of a running router's HTTP API, for the live figures");
+  staffing->add_option("--token", staffing_options.token,
+                       "supervisor token for --from (default: auth.supervisor)");
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -94,6 +120,9 @@ int main(int argc, char** argv) {
   }
   if (verify->parsed()) {
     return app::verify_journal(*cfg, verify_options);
+  }
+  if (staffing->parsed()) {
+    return app::run_staffing(*cfg, staffing_options);
   }
   return app::serve(*cfg, serve_options, log);
 }

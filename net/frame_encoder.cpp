@@ -247,6 +247,7 @@ void encode_kpi_report(std::string& out, const actors::kpi_report& report) {
   }
   json.begin_object()
       .field("window_s", static_cast<std::int64_t>(report.window.count() / 1000))
+      .field("observed_s", static_cast<double>(report.observed.count()) / 1000.0)
       .field("at", unix_ms(report.at))
       .begin_object("overall");
   encode_kpi_summary(json, overall);

@@ -7,6 +7,7 @@
 
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/server_process.hpp"
+#include "tests/integration/wire_client.hpp"
 
 namespace blendroute::testing {
 namespace {
@@ -246,6 +247,51 @@ TEST_F(HttpTest, KpisCountWhatTheBotContainedAndWhatWentToHumans) {
   EXPECT_NE(metrics.find("blendroute_kpi_containment_ratio{tier=\"all\"} 1\n"), std::string::npos)
       << metrics;
   EXPECT_EQ(status_of(get(port, "gateway-dev-token", "/v1/kpis")), 403);
+}
+
+TEST_F(HttpTest, StaffingReadsTheLiveWorkloadOfATier) {
+  wire_client agent;
+  wire_client gateway;
+  ASSERT_TRUE(agent.connect(server_.port()));
+  ASSERT_TRUE(agent.hello("agent", "agent-dev-token", "st-agent"));
+  ASSERT_TRUE(gateway.connect(server_.port()));
+  ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+  agent.send_line(R"({"type":"agent.status","id":"st-s","agent":"st-agent","status":"available"})");
+  ASSERT_TRUE(agent.ack("st-s"));
+  gateway.send_line(
+      R"({"type":"customer.message","id":"st-m","conv":"st-c","text":"fraud on my card"})");
+  ASSERT_TRUE(gateway.ack("st-m"));
+  auto offer = agent.wait_for([](const frame& f) { return f.get("type") == "agent.offer"; });
+  ASSERT_TRUE(offer.has_value());
+  agent.send_line(R"({"type":"agent.accept","id":"st-a","conv":"st-c","agent":"st-agent","offer":")"
+                  + offer->get("offer") + "\"}");
+  ASSERT_TRUE(agent.ack("st-a"));
+  std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  agent.send_line(R"({"type":"agent.resolve","id":"st-r","conv":"st-c","agent":"st-agent"})");
+  ASSERT_TRUE(agent.ack("st-r"));
+
+  // The escalation counts once its conversation finishes.
+  std::string output;
+  int status = -1;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    status = server_.run_tool({"staffing", "--tier", "standard", "--from",
+                               "127.0.0.1:" + std::to_string(server_.http_port())},
+                              output);
+    if (status == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  ASSERT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("tier standard (live figures)"), std::string::npos) << output;
+  EXPECT_NE(output.find("recommended: "), std::string::npos) << output;
+
+  // Without a router there to ask, and without figures, it says what is missing.
+  EXPECT_EQ(server_.run_tool({"staffing", "--tier", "standard"}, output), 2);
+  EXPECT_NE(output.find("--arrivals-per-hour"), std::string::npos) << output;
+  EXPECT_EQ(server_.run_tool({"staffing", "--tier", "standard", "--from", "127.0.0.1:1"}, output),
+            3)
+      << output;
 }
 
 TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
