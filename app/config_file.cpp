@@ -50,6 +50,17 @@ public:
     }
   }
 
+  void read_bool(const toml::table& table, const std::string& prefix, std::string_view key,
+                 bool& out) {
+    if (const toml::node* node = table.get(key)) {
+      if (auto value = node->value<bool>()) {
+        out = *value;
+      } else {
+        problem(node, prefix + std::string(key), "must be true or false");
+      }
+    }
+  }
+
   template <class Int>
   void read_int(const toml::table& table, const std::string& prefix, std::string_view key,
                 Int& out) {
@@ -282,7 +293,12 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.only(*listen, "listen.",
            {"host", "tcp_port", "max_frame_bytes", "io_threads", "hello_timeout", "http_port",
             "max_body_bytes", "max_header_bytes", "max_connections", "max_send_queue_bytes",
-            "idle_timeout", "request_timeout"});
+            "idle_timeout", "request_timeout", "tcp_tls", "http_tls", "tls_certificate",
+            "tls_private_key"});
+    r.read_bool(*listen, "listen.", "tcp_tls", cfg.listener.tcp_tls);
+    r.read_bool(*listen, "listen.", "http_tls", cfg.listener.http_tls);
+    r.read(*listen, "listen.", "tls_certificate", cfg.listener.tls_certificate);
+    r.read(*listen, "listen.", "tls_private_key", cfg.listener.tls_private_key);
     r.read_int(*listen, "listen.", "max_connections", cfg.listener.max_connections);
     r.read_int(*listen, "listen.", "max_send_queue_bytes", cfg.listener.max_send_queue_bytes);
     r.read_duration(*listen, "listen.", "idle_timeout", cfg.listener.idle_timeout);

@@ -10,6 +10,8 @@ target_include_directories(caf::core SYSTEM INTERFACE ${CAF_INCLUDE_DIR})
 target_link_libraries(caf::core INTERFACE ${CAF_CORE_LIBRARY} Threads::Threads)
 
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
+# TLS on the listeners (Asio SSL).
+find_package(OpenSSL REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(RocksDB REQUIRED)
 find_package(tomlplusplus REQUIRED)

@@ -143,6 +143,12 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.listener.idle_timeout.count() < 0) {
     add(problems, "listen.idle_timeout", "must not be negative");
   }
+  if ((cfg.listener.tcp_tls || cfg.listener.http_tls)
+      && (cfg.listener.tls_certificate.empty() || cfg.listener.tls_private_key.empty())) {
+    add(problems,
+        cfg.listener.tls_certificate.empty() ? "listen.tls_certificate" : "listen.tls_private_key",
+        "is required when listen.tcp_tls or listen.http_tls is on");
+  }
   if (cfg.listener.request_timeout.count() <= 0) {
     add(problems, "listen.request_timeout", "must be longer than 0ms");
   }

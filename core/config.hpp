@@ -123,6 +123,12 @@ struct listener_config {
   /// Time an HTTP client has to send a whole request, headers and body (slowloris), and
   /// that an idle keep-alive connection stays open. > 0.
   duration request_timeout{10000};
+  /// TLS on the TCP listener, the HTTP listener (and its WebSocket streams), or both,
+  /// with the certificate chain and private key below (PEM files).
+  bool tcp_tls = false;
+  bool http_tls = false;
+  std::string tls_certificate;
+  std::string tls_private_key;
 };
 
 /// Tokens each role presents in its `hello`. An empty token disables that role.

@@ -8,11 +8,14 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/json_writer.hpp"
@@ -21,6 +24,7 @@
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
+#include "net/tls.hpp"
 #include "net/websocket_session.hpp"
 
 namespace blendroute::net {
@@ -150,6 +154,17 @@ struct server_shared {
   }
 };
 
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+/// A connection the server closes when it stops.
+class closable {
+public:
+  virtual ~closable() = default;
+
+  /// Closes the connection from any thread.
+  virtual void close() = 0;
+};
+
 /// The acks of one POST, filled from actor threads in any order, sent in event order.
 struct ack_batch {
   explicit ack_batch(std::size_t count) : lines(count), remaining(count) {}
@@ -158,20 +173,40 @@ struct ack_batch {
   std::atomic<std::size_t> remaining;
 };
 
-class http_session final : public std::enable_shared_from_this<http_session> {
+/// One HTTP connection, plain (`Stream` a beast::tcp_stream) or TLS.
+template <class Stream>
+class http_session final : public closable,
+                           public std::enable_shared_from_this<http_session<Stream>> {
 public:
   /// Without a `slot` the listener is full: the request is read and answered 503.
-  http_session(tcp::socket socket, server_shared& shared,
-               std::optional<connection_limit::slot> slot)
-      : stream_(std::move(socket)), shared_(shared), slot_(std::move(slot)) {}
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
-  void start() { read_header(); }
+  http_session(Stream stream, server_shared& shared, std::optional<connection_limit::slot> slot)
+      : stream_(std::move(stream)), shared_(shared), slot_(std::move(slot)) {}
 
-  void close() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void start() {
+    if constexpr (is_tls) {
+      // The handshake has as long as a request: a client that stalls in it is dropped.
+      beast::get_lowest_layer(stream_).expires_after(shared_.listener.request_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](
+                                                                  beast::error_code ec) {
+        if (ec) {
+          self->shared_.log_line(log_level::debug, "tls_handshake_failed error=" + ec.message());
+          beast::get_lowest_layer(self->stream_).close();
+          return;
+        }
+        self->read_header();
+      });
+    } else {
+      read_header();
+    }
+  }
+
+  void close() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      self->stream_.close();
+      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(self->stream_).close();
     });
   }
 
@@ -181,16 +216,17 @@ private:
     parser_->header_limit(static_cast<std::uint32_t>(shared_.listener.max_header_bytes));
     parser_->body_limit(shared_.listener.max_body_bytes);
     // Slow clients (slowloris) and idle keep-alive connections are dropped in time.
-    stream_.expires_after(shared_.listener.request_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    beast::get_lowest_layer(stream_).expires_after(shared_.listener.request_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
   }
 
   void on_header(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout
         || ec == asio::error::operation_aborted) {
-      stream_.close();
+      beast::get_lowest_layer(stream_).close();
       return;
     }
     if (ec == http::error::header_limit) {
@@ -270,9 +306,14 @@ private:
       }
       // The stream authenticates with its hello frame, as on TCP; the handshake's own
       // timeout and the hello timeout take over from the request timer.
-      stream_.expires_never();
-      shared_.track(start_websocket_session(stream_.release_socket(), parser_->get(),
-                                            shared_.websocket, std::move(*slot_)));
+      beast::get_lowest_layer(stream_).expires_never();
+      if constexpr (is_tls) {
+        shared_.track(start_websocket_session(std::move(stream_), parser_->get(), shared_.websocket,
+                                              std::move(*slot_)));
+      } else {
+        shared_.track(start_websocket_session(stream_.release_socket(), parser_->get(),
+                                              shared_.websocket, std::move(*slot_)));
+      }
       slot_.reset();
       return;
     }
@@ -327,14 +368,15 @@ private:
       // Clients that wait for the go-ahead before a large body (curl does) get it now.
       auto go_ahead = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                          request.version());
-      http::async_write(stream_, *go_ahead,
-                        [self = shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
-                          if (ec) {
-                            self->stream_.close();
-                            return;
-                          }
-                          self->read_body();
-                        });
+      http::async_write(
+          stream_, *go_ahead,
+          [self = this->shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
+            if (ec) {
+              beast::get_lowest_layer(self->stream_).close();
+              return;
+            }
+            self->read_body();
+          });
       return;
     }
     read_body();
@@ -342,7 +384,7 @@ private:
 
   void read_body() {
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
+                     [self = this->shared_from_this()](beast::error_code read_ec, std::size_t) {
                        self->on_body(read_ec);
                      });
   }
@@ -390,8 +432,8 @@ private:
     thread_local frame_decoder decoder;
     auto batch = std::make_shared<ack_batch>(frames.size());
     const bool keep_alive = parser_->get().keep_alive();
-    auto complete = [self = shared_from_this(), batch, keep_alive](std::size_t slot,
-                                                                   std::string line) {
+    auto complete = [self = this->shared_from_this(), batch, keep_alive](std::size_t slot,
+                                                                         std::string line) {
       batch->lines[slot] = std::move(line);
       if (batch->remaining.fetch_sub(1) == 1) {
         asio::post(self->stream_.get_executor(), [self, batch, keep_alive] {
@@ -458,7 +500,7 @@ private:
 
   /// `GET /metrics`: the router's metrics and the network layer's own.
   void answer_metrics(bool keep) {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     shared_.port.query_metrics([self, keep](std::string text) {
       prometheus_text net;
       net.family("blendroute_pending_deliveries", "gauge",
@@ -496,7 +538,7 @@ private:
   /// `GET` of the supervisor API: the answer comes from the actors and is written on this
   /// session's executor.
   void answer_supervisor(std::string_view path, bool keep) {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     auto send = [self, keep](http::status status, std::string body) {
       asio::post(self->stream_.get_executor(), [self, keep, status, body = std::move(body)] {
         self->reply(status, "application/json", std::move(body), keep);
@@ -571,20 +613,23 @@ private:
     response->keep_alive(keep_alive);
     response->body() = std::move(body);
     response->prepare_payload();
-    stream_.expires_after(shared_.listener.request_timeout);
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
-                        if (ec || !response->keep_alive()) {
-                          beast::error_code ignored;
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                          self->stream_.close();
-                          return;
-                        }
-                        self->read_header();
-                      });
+    beast::get_lowest_layer(stream_).expires_after(shared_.listener.request_timeout);
+    http::async_write(
+        stream_, *response,
+        [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
+          if (ec || !response->keep_alive()) {
+            beast::error_code ignored;
+            beast::get_lowest_layer(self->stream_)
+                .socket()
+                .shutdown(tcp::socket::shutdown_send, ignored);
+            beast::get_lowest_layer(self->stream_).close();
+            return;
+          }
+          self->read_header();
+        });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   server_shared& shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -612,13 +657,13 @@ struct http_server::impl {
         if (!slot) {
           shared.log_line(log_level::debug, "connection_refused reason=max_connections");
         }
-        auto session = std::make_shared<http_session>(std::move(socket), shared, std::move(slot));
-        {
-          std::lock_guard<std::mutex> lock(sessions_mutex);
-          std::erase_if(sessions, [](const auto& weak) { return weak.expired(); });
-          sessions.push_back(session);
+        if (tls) {
+          open(std::make_shared<http_session<tls_stream>>(
+              tls_stream(beast::tcp_stream(std::move(socket)), *tls), shared, std::move(slot)));
+        } else {
+          open(std::make_shared<http_session<beast::tcp_stream>>(
+              beast::tcp_stream(std::move(socket)), shared, std::move(slot)));
         }
-        session->start();
       } else {
         shared.log_line(log_level::warn, "accept_failed error=" + ec.message());
       }
@@ -626,12 +671,23 @@ struct http_server::impl {
     });
   }
 
+  template <class Session>
+  void open(const std::shared_ptr<Session>& session) {
+    {
+      std::lock_guard<std::mutex> lock(sessions_mutex);
+      std::erase_if(sessions, [](const auto& weak) { return weak.expired(); });
+      sessions.push_back(session);
+    }
+    session->start();
+  }
+
   server_shared shared;
+  std::shared_ptr<asio::ssl::context> tls;  ///< Set when listen.http_tls is on.
   asio::io_context context{1};
   tcp::acceptor acceptor;
   std::thread thread;
   std::mutex sessions_mutex;
-  std::vector<std::weak_ptr<http_session>> sessions;
+  std::vector<std::weak_ptr<closable>> sessions;
 };
 
 http_server::http_server(const listener_config& listener, const auth_config& auth,
@@ -644,6 +700,13 @@ http_server::~http_server() {
 
 result<std::uint16_t> http_server::start() {
   const auto& listener = impl_->shared.listener;
+  if (listener.http_tls) {
+    auto context = make_tls_server_context(listener);
+    if (!context) {
+      return context.err();
+    }
+    impl_->tls = std::move(*context);
+  }
   beast::error_code ec;
   auto address = asio::ip::make_address(listener.host, ec);
   if (ec) {
@@ -680,8 +743,9 @@ result<std::uint16_t> http_server::start() {
       }
     }
   });
-  impl_->shared.log_line(log_level::info,
-                         "listening addr=" + listener.host + ":" + std::to_string(port));
+  impl_->shared.log_line(log_level::info, "listening addr=" + listener.host + ":"
+                                              + std::to_string(port)
+                                              + " tls=" + (impl_->tls ? "on" : "off"));
   return port;
 }
 

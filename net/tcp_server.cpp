@@ -6,15 +6,18 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <simdjson.h>
 
 #include "net/connection_limit.hpp"
 #include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
 #include "net/stream_session.hpp"
+#include "net/tls.hpp"
 
 namespace blendroute::net {
 namespace {
@@ -24,15 +27,40 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t read_chunk = 64u << 10;
 
-/// One TCP connection: NDJSON lines in, lines out. Runs on a single-threaded io_context, so
-/// its members need no lock; other threads reach it only through asio::post.
+/// Refuses a connection over listen.max_connections: on a plain listener one `rejected`
+/// ack, then the close (a TLS client only sees the close). The client should read the ack
+/// before it sends; what it sent first may turn the close into a reset that loses the ack.
+void refuse_connection(tcp::socket socket, const stream_listener& listener, bool tls) {
+  boost::system::error_code ec;
+  if (!tls) {
+    std::string line;
+    encode_ack(line, {},
+               actors::ack::rejected(errc::unavailable,
+                                     "the router holds listen.max_connections connections ("
+                                         + std::to_string(listener.listener.max_connections)
+                                         + "); try again later or elsewhere"));
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(line), ec);
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+using tls_stream = asio::ssl::stream<tcp::socket>;
+
+/// One TCP connection, plain (`Stream` a tcp::socket) or TLS: NDJSON lines in, lines out.
+/// Runs on a single-threaded io_context, so its members need no lock; other threads reach
+/// it only through asio::post.
+template <class Stream>
 class connection final : public stream_session {
 public:
-  connection(tcp::socket socket, stream_listener& listener, connection_limit::slot slot)
-      : stream_session(socket.get_executor(), listener, peer_of(socket)),
-        socket_(std::move(socket)),
-        hello_timer_(socket_.get_executor()),
-        idle_timer_(socket_.get_executor()),
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+  connection(Stream stream, stream_listener& listener, connection_limit::slot slot)
+      : stream_session(stream.get_executor(), listener, peer_of(stream.lowest_layer())),
+        stream_(std::move(stream)),
+        hello_timer_(stream_.get_executor()),
+        idle_timer_(stream_.get_executor()),
         slot_(std::move(slot)) {
     // Small until the client proves who it is; it grows up to the frame limit as needed.
     buffer_.resize(read_chunk + simdjson::SIMDJSON_PADDING);
@@ -52,24 +80,22 @@ public:
       last_received_ = std::chrono::steady_clock::now();
       watch_idle(listener_.listener.idle_timeout);
     }
-    read();
-  }
-
-  /// Refuses a connection over listen.max_connections: one `rejected` ack, then closed. The
-  /// client should read it before it sends; what it sent first may turn the close into a
-  /// reset that loses the ack.
-  static void refuse(tcp::socket socket, stream_listener& listener) {
-    std::string line;
-    encode_ack(line, {},
-               actors::ack::rejected(errc::unavailable,
-                                     "the router holds listen.max_connections connections ("
-                                         + std::to_string(listener.listener.max_connections)
-                                         + "); try again later or elsewhere"));
-    boost::system::error_code ec;
-    socket.non_blocking(true, ec);
-    socket.write_some(asio::buffer(line), ec);
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    socket.close(ec);
+    if constexpr (is_tls) {
+      // The handshake counts against the hello timeout: a client that never finishes it is
+      // dropped like one that never says hello.
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, [self = self()](boost::system::error_code ec) {
+            if (ec) {
+              self->listener_.log_line(log_level::debug, "tls_handshake_failed peer=" + self->peer()
+                                                             + " error=" + ec.message());
+              self->shutdown();
+              return;
+            }
+            self->read();
+          });
+    } else {
+      read();
+    }
   }
 
 private:
@@ -95,7 +121,8 @@ private:
     });
   }
 
-  static std::string peer_of(const tcp::socket& socket) {
+  template <class Socket>
+  static std::string peer_of(const Socket& socket) {
     boost::system::error_code ec;
     auto endpoint = socket.remote_endpoint(ec);
     return ec ? std::string("unknown")
@@ -117,7 +144,7 @@ private:
       buffer_.resize(std::min(buffer_.size() * 2, most));
     }
     const std::size_t room = buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING;
-    socket_.async_read_some(
+    stream_.async_read_some(
         asio::buffer(buffer_.data() + filled_, room),
         [self = self()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
   }
@@ -235,7 +262,7 @@ private:
     writing_ = true;
     in_flight_.swap(output_);
     output_.clear();
-    asio::async_write(socket_, asio::buffer(in_flight_),
+    asio::async_write(stream_, asio::buffer(in_flight_),
                       [self = self()](boost::system::error_code ec, std::size_t) {
                         self->writing_ = false;
                         self->in_flight_.clear();
@@ -260,12 +287,15 @@ private:
     }
     hello_timer_.cancel();
     idle_timer_.cancel();
+    // A TLS session ends without close_notify: the acks are already written, and waiting
+    // for the peer's half of the TLS shutdown could hold the connection indefinitely.
+    auto& socket = stream_.lowest_layer();
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 
-  tcp::socket socket_;
+  Stream stream_;
   asio::steady_timer hello_timer_;
   asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_received_;
@@ -310,27 +340,38 @@ struct tcp_server::impl {
       auto slot = shared.sessions.counters().tcp_connections.try_take();
       if (!slot) {
         shared.log_line(log_level::debug, "connection_refused reason=max_connections");
-        connection::refuse(std::move(socket), shared);
+        refuse_connection(std::move(socket), shared, tls != nullptr);
         accept_next();
         return;
       }
       boost::system::error_code option_ec;
       socket.set_option(tcp::no_delay(true), option_ec);
-      auto conn = std::make_shared<connection>(std::move(socket), shared, std::move(*slot));
-      {
-        std::lock_guard<std::mutex> lock(connections_mutex);
-        if (connections.size() >= prune_at) {
-          std::erase_if(connections, [](const auto& weak) { return weak.expired(); });
-          prune_at = std::max<std::size_t>(1024, connections.size() * 2);
-        }
-        connections.push_back(conn);
+      if (tls) {
+        open(std::make_shared<connection<tls_stream>>(tls_stream(std::move(socket), *tls), shared,
+                                                      std::move(*slot)));
+      } else {
+        open(
+            std::make_shared<connection<tcp::socket>>(std::move(socket), shared, std::move(*slot)));
       }
-      asio::post(conn->executor(), [conn] { conn->start(); });
       accept_next();
     });
   }
 
+  template <class Connection>
+  void open(const std::shared_ptr<Connection>& conn) {
+    {
+      std::lock_guard<std::mutex> lock(connections_mutex);
+      if (connections.size() >= prune_at) {
+        std::erase_if(connections, [](const auto& weak) { return weak.expired(); });
+        prune_at = std::max<std::size_t>(1024, connections.size() * 2);
+      }
+      connections.push_back(conn);
+    }
+    asio::post(conn->executor(), [conn] { conn->start(); });
+  }
+
   stream_listener shared;
+  std::shared_ptr<asio::ssl::context> tls;  ///< Set when listen.tcp_tls is on.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
@@ -352,7 +393,7 @@ struct tcp_server::impl {
 
   std::size_t next_context = 0;
   std::mutex connections_mutex;
-  std::vector<std::weak_ptr<connection>> connections;  ///< For closing them all at stop.
+  std::vector<std::weak_ptr<stream_session>> connections;  ///< For closing them all at stop.
   std::size_t prune_at = 1024;
 };
 
@@ -366,6 +407,13 @@ tcp_server::~tcp_server() {
 
 result<std::uint16_t> tcp_server::start() {
   const auto& listener = impl_->shared.listener;
+  if (listener.tcp_tls) {
+    auto context = make_tls_server_context(listener);
+    if (!context) {
+      return context.err();
+    }
+    impl_->tls = std::move(*context);
+  }
   for (int i = 0; i < listener.io_threads; ++i) {
     impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
     impl_->work.push_back(asio::make_work_guard(*impl_->contexts.back()));
@@ -413,9 +461,10 @@ result<std::uint16_t> tcp_server::start() {
       }
     });
   }
-  impl_->shared.log_line(log_level::info,
-                         "listening addr=" + listener.host + ":" + std::to_string(port)
-                             + " io_threads=" + std::to_string(listener.io_threads));
+  impl_->shared.log_line(log_level::info, "listening addr=" + listener.host + ":"
+                                              + std::to_string(port)
+                                              + " io_threads=" + std::to_string(listener.io_threads)
+                                              + " tls=" + (impl_->tls ? "on" : "off"));
   return port;
 }
 

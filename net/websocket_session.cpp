@@ -9,7 +9,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <simdjson.h>
 
 namespace blendroute::net {
@@ -31,12 +33,13 @@ constexpr std::chrono::seconds idle_ping_after{300};
 /// One WebSocket connection. Each message in is one frame, each line out one text message.
 /// Messages are read in pieces into a buffer of the frame limit, so that an oversized one is
 /// answered `frame_too_large` and skipped while the stream goes on, as on TCP.
+template <class NextLayer>
 class websocket_connection final : public stream_session {
 public:
-  websocket_connection(tcp::socket socket, stream_listener& listener, std::string peer,
+  websocket_connection(NextLayer next, stream_listener& listener, std::string peer,
                        connection_limit::slot slot)
-      : stream_session(socket.get_executor(), listener, std::move(peer)),
-        ws_(std::move(socket)),
+      : stream_session(next.get_executor(), listener, std::move(peer)),
+        ws_(std::move(next)),
         hello_timer_(ws_.get_executor()),
         slot_(std::move(slot)) {
     buffer_.resize(read_chunk + simdjson::SIMDJSON_PADDING);
@@ -216,7 +219,7 @@ private:
     socket.close(ignored);
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<NextLayer> ws_;
   asio::steady_timer hello_timer_;
   connection_limit::slot slot_;
   std::vector<char> buffer_;
@@ -231,19 +234,32 @@ private:
   std::size_t outbox_bytes_ = 0;
 };
 
+template <class NextLayer>
+std::shared_ptr<stream_session> start(NextLayer next,
+                                      const http::request<http::string_body>& upgrade,
+                                      stream_listener& listener, connection_limit::slot slot) {
+  beast::error_code ec;
+  auto endpoint = beast::get_lowest_layer(next).socket().remote_endpoint(ec);
+  std::string peer = ec ? std::string("unknown")
+                        : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  auto session = std::make_shared<websocket_connection<NextLayer>>(
+      std::move(next), listener, std::move(peer), std::move(slot));
+  session->start(upgrade);
+  return session;
+}
+
 }  // namespace
 
 std::shared_ptr<stream_session> start_websocket_session(
     tcp::socket socket, const http::request<http::string_body>& upgrade, stream_listener& listener,
     connection_limit::slot slot) {
-  beast::error_code ec;
-  auto endpoint = socket.remote_endpoint(ec);
-  std::string peer = ec ? std::string("unknown")
-                        : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  auto session = std::make_shared<websocket_connection>(std::move(socket), listener,
-                                                        std::move(peer), std::move(slot));
-  session->start(upgrade);
-  return session;
+  return start(beast::tcp_stream(std::move(socket)), upgrade, listener, std::move(slot));
+}
+
+std::shared_ptr<stream_session> start_websocket_session(
+    beast::ssl_stream<beast::tcp_stream> stream, const http::request<http::string_body>& upgrade,
+    stream_listener& listener, connection_limit::slot slot) {
+  return start(std::move(stream), upgrade, listener, std::move(slot));
 }
 
 }  // namespace blendroute::net

@@ -7,7 +7,7 @@ packages=(
   libcaf-dev libboost-dev libboost-system-dev libsimdjson-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev libspdlog-dev
   libhowardhinnant-date-dev tzdata
-  libssl-dev
+  libssl-dev openssl
   libabsl-dev
 )
 
