@@ -83,11 +83,20 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
   std::string offer_prefix = "o";
   offer_prefix += std::to_string(unix_ms(ctx->clock()));
   st.pool.emplace(std::move(offer_prefix));
-  for (const auto& tier : ctx->cfg->tiers) {
-    st.pool->set_tier_priority(tier.name, tier.priority);
-    st.pool->set_queue_limit(tier.name, tier.max_queue);
-  }
+  auto apply_tiers = [](agent_pool& pool, const config& cfg) {
+    for (const auto& tier : cfg.tiers) {
+      pool.set_tier_priority(tier.name, tier.priority);
+      pool.set_queue_limit(tier.name, tier.max_queue);
+    }
+  };
+  apply_tiers(*st.pool, *ctx->cfg);
   return {
+      // The configuration was reloaded: tier priorities and queue limits may have changed,
+      // and with them who is offered first.
+      [=](reload_atom) {
+        apply_tiers(*self->state.pool, *self->state.ctx->cfg);
+        dispatch(self);
+      },
       [=](enqueue_atom, enqueue_msg& request) {
         auto& st = self->state;
         const std::string conv = request.entry.conv;

@@ -316,6 +316,11 @@ void router::query_queues(queues_answer answer) {
   caf::anon_send(impl_->ctx.agent_pool, view_atom_v, pool_view_request{{}, std::move(answer)});
 }
 
+void router::reload(std::shared_ptr<const config> next) {
+  impl_->ctx.cfg.replace(std::move(next));
+  caf::anon_send(impl_->ctx.agent_pool, reload_atom_v);
+}
+
 void router::query_kpis(std::function<void(kpi_report)> answer) {
   const time_point now = impl_->ctx.clock();
   answer({impl_->kpis->window(), impl_->kpis->observed(now), now, impl_->kpis->by_tier(now)});

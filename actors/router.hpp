@@ -63,6 +63,11 @@ public:
 
   void query_kpis(std::function<void(kpi_report)> answer) override;
 
+  /// Makes `next` the configuration of every actor (a SIGHUP reload). It must have the
+  /// same tiers and the same settings outside what merge_live_changes() takes. Conversations
+  /// follow it from their next step: timers already armed keep their deadlines.
+  void reload(std::shared_ptr<const config> next);
+
   /// Stops every actor and waits for them; later submissions are rejected as `unavailable`.
   /// Close the journal after this and before destroying the router: its last callbacks may
   /// still address the stopped actors.

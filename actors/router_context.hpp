@@ -1,10 +1,13 @@
 // What every blendroute actor shares: configuration, journal, egress and the other actors.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 
@@ -23,10 +26,43 @@ class router_stats;
 class kpi_board;
 struct ingress_envelope;
 
+/// The configuration the actors read, replaced as a whole by a reload (SIGHUP) while actors
+/// read it on their threads. A replaced configuration is kept until the router goes, so
+/// that a reference an actor took from it stays valid: reloads are rare, and a
+/// configuration is a few KB.
+class live_config {
+public:
+  live_config() = default;
+  live_config(const live_config&) = delete;
+  live_config& operator=(const live_config&) = delete;
+
+  /// Sets the first configuration (during start-up, or in tests).
+  live_config& operator=(std::shared_ptr<const config> first) {
+    replace(std::move(first));
+    return *this;
+  }
+
+  /// Makes `next` the configuration every later read sees. Thread-safe.
+  void replace(std::shared_ptr<const config> next) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_.store(next.get(), std::memory_order_release);
+    kept_.push_back(std::move(next));
+  }
+
+  const config* operator->() const { return current_.load(std::memory_order_acquire); }
+
+  const config& operator*() const { return *operator->(); }
+
+private:
+  std::atomic<const config*> current_{nullptr};
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<const config>> kept_;
+};
+
 /// Shared by all actors of one router. The router owns it and outlives every actor; the
 /// actor handles are set once during start-up, before any event is submitted.
 struct router_context {
-  std::shared_ptr<const config> cfg;
+  live_config cfg;
   persist::journal* journal = nullptr;
   egress_sink* egress = nullptr;
   const faq_bot* bot = nullptr;

@@ -112,6 +112,7 @@ CAF_ADD_ATOM(blendroute, blendroute::actors, restore_atom, "restore")
 CAF_ADD_ATOM(blendroute, blendroute::actors, sweep_atom, "sweep")
 CAF_ADD_ATOM(blendroute, blendroute::actors, presence_atom, "presence")
 CAF_ADD_ATOM(blendroute, blendroute::actors, view_atom, "view")
+CAF_ADD_ATOM(blendroute, blendroute::actors, reload_atom, "reload")
 
 CAF_END_TYPE_ID_BLOCK(blendroute)
 

@@ -124,5 +124,17 @@ int main(int argc, char** argv) {
   if (staffing->parsed()) {
     return app::run_staffing(*cfg, staffing_options);
   }
+  serve_options.reload_config = [config_path, overrides, sla_speed]() -> result<config> {
+    auto next = app::load_config(config_path, overrides);
+    if (next && sla_speed != 1.0) {
+      scale_slas(*next, sla_speed);
+      if (auto problems = validate(*next); !problems.empty()) {
+        return error{errc::config_invalid, "--sla-speed " + std::to_string(sla_speed) + ": "
+                                               + problems.front().key + ": "
+                                               + problems.front().message};
+      }
+    }
+    return next;
+  };
   return app::serve(*cfg, serve_options, log);
 }

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "actors/router.hpp"
 #include "app/config_file.hpp"
@@ -26,6 +28,44 @@ void log_line(log_sink& log, log_level level, const std::string& line) {
   if (log.enabled(level)) {
     log.write(level, component, line);
   }
+}
+
+std::string joined(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& key : keys) {
+    out += (out.empty() ? "" : ",") + key;
+  }
+  return out;
+}
+
+/// Reads the configuration again and hands the router what can change live. Returns the
+/// configuration now running: `running` itself when the new one is refused.
+std::shared_ptr<const config> reload(std::shared_ptr<const config> running,
+                                     const serve_options& options, actors::router& router,
+                                     log_sink& log) {
+  if (!options.reload_config) {
+    log_line(log, log_level::warn, "reload_refused reason=no_configuration_file");
+    return running;
+  }
+  auto next = options.reload_config();
+  if (!next) {
+    // The running configuration stays; nothing half-applied.
+    log_line(log, log_level::error, "reload_failed error=\"" + next.err().message + "\"");
+    return running;
+  }
+  const auto restart_only = restart_only_changes(*running, *next);
+  auto merged = std::make_shared<const config>(merge_live_changes(*running, *next));
+  const auto changed = live_changes(*running, *merged);
+  if (!changed.empty()) {
+    router.reload(merged);
+  }
+  log_line(log, log_level::info,
+           "config_reloaded changed=" + (changed.empty() ? std::string("none") : joined(changed)));
+  if (!restart_only.empty()) {
+    log_line(log, log_level::warn,
+             "reload_needs_restart keys=" + joined(restart_only) + " action=kept_running_values");
+  }
+  return changed.empty() ? running : merged;
 }
 
 }  // namespace
@@ -101,15 +141,14 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
            "ready tcp_port=" + std::to_string(*port) + " http_port=" + std::to_string(*http_port)
                + " bot_rules=" + std::to_string(bot->rule_count()));
 
+  std::shared_ptr<const config> running = shared_cfg;
   int received = 0;
   for (;;) {
     sigwait(&stop_signals, &received);
     if (received != SIGHUP) {
       break;
     }
-    // TODO(app): reload tiers, SLAs, routing and rollout on SIGHUP (DESIGN.md §8); until
-    // then the signal is refused rather than killing the process.
-    log_line(log, log_level::warn, "reload_unsupported signal=SIGHUP action=ignored");
+    running = reload(running, options, *router, log);
   }
   log_line(log, log_level::info,
            std::string("stopping signal=") + (received == SIGINT ? "SIGINT" : "SIGTERM"));

@@ -24,6 +24,8 @@ struct opening_window {
   int weekday = 0;       ///< 0 Monday … 6 Sunday.
   int open_minute = 0;   ///< 0–1439.
   int close_minute = 0;  ///< After `open_minute`, at most 1440 (midnight).
+
+  bool operator==(const opening_window&) const = default;
 };
 
 /// What a new conversation gets while the tier is closed.
@@ -42,6 +44,12 @@ struct business_calendar {
   std::string off_hours_text =
       "We are closed right now. An agent will answer as soon as we open again.";
   std::shared_ptr<const zone_offsets> zone;  ///< Set when the configuration is loaded.
+
+  /// The same hours, holidays and off-hours path (the zone tables follow from the name).
+  bool operator==(const business_calendar& other) const {
+    return time_zone == other.time_zone && weekly == other.weekly && holidays == other.holidays
+           && off_hours == other.off_hours && off_hours_text == other.off_hours_text;
+  }
 
   /// Whether the tier is open at `at`.
   bool open_at(time_point at) const;

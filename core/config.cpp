@@ -289,4 +289,82 @@ void scale_slas(config& cfg, double factor) {
   }
 }
 
+std::vector<std::string> restart_only_changes(const config& running, const config& next) {
+  std::vector<std::string> keys;
+  if (!(running.listener == next.listener)) {
+    keys.emplace_back("listen");
+  }
+  if (!(running.auth == next.auth)) {
+    keys.emplace_back("auth");
+  }
+  if (!(running.journal == next.journal)) {
+    keys.emplace_back("journal");
+  }
+  if (!(running.runtime == next.runtime)) {
+    keys.emplace_back("runtime");
+  }
+  if (!(running.bot == next.bot)) {
+    keys.emplace_back("bot");
+  }
+  if (!(running.kpis == next.kpis)) {
+    keys.emplace_back("kpis");
+  }
+  // Each tier has its router actor and its queue from the start.
+  for (const auto& tier : next.tiers) {
+    if (running.find_tier(tier.name) == nullptr) {
+      keys.push_back("tiers." + tier.name);
+    }
+  }
+  for (const auto& tier : running.tiers) {
+    if (next.find_tier(tier.name) == nullptr) {
+      keys.push_back("tiers." + tier.name);
+    }
+  }
+  return keys;
+}
+
+config merge_live_changes(const config& running, const config& next) {
+  config merged = running;
+  for (auto& tier : merged.tiers) {
+    if (const tier_policy* changed = next.find_tier(tier.name)) {
+      tier = *changed;
+    }
+  }
+  merged.routing = next.routing;
+  merged.intent_skills = next.intent_skills;
+  // A default tier the running router does not have would leave conversations nowhere.
+  if (running.find_tier(next.default_tier) != nullptr) {
+    merged.default_tier = next.default_tier;
+  }
+  merged.session_broker = next.session_broker;
+  merged.agent_disconnect_grace = next.agent_disconnect_grace;
+  return merged;
+}
+
+std::vector<std::string> live_changes(const config& running, const config& merged) {
+  std::vector<std::string> keys;
+  for (const auto& tier : merged.tiers) {
+    const tier_policy* before = running.find_tier(tier.name);
+    if (before != nullptr && !(*before == tier)) {
+      keys.push_back("tiers." + tier.name);
+    }
+  }
+  if (running.routing != merged.routing) {
+    keys.emplace_back("routing.rule");
+  }
+  if (running.intent_skills != merged.intent_skills) {
+    keys.emplace_back("routing.intent_skills");
+  }
+  if (running.default_tier != merged.default_tier) {
+    keys.emplace_back("routing.default_tier");
+  }
+  if (running.session_broker != merged.session_broker) {
+    keys.emplace_back("routing.session_broker");
+  }
+  if (running.agent_disconnect_grace != merged.agent_disconnect_grace) {
+    keys.emplace_back("routing.agent_disconnect_grace");
+  }
+  return keys;
+}
+
 }  // namespace blendroute

@@ -37,6 +37,8 @@ struct escalation_step {
   duration after{0};  ///< Delay after the deadline; 0 runs the step at the deadline. ≥ 0.
   escalation_action action = escalation_action::notify;
   std::string target;  ///< overflow: the tier to move to; notify: free text for supervisors.
+
+  bool operator==(const escalation_step&) const = default;
 };
 
 /// What happens to a new escalation when its tier's queue is full.
@@ -85,6 +87,8 @@ struct tier_policy {
 
   /// Whether humans are on duty at `at`.
   bool open_at(time_point at) const { return !hours || hours->open_at(at); }
+
+  bool operator==(const tier_policy&) const = default;
 };
 
 /// A new conversation whose attribute `attr` equals `equals` goes to `tier` and requires
@@ -94,6 +98,8 @@ struct routing_rule {
   std::string equals;
   std::string tier;                 ///< Empty: the rule does not choose the tier.
   std::vector<std::string> skills;  ///< Added to the conversation's required skills.
+
+  bool operator==(const routing_rule&) const = default;
 };
 
 /// A conversation whose bot recognised `intent` requires `skills` of its agent (unless the
@@ -101,6 +107,8 @@ struct routing_rule {
 struct intent_route {
   std::string intent;
   std::vector<std::string> skills;
+
+  bool operator==(const intent_route&) const = default;
 };
 
 /// The TCP NDJSON listener.
@@ -129,6 +137,8 @@ struct listener_config {
   bool http_tls = false;
   std::string tls_certificate;
   std::string tls_private_key;
+
+  bool operator==(const listener_config&) const = default;
 };
 
 /// Tokens each role presents in its `hello`. An empty token disables that role.
@@ -138,6 +148,8 @@ struct auth_config {
   std::string agent = "agent-dev-token";
   std::string supervisor = "supervisor-dev-token";
   std::string admin = "admin-dev-token";
+
+  bool operator==(const auth_config&) const = default;
 };
 
 /// When an ack may be sent relative to the journal write (DESIGN.md §6).
@@ -155,6 +167,8 @@ struct journal_config {
   duration retention{7LL * 86'400'000};
   /// How often retention runs. > 0, at most `retention`.
   duration retention_sweep{60'000};
+
+  bool operator==(const journal_config&) const = default;
 };
 
 /// The CAF actor runtime.
@@ -162,17 +176,23 @@ struct runtime_config {
   int scheduler_threads = 2;       ///< Worker threads. 1–256.
   std::string policy = "sharing";  ///< `sharing` or `stealing` (see DESIGN.md §9).
   int max_throughput = 300;        ///< Messages an actor handles per turn. ≥ 1.
+
+  bool operator==(const runtime_config&) const = default;
 };
 
 /// The embedded FAQ bot.
 struct bot_config {
   std::string rules_file = "conf/faq_bot.toml";
   int transcript_lines = 10;  ///< Recent lines sent in each `context`. 0–50.
+
+  bool operator==(const bot_config&) const = default;
 };
 
 /// The outcome KPIs (DESIGN.md §7).
 struct kpi_config {
   duration window{3'600'000};  ///< The sliding window KPIs are computed over. ≥ 1 s.
+
+  bool operator==(const kpi_config&) const = default;
 };
 
 /// The whole validated configuration. Immutable once validated; a reload builds a new one.
@@ -206,6 +226,23 @@ struct config {
 /// The built-in defaults: the `standard` and `priority` tiers of DESIGN.md §3 and their
 /// escalation matrices.
 config default_config();
+
+/// What a reload (SIGHUP) of `next` over the `running` configuration would change that
+/// only a restart can: the sections (`listen`, `auth`, `journal`, `runtime`, `bot`, `kpis`)
+/// that differ, and tiers added or removed (`tiers.<name>`). Empty when all of it applies
+/// live.
+std::vector<std::string> restart_only_changes(const config& running, const config& next);
+
+/// `running` with everything a reload applies live taken from `next`: the settings of the
+/// tiers both have (SLAs, escalation matrices, priorities, hours, queue limits, texts), the
+/// routing rules and intent skills, the default tier, the session broker and the agent
+/// disconnect grace. What restart_only_changes() names stays as it runs.
+config merge_live_changes(const config& running, const config& next);
+
+/// What differs between `running` and `merged` (from merge_live_changes), for the log:
+/// `tiers.<name>`, `routing.rule`, `routing.intent_skills`, `routing.default_tier`,
+/// `routing.session_broker`, `routing.agent_disconnect_grace`.
+std::vector<std::string> live_changes(const config& running, const config& merged);
 
 /// One problem found by validation, with the key (and line, when read from a file).
 struct config_problem {

@@ -1,6 +1,8 @@
 // Defaults, validation and duration parsing of the configuration.
 #include "core/config.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace blendroute {
@@ -86,6 +88,46 @@ TEST(Duration, FormatsInTheLargestExactUnit) {
   EXPECT_EQ(format_duration(std::chrono::seconds{90}), "90s");
   EXPECT_EQ(format_duration(std::chrono::minutes{2}), "2m");
   EXPECT_EQ(format_duration(std::chrono::hours{48}), "2d");
+}
+
+}  // namespace
+}  // namespace blendroute
+
+namespace blendroute {
+namespace {
+
+TEST(ConfigReload, TiersSettingsAndRoutingApplyLiveTheRestWaitsForARestart) {
+  const config running = default_config();
+  config next = running;
+  next.tiers[0].offer_accept = duration{300};
+  next.routing.push_back({"plan", "gold", "priority", {}});
+  next.listener.max_frame_bytes = 4096;
+  next.journal.sync = sync_mode::none;
+
+  const auto restart_only = restart_only_changes(running, next);
+  EXPECT_EQ(restart_only, (std::vector<std::string>{"listen", "journal"}));
+  const config merged = merge_live_changes(running, next);
+  EXPECT_EQ(merged.tiers[0].offer_accept, duration{300});
+  EXPECT_EQ(merged.routing.size(), 1u);
+  EXPECT_EQ(merged.listener.max_frame_bytes, running.listener.max_frame_bytes) << "kept";
+  EXPECT_EQ(merged.journal.sync, running.journal.sync) << "kept";
+  EXPECT_EQ(live_changes(running, merged),
+            (std::vector<std::string>{"tiers." + running.tiers[0].name, "routing.rule"}));
+  EXPECT_TRUE(live_changes(running, running).empty());
+}
+
+TEST(ConfigReload, AddingOrRemovingATierNeedsARestart) {
+  const config running = default_config();
+  config next = running;
+  next.tiers.back().name = "vip";
+  const auto restart_only = restart_only_changes(running, next);
+  EXPECT_NE(std::find(restart_only.begin(), restart_only.end(), "tiers.vip"), restart_only.end());
+  EXPECT_NE(
+      std::find(restart_only.begin(), restart_only.end(), "tiers." + running.tiers.back().name),
+      restart_only.end());
+  const config merged = merge_live_changes(running, next);
+  EXPECT_EQ(merged.tiers.size(), running.tiers.size());
+  EXPECT_EQ(merged.tiers.back().name, running.tiers.back().name) << "the running tier stays";
 }
 
 }  // namespace

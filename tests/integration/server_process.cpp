@@ -33,10 +33,8 @@ server_process::~server_process() {
 }
 
 int server_process::run_tool(const std::vector<std::string>& command, std::string& output) const {
-  std::string line = std::string(BLENDROUTE_SERVER_PATH)
-                     + " --config " BLENDROUTE_SOURCE_DIR
-                       "/conf/blendroute.toml --set journal.path="
-                     + journal_dir_;
+  std::string line = std::string(BLENDROUTE_SERVER_PATH) + " --config " + config_path_
+                     + " --set journal.path=" + journal_dir_;
   for (const auto& word : command) {
     line += " '" + word + "'";
   }
@@ -60,7 +58,7 @@ bool server_process::start(const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {
       BLENDROUTE_SERVER_PATH,
       "--config",
-      std::string(BLENDROUTE_SOURCE_DIR) + "/conf/blendroute.toml",
+      config_path_,
       "--set",
       "journal.path=" + journal_dir_,
       "--set",
@@ -123,6 +121,12 @@ int server_process::stop(std::chrono::milliseconds timeout) {
   }
   kill_now();
   return -1;
+}
+
+void server_process::signal(int number) {
+  if (pid_ > 0) {
+    ::kill(pid_, number);
+  }
 }
 
 void server_process::kill_now() {

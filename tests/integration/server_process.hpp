@@ -28,6 +28,13 @@ public:
   /// SIGKILL, as a crash.
   void kill_now();
 
+  /// Sends `number` (SIGHUP for a reload) to the running server.
+  void signal(int number);
+
+  /// The configuration file the next start() and run_tool() use; the repository's
+  /// conf/blendroute.toml by default.
+  void use_config(std::string path) { config_path_ = std::move(path); }
+
   std::uint16_t port() const { return port_; }
 
   std::uint16_t http_port() const { return http_port_; }
@@ -43,6 +50,7 @@ public:
   std::string log() const;
 
 private:
+  std::string config_path_ = BLENDROUTE_SOURCE_DIR "/conf/blendroute.toml";
   std::string work_dir_;
   std::string journal_dir_;
   std::string log_path_;
