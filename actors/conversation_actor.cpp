@@ -11,6 +11,7 @@
 
 #include "actors/journal_codec.hpp"
 #include "actors/kpi_board.hpp"
+#include "actors/rollout_board.hpp"
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
 #include "actors/sla_clock.hpp"
@@ -176,7 +177,7 @@ void dispatch_effects(router_context& ctx, const std::string& conv, const caf::a
 
 /// Counts what the effects of a live step mean for the KPIs: an SLA that starts to apply
 /// (its first timer; the bot taking over for bot_max_turns) and one that was breached.
-void count_sla_kpis(router_context& ctx, const std::string& tier,
+void count_sla_kpis(router_context& ctx, const std::string& tier, bool blended,
                     const std::vector<effect>& effects, time_point now) {
   if (ctx.kpis == nullptr) {
     return;
@@ -184,10 +185,17 @@ void count_sla_kpis(router_context& ctx, const std::string& tier,
   for (const auto& e : effects) {
     if (e.what == effect::kind::arm_timer && e.level == 1) {
       ctx.kpis->record([&](kpi_window& w) { w.record_sla_opportunity(tier, e.sla, now); });
+      if (e.sla == sla_kind::human_response && blended && ctx.rollout != nullptr) {
+        ctx.rollout->record([](rollout_controller& r) { r.record_human_response(false); });
+      }
     } else if (e.what == effect::kind::to_supervisors) {
       if (e.frame.type == egress_type::sla_breach && e.frame.level == 1) {
         const auto sla = *parse_sla_kind(e.frame.sla);
         ctx.kpis->record([&](kpi_window& w) { w.record_sla_breach(e.frame.tier, sla, now); });
+        if (sla == sla_kind::human_response && blended && ctx.rollout != nullptr) {
+          // Counted as applied when armed; a breach turns one of those into a miss.
+          ctx.rollout->record([](rollout_controller& r) { r.record_human_response_breach(); });
+        }
       } else if (e.frame.type == egress_type::conversation_state && e.frame.state == "bot") {
         ctx.kpis->record(
             [&](kpi_window& w) { w.record_sla_opportunity(tier, sla_kind::bot_max_turns, now); });
@@ -204,6 +212,8 @@ void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_
     return;
   }
   const std::string& tier = conv.tier();
+  // The rollout judges the blended cohort only: control conversations never meet the bot.
+  const bool blended = ctx.rollout != nullptr && !conv.control_cohort();
   if (was_open && !is_open(conv.state())) {
     conversation_outcome outcome;
     outcome.resolved = conv.state() == conversation_state::resolved;
@@ -212,14 +222,26 @@ void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_
     outcome.transfers = conv.transfers();
     outcome.handle_time = conv.finished_at() - conv.opened_at();
     ctx.kpis->record([&](kpi_window& w) { w.record_outcome(tier, outcome, now); });
+    if (blended) {
+      const bool contained = outcome.resolved && !outcome.escalated;
+      ctx.rollout->record([&](rollout_controller& r) {
+        r.record_finished(contained, outcome.escalated, outcome.resolved, conv.intent());
+      });
+    }
   }
   if (was == conversation_state::resolved && conv.reopens() > reopens_before) {
     ctx.kpis->record([&](kpi_window& w) { w.record_reopen(tier, now); });
+    if (blended) {
+      ctx.rollout->record([](rollout_controller& r) { r.record_reopened(); });
+    }
   }
   if (const auto* envelope = std::get_if<ingress_envelope>(&input);
       envelope != nullptr && envelope->event.type == event_type::customer_csat) {
     const int score = envelope->event.csat_score;
     ctx.kpis->record([&](kpi_window& w) { w.record_csat(tier, score, now); });
+    if (blended) {
+      ctx.rollout->record([score](rollout_controller& r) { r.record_csat(score); });
+    }
   }
 }
 
@@ -420,7 +442,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
                   [](const effect& e) { return e.what == effect::kind::enqueue; })) {
     st.queued_since = sent_at;
   }
-  count_sla_kpis(ctx, conv.tier(), effects, now);
+  count_sla_kpis(ctx, conv.tier(), !conv.control_cohort(), effects, now);
   count_outcome_kpis(ctx, conv, was_open, was, reopens_before, input, now);
   carry_out(self, effects, now);
   arm_passivation(self);

@@ -127,6 +127,21 @@ public:
     (void)connected;
   }
 
+  /// Answers with the rollout's state as JSON (`GET /v1/admin/rollout`).
+  virtual void query_rollout(std::function<void(std::string)> answer) { answer("{}\n"); }
+
+  /// An operator's rollout action: `pause` (argument: the reason), `resume`, or `stage`
+  /// (argument: the stage's name), by `by` for the audit. Answers the new state as JSON or
+  /// a bad_value error.
+  virtual void control_rollout(const std::string& action, const std::string& argument,
+                               const std::string& by,
+                               std::function<void(result<std::string>)> answer) {
+    (void)action;
+    (void)argument;
+    (void)by;
+    answer(error{errc::unavailable, "no rollout controller"});
+  }
+
   /// Why events would be rejected `unavailable` now (the journal cannot write), or empty
   /// when the router takes events. For `GET /readyz`.
   virtual std::string unready_reason() const { return {}; }

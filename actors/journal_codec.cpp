@@ -157,6 +157,7 @@ ingress_event read_event(payload_reader& in) {
       event.tier = in.text("tier");
       event.lang = in.text("lang");
       event.attrs = in.string_map("attrs");
+      event.control_cohort = in.text("cohort") == "control";
       break;
     case event_type::customer_csat:
       event.csat_score = static_cast<int>(in.integer("score"));
@@ -236,6 +237,9 @@ std::string journal_event(const ingress_event& event, time_point at, std::string
   switch (event.type) {
     case event_type::customer_message:
       json.field("customer", event.customer).field("channel", event.channel);
+      if (event.control_cohort) {
+        json.field("cohort", "control");
+      }
       if (!event.tier.empty()) {
         json.field("tier", event.tier);
       }

@@ -14,6 +14,7 @@
 #include "actors/kpi_board.hpp"
 #include "actors/recovery.hpp"
 #include "actors/retention_actor.hpp"
+#include "actors/rollout_board.hpp"
 #include "actors/router_context.hpp"
 #include "actors/router_stats.hpp"
 #include "actors/session_broker.hpp"
@@ -50,8 +51,10 @@ struct router::impl {
   std::unique_ptr<sla_clock> timers;
   std::unique_ptr<router_stats> stats;
   std::unique_ptr<kpi_board> kpis;
+  std::unique_ptr<rollout_board> rollout;
   session_broker broker;
   caf::actor retention;
+  caf::actor rollout_ticker;
   std::unique_ptr<caf::actor_system> system;
   router_context ctx;
   /// Held shared by every dispatch and exclusively by stop(), so that no conversation actor is
@@ -77,6 +80,11 @@ std::unique_ptr<router> router::start(router_options options) {
   ctx.stats = state->stats.get();
   state->kpis = std::make_unique<kpi_board>(ctx.cfg->kpis.window, ctx.clock());
   ctx.kpis = state->kpis.get();
+  state->rollout =
+      std::make_unique<rollout_board>(ctx.cfg->rollout, ctx.journal, ctx.log, ctx.clock);
+  state->rollout->restore();
+  ctx.rollout = state->rollout.get();
+  state->rollout_ticker = spawn_rollout_actor(*state->system, ctx.rollout);
   ctx.agent_pool = spawn_agent_pool_actor(*state->system, &ctx);
   ctx.bot_connector = spawn_bot_connector_actor(*state->system, &ctx);
   state->retention = spawn_retention_actor(*state->system, &ctx, &state->broker);
@@ -218,6 +226,11 @@ void router::dispatch(ingress_envelope envelope) {
   // one in its mailbox.
   routing_decision decision = route_new_conversation(event, *ctx.cfg);
   envelope.tier = std::move(decision.tier);
+  // The cohort is chosen once, by the customer (the conversation when there is none), and
+  // journaled with the event, so that a rebuild opens it the same way.
+  event.control_cohort =
+      ctx.rollout->cohort_for(event.customer.empty() ? event.conv : event.customer)
+      == cohort::control;
   // Journaled with the event, so that a rebuild requires the same skills whatever the
   // configuration says by then.
   event.skills = std::move(decision.skills);
@@ -260,11 +273,13 @@ void router::stop() {
   caf::anon_send_exit(ctx.agent_pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx.bot_connector, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->retention, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->rollout_ticker, caf::exit_reason::user_shutdown);
   impl_->system->await_all_actors_done();
   ctx.tier_routers.clear();
   ctx.agent_pool = nullptr;
   ctx.bot_connector = nullptr;
   impl_->retention = nullptr;
+  impl_->rollout_ticker = nullptr;
   ctx.directory.clear();
   ctx.lingering.clear();
   // The actor system itself lives on until the router is destroyed: journal callbacks still
@@ -317,8 +332,28 @@ void router::query_queues(queues_answer answer) {
 }
 
 void router::reload(std::shared_ptr<const config> next) {
+  impl_->rollout->reconfigure(next->rollout);
   impl_->ctx.cfg.replace(std::move(next));
   caf::anon_send(impl_->ctx.agent_pool, reload_atom_v);
+}
+
+void router::query_rollout(std::function<void(std::string)> answer) {
+  answer(impl_->rollout->status());
+}
+
+void router::control_rollout(const std::string& action, const std::string& argument,
+                             const std::string& by,
+                             std::function<void(result<std::string>)> answer) {
+  rollout_board& rollout = *impl_->rollout;
+  if (action == "pause") {
+    answer(rollout.pause(by, argument));
+  } else if (action == "resume") {
+    answer(rollout.resume(by));
+  } else if (action == "stage") {
+    answer(rollout.set_stage(argument, by));
+  } else {
+    answer(error{errc::bad_value, "unknown rollout action \"" + action + "\""});
+  }
 }
 
 void router::query_kpis(std::function<void(kpi_report)> answer) {

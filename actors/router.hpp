@@ -63,6 +63,12 @@ public:
 
   void query_kpis(std::function<void(kpi_report)> answer) override;
 
+  void query_rollout(std::function<void(std::string)> answer) override;
+
+  void control_rollout(const std::string& action, const std::string& argument,
+                       const std::string& by,
+                       std::function<void(result<std::string>)> answer) override;
+
   /// Makes `next` the configuration of every actor (a SIGHUP reload). It must have the
   /// same tiers and the same settings outside what merge_live_changes() takes. Conversations
   /// follow it from their next step: timers already armed keep their deadlines.

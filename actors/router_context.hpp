@@ -24,6 +24,7 @@ namespace blendroute::actors {
 class sla_clock;
 class router_stats;
 class kpi_board;
+class rollout_board;
 struct ingress_envelope;
 
 /// The configuration the actors read, replaced as a whole by a reload (SIGHUP) while actors
@@ -68,9 +69,10 @@ struct router_context {
   const faq_bot* bot = nullptr;
   log_sink* log = nullptr;
   std::function<time_point()> clock;
-  sla_clock* timers = nullptr;    ///< Every SLA and inactivity timer.
-  router_stats* stats = nullptr;  ///< Breach and failure counters.
-  kpi_board* kpis = nullptr;      ///< The outcome KPIs; null in tests that do not look.
+  sla_clock* timers = nullptr;       ///< Every SLA and inactivity timer.
+  router_stats* stats = nullptr;     ///< Breach and failure counters.
+  kpi_board* kpis = nullptr;         ///< The outcome KPIs; null in tests that do not look.
+  rollout_board* rollout = nullptr;  ///< Cohorts and QA gates; null in tests that do not look.
   conversation_directory directory;
   /// Passivated conversation actors still forwarding stragglers, so that stop() reaches them.
   conversation_directory lingering;

@@ -61,6 +61,27 @@ public:
     }
   }
 
+  /// A number (integer or float) into `out`.
+  void read_number(const toml::table& table, const std::string& prefix, std::string_view key,
+                   double& out) {
+    if (const toml::node* node = table.get(key)) {
+      if (auto value = node->value<double>()) {
+        out = *value;
+      } else {
+        problem(node, prefix + std::string(key), "must be a number");
+      }
+    }
+  }
+
+  void read_number(const toml::table& table, const std::string& prefix, std::string_view key,
+                   std::optional<double>& out) {
+    if (table.get(key) != nullptr) {
+      double value = 0;
+      read_number(table, prefix, key, value);
+      out = value;
+    }
+  }
+
   template <class Int>
   void read_int(const toml::table& table, const std::string& prefix, std::string_view key,
                 Int& out) {
@@ -286,8 +307,50 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
   cfg.tiers.push_back(std::move(tier));
 }
 
+void read_rollout(reader& r, const toml::table& table, rollout_config& out) {
+  r.only(table, "rollout.",
+         {"enabled", "window", "max_containment_drop", "min_conversations_to_compare", "stage"});
+  r.read_bool(table, "rollout.", "enabled", out.enabled);
+  r.read_duration(table, "rollout.", "window", out.window);
+  r.read_number(table, "rollout.", "max_containment_drop", out.max_containment_drop);
+  r.read_int(table, "rollout.", "min_conversations_to_compare", out.min_conversations_to_compare);
+  const toml::node* stages = table.get("stage");
+  if (stages == nullptr) {
+    return;
+  }
+  const toml::array* list = stages->as_array();
+  if (list == nullptr) {
+    r.problem(stages, "rollout.stage", "must be an array of tables ([[rollout.stage]])");
+    return;
+  }
+  for (const auto& node : *list) {
+    const toml::table* stage_table = node.as_table();
+    if (stage_table == nullptr) {
+      r.problem(&node, "rollout.stage", "each stage must be a table");
+      continue;
+    }
+    const std::string prefix = "rollout.stage.";
+    r.only(*stage_table, prefix,
+           {"name", "share", "min_conversations", "min_containment", "max_escalation_rate",
+            "min_first_contact_resolution", "min_csat", "min_human_response_attainment"});
+    rollout_stage stage;
+    r.read(*stage_table, prefix, "name", stage.name);
+    r.read_number(*stage_table, prefix, "share", stage.share);
+    r.read_int(*stage_table, prefix, "min_conversations", stage.gate.min_conversations);
+    r.read_number(*stage_table, prefix, "min_containment", stage.gate.min_containment);
+    r.read_number(*stage_table, prefix, "max_escalation_rate", stage.gate.max_escalation_rate);
+    r.read_number(*stage_table, prefix, "min_first_contact_resolution",
+                  stage.gate.min_first_contact_resolution);
+    r.read_number(*stage_table, prefix, "min_csat", stage.gate.min_csat);
+    r.read_number(*stage_table, prefix, "min_human_response_attainment",
+                  stage.gate.min_human_response_attainment);
+    out.stages.push_back(std::move(stage));
+  }
+}
+
 void read_document(reader& r, const toml::table& root, config& cfg) {
-  r.only(root, "", {"listen", "auth", "journal", "runtime", "bot", "kpis", "routing", "tiers"});
+  r.only(root, "",
+         {"listen", "auth", "journal", "runtime", "bot", "kpis", "routing", "tiers", "rollout"});
 
   if (const auto* listen = r.section(root, "listen")) {
     r.only(*listen, "listen.",
@@ -359,6 +422,9 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
   if (const auto* kpis = r.section(root, "kpis")) {
     r.only(*kpis, "kpis.", {"window"});
     r.read_duration(*kpis, "kpis.", "window", cfg.kpis.window);
+  }
+  if (const auto* rollout = r.section(root, "rollout")) {
+    read_rollout(r, *rollout, cfg.rollout);
   }
   if (const auto* routing = r.section(root, "routing")) {
     r.only(*routing, "routing.",

@@ -133,6 +133,45 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.listener.max_header_bytes < 1024 || cfg.listener.max_header_bytes > (1u << 20)) {
     add(problems, "listen.max_header_bytes", "must be between 1024 and 1048576");
   }
+  const rollout_config& rollout = cfg.rollout;
+  if (rollout.window < duration{1000}) {
+    add(problems, "rollout.window", "must be at least 1s");
+  }
+  if (!(rollout.max_containment_drop >= 0 && rollout.max_containment_drop <= 1)) {
+    add(problems, "rollout.max_containment_drop", "must be between 0 and 1");
+  }
+  if (rollout.enabled && rollout.stages.empty()) {
+    add(problems, "rollout.stage", "at least one [[rollout.stage]] is needed when enabled");
+  }
+  double previous_share = 0;
+  for (std::size_t i = 0; i < rollout.stages.size(); ++i) {
+    const rollout_stage& stage = rollout.stages[i];
+    if (stage.name.empty()) {
+      add(problems, "rollout.stage.name", "every stage needs a name");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (rollout.stages[j].name == stage.name && !stage.name.empty()) {
+        add(problems, "rollout.stage.name", "\"" + stage.name + "\" is used twice");
+      }
+    }
+    if (!(stage.share >= 0 && stage.share <= 1)) {
+      add(problems, "rollout.stage.share", "must be between 0 and 1");
+    } else if (stage.share < previous_share) {
+      add(problems, "rollout.stage.share", "must not fall from one stage to the next");
+    } else {
+      previous_share = stage.share;
+    }
+    for (const auto& threshold :
+         {stage.gate.min_containment, stage.gate.max_escalation_rate,
+          stage.gate.min_first_contact_resolution, stage.gate.min_human_response_attainment}) {
+      if (threshold && !(*threshold >= 0 && *threshold <= 1)) {
+        add(problems, "rollout.stage", "gate thresholds are shares between 0 and 1");
+      }
+    }
+    if (stage.gate.min_csat && !(*stage.gate.min_csat >= 1 && *stage.gate.min_csat <= 5)) {
+      add(problems, "rollout.stage.min_csat", "must be a score between 1 and 5");
+    }
+  }
   if (cfg.listener.max_connections < 1 || cfg.listener.max_connections > 1'000'000) {
     add(problems, "listen.max_connections", "must be between 1 and 1000000");
   }
@@ -338,6 +377,7 @@ config merge_live_changes(const config& running, const config& next) {
   }
   merged.session_broker = next.session_broker;
   merged.agent_disconnect_grace = next.agent_disconnect_grace;
+  merged.rollout = next.rollout;
   return merged;
 }
 
@@ -363,6 +403,9 @@ std::vector<std::string> live_changes(const config& running, const config& merge
   }
   if (running.agent_disconnect_grace != merged.agent_disconnect_grace) {
     keys.emplace_back("routing.agent_disconnect_grace");
+  }
+  if (!(running.rollout == merged.rollout)) {
+    keys.emplace_back("rollout");
   }
   return keys;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/business_hours.hpp"
+#include "core/rollout.hpp"
 #include "core/time.hpp"
 
 namespace blendroute {
@@ -206,6 +207,7 @@ struct config {
   std::vector<tier_policy> tiers;
   std::vector<routing_rule> routing;
   std::vector<intent_route> intent_skills;
+  rollout_config rollout;  ///< Off by default: every conversation bot-first.
   std::string default_tier = "standard";
   /// A customer's new conversation id on a channel where they already have a conversation
   /// continues that conversation (the session broker).
@@ -235,13 +237,13 @@ std::vector<std::string> restart_only_changes(const config& running, const confi
 
 /// `running` with everything a reload applies live taken from `next`: the settings of the
 /// tiers both have (SLAs, escalation matrices, priorities, hours, queue limits, texts), the
-/// routing rules and intent skills, the default tier, the session broker and the agent
-/// disconnect grace. What restart_only_changes() names stays as it runs.
+/// routing rules and intent skills, the default tier, the session broker, the agent
+/// disconnect grace and the rollout. What restart_only_changes() names stays as it runs.
 config merge_live_changes(const config& running, const config& next);
 
 /// What differs between `running` and `merged` (from merge_live_changes), for the log:
 /// `tiers.<name>`, `routing.rule`, `routing.intent_skills`, `routing.default_tier`,
-/// `routing.session_broker`, `routing.agent_disconnect_grace`.
+/// `routing.session_broker`, `routing.agent_disconnect_grace`, `rollout`.
 std::vector<std::string> live_changes(const config& running, const config& merged);
 
 /// One problem found by validation, with the key (and line, when read from a file).

@@ -252,6 +252,7 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   transfers_ = 0;
   csat_ = 0;
   ever_escalated_ = false;
+  control_cohort_ = event.control_cohort;
   agent_replied_ = false;
   overflowed_ = false;
   human_.reset();
@@ -293,6 +294,12 @@ void conversation::on_customer_message(const ingress_event& event, const tier_po
 
   add_line("customer", event.text, now);
   idle_deadline_.reset();
+  if (opening && control_cohort_) {
+    // The rollout's control cohort: humans only, so that the blended cohort has something
+    // to be measured against.
+    escalate("rollout_control", tier, now, out);
+    return;
+  }
   if (opening && !tier.open_at(now) && tier.hours->off_hours == off_hours_path::queue) {
     // Closed, and this tier queues new conversations for the next opening.
     escalate("off_hours", tier, now, out);

@@ -160,6 +160,9 @@ public:
 
   bool ever_escalated() const { return ever_escalated_; }
 
+  /// Whether the rollout put this episode in its control cohort (straight to humans).
+  bool control_cohort() const { return control_cohort_; }
+
   time_point opened_at() const { return opened_at_; }
 
   /// When it reached its final state (resolved, abandoned, closed).
@@ -253,6 +256,7 @@ private:
   bool opened_ = false;
   conversation_state state_ = conversation_state::bot;
   bool ever_escalated_ = false;
+  bool control_cohort_ = false;
   bool agent_replied_ = false;  ///< Since the last escalation.
   bool overflowed_ = false;     ///< Moved to another tier because a queue was full.
   std::int8_t csat_ = 0;

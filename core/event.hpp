@@ -97,6 +97,10 @@ struct ingress_event {
 
   std::string reason;    ///< conversation.close.
   std::string delivery;  ///< delivery.ack.
+
+  /// Set by the router on the message that opens a conversation of the rollout's control
+  /// cohort: it goes straight to the human queue. Journaled with the event.
+  bool control_cohort = false;
 };
 
 }  // namespace blendroute

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -17,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <simdjson.h>
 
 #include "core/json_writer.hpp"
 #include "core/prometheus_text.hpp"
@@ -42,6 +44,12 @@ constexpr std::string_view component = "net.http";
 bool is_supervisor_api(std::string_view path) {
   return path.starts_with("/v1/conversations/") || path == "/v1/agents" || path == "/v1/queues"
          || path == "/v1/kpis";
+}
+
+/// The admin API (`/v1/admin/…`, admin token only).
+bool is_admin_api(std::string_view path) {
+  return path == "/v1/admin/rollout" || path == "/v1/admin/rollout/pause"
+         || path == "/v1/admin/rollout/resume" || path == "/v1/admin/rollout/stage";
 }
 
 /// Decodes %XX escapes; nullopt for a malformed one.
@@ -317,7 +325,8 @@ private:
       slot_.reset();
       return;
     }
-    if (path != "/v1/events" && !is_supervisor_api(path)) {
+    const bool admin_api = is_admin_api(path);
+    if (path != "/v1/events" && !is_supervisor_api(path) && !admin_api) {
       reply_error(http::status::not_found, "not_found", "no such path", keep);
       return;
     }
@@ -328,6 +337,33 @@ private:
     if (!who) {
       reply_error(http::status::unauthorized, "unauthorized", "a valid bearer token is required",
                   keep);
+      return;
+    }
+    if (admin_api) {
+      if (*who != role::admin) {
+        reply_error(http::status::forbidden, "forbidden", "the admin API needs the admin token",
+                    keep);
+        return;
+      }
+      const bool status = path == "/v1/admin/rollout";
+      if (request.method() != (status ? http::verb::get : http::verb::post)) {
+        reply_error(http::status::method_not_allowed, "method_not_allowed",
+                    status ? "use GET" : "use POST", keep);
+        return;
+      }
+      if (status) {
+        answer_rollout(keep);
+        return;
+      }
+      if (const auto length = parser_->content_length();
+          length && *length > shared_.listener.max_body_bytes) {
+        reply_error(http::status::payload_too_large, "too_large",
+                    "body over " + std::to_string(shared_.listener.max_body_bytes) + " bytes",
+                    false);
+        return;
+      }
+      admin_action_ = std::string(path.substr(path.rfind('/') + 1));
+      read_body();
       return;
     }
     if (path != "/v1/events") {
@@ -397,6 +433,10 @@ private:
     }
     if (ec) {
       reply_error(http::status::bad_request, "bad_request", ec.message(), false);
+      return;
+    }
+    if (!admin_action_.empty()) {
+      act_on_rollout(parser_->get().body(), parser_->get().keep_alive());
       return;
     }
     const std::string& body = parser_->get().body();
@@ -496,6 +536,58 @@ private:
       }
       complete(slot, std::move(line));
     }
+  }
+
+  /// `GET /v1/admin/rollout`.
+  void answer_rollout(bool keep) {
+    auto self = this->shared_from_this();
+    shared_.port.query_rollout([self, keep](std::string body) {
+      asio::post(self->stream_.get_executor(), [self, keep, body = std::move(body)]() mutable {
+        self->reply(http::status::ok, "application/json", std::move(body), keep);
+      });
+    });
+  }
+
+  /// `POST /v1/admin/rollout/{pause,resume,stage}`: the body is empty or a JSON object with
+  /// `reason` (pause) or `stage` (stage).
+  void act_on_rollout(const std::string& body, bool keep) {
+    const std::string action = std::exchange(admin_action_, {});
+    std::string argument;
+    if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
+      simdjson::dom::parser parser;
+      simdjson::dom::object object;
+      if (parser.parse(body).get(object) != simdjson::SUCCESS) {
+        reply_error(http::status::bad_request, "bad_json", "the body must be a JSON object", keep);
+        return;
+      }
+      std::string_view text;
+      const char* key = action == "stage" ? "stage" : "reason";
+      if (auto field = object[key]; field.error() == simdjson::SUCCESS) {
+        if (field.get(text) != simdjson::SUCCESS) {
+          reply_error(http::status::bad_request, "bad_type",
+                      "field `" + std::string(key) + "` must be a string", keep);
+          return;
+        }
+        argument = std::string(text);
+      }
+    }
+    if (action == "stage" && argument.empty()) {
+      reply_error(http::status::bad_request, "missing_field", "field `stage` is required", keep);
+      return;
+    }
+    beast::error_code ec;
+    const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    const std::string by = "admin@" + (ec ? std::string("unknown") : peer.address().to_string());
+    auto self = this->shared_from_this();
+    shared_.port.control_rollout(action, argument, by, [self, keep](result<std::string> answer) {
+      asio::post(self->stream_.get_executor(), [self, keep, answer = std::move(answer)] {
+        if (!answer) {
+          self->reply_error(http::status::bad_request, "bad_value", answer.err().message, keep);
+          return;
+        }
+        self->reply(http::status::ok, "application/json", *answer, keep);
+      });
+    });
   }
 
   /// `GET /metrics`: the router's metrics and the network layer's own.
@@ -636,6 +728,7 @@ private:
   std::optional<connection_limit::slot> slot_;
   role role_ = role::gateway;
   bool ndjson_ = false;
+  std::string admin_action_;  ///< The rollout action of an admin POST whose body is read.
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,28 @@ public:
   /// Queued behind the appends made before it; `done` runs once it is written.
   virtual void forget(std::vector<std::string> convs, time_point ids_before,
                       commit_callback done) = 0;
+
+  /// Records a decision of the router itself about `subject` (the rollout): `payload`
+  /// becomes the subject's latest state and is appended to its audit trail, in the order of
+  /// the calls. `done` runs when it is written, like an append's.
+  virtual void record_control(const std::string& subject, std::string payload,
+                              commit_callback done) {
+    (void)subject;
+    (void)payload;
+    done({});
+  }
+
+  /// The latest state recorded for `subject`, or none.
+  virtual result<std::optional<std::string>> control_state(const std::string& subject) {
+    (void)subject;
+    return std::optional<std::string>{};
+  }
+
+  /// Every payload recorded for `subject`, oldest first.
+  virtual result<std::vector<std::string>> control_history(const std::string& subject) {
+    (void)subject;
+    return std::vector<std::string>{};
+  }
 
   /// Whether writes succeed now. Thread-safe.
   virtual journal_health health() const { return {}; }

@@ -105,6 +105,15 @@ result<void> io_error(const char* what, const rocksdb::Status& status) {
 
 constexpr std::string_view component = "persist.journal";
 
+/// Keys of the router's own records in the meta family, apart from its counters.
+std::string control_state_key(const std::string& subject) {
+  return "control/" + subject + "/state";
+}
+
+std::string control_log_prefix(const std::string& subject) {
+  return "control/" + subject + "/log/";
+}
+
 /// A file whose writes fail while `faults.fail` is set, as on a full disk.
 class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
 public:
@@ -220,6 +229,8 @@ private:
 struct pending_append {
   std::vector<journal_record> records;
   commit_callback done;
+  std::string control_subject;  ///< Set for a control record, whose payload is `control`.
+  std::string control;
   bool forgetting = false;
   std::vector<std::string> forget;
   std::uint64_t ids_before_ms = 0;
@@ -263,6 +274,51 @@ public:
       }
     }
     done(result<void>{errc::unavailable, "the journal is closed"});
+  }
+
+  void record_control(const std::string& subject, std::string payload,
+                      commit_callback done) override {
+    pending_append item;
+    item.done = std::move(done);
+    item.control_subject = subject;
+    item.control = std::move(payload);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopping_) {
+        queue_.push_back(std::move(item));
+        wake_.notify_one();
+        return;
+      }
+    }
+    item.done(result<void>{errc::unavailable, "the journal is closed"});
+  }
+
+  result<std::optional<std::string>> control_state(const std::string& subject) override {
+    std::string value;
+    const rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), families_[meta], control_state_key(subject), &value);
+    if (status.IsNotFound()) {
+      return std::optional<std::string>{};
+    }
+    if (!status.ok()) {
+      return error{errc::journal_io, "reading the state of " + subject + ": " + status.ToString()};
+    }
+    return std::optional<std::string>{std::move(value)};
+  }
+
+  result<std::vector<std::string>> control_history(const std::string& subject) override {
+    std::vector<std::string> payloads;
+    const std::string prefix = control_log_prefix(subject);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), families_[meta]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      payloads.push_back(it->value().ToString());
+    }
+    if (!it->status().ok()) {
+      return error{errc::journal_io,
+                   "reading the history of " + subject + ": " + it->status().ToString()};
+    }
+    return payloads;
   }
 
   void forget(std::vector<std::string> convs, time_point ids_before,
@@ -563,6 +619,13 @@ private:
     for (const auto& item : group) {
       if (item.forgetting) {
         add_forget(batch, item, expired_ids);
+      }
+      if (!item.control_subject.empty()) {
+        // The trail is keyed by the journal's sequence, so that it reads back in order.
+        std::string key = control_log_prefix(item.control_subject);
+        append_sequence(key, sequence++);
+        batch.Put(families_[meta], key, item.control);
+        batch.Put(families_[meta], control_state_key(item.control_subject), item.control);
       }
       for (const auto& record : item.records) {
         add_record(batch, record, sequence++);

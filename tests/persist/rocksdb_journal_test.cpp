@@ -72,6 +72,38 @@ TEST_P(RocksdbJournalTest, AConversationsRecordsReadBackInTheOrderTheyWereWritte
   j->close();
 }
 
+TEST_P(RocksdbJournalTest, ControlRecordsKeepTheLatestStateAndTheTrailAcrossAReopen) {
+  {
+    auto j = open();
+    ASSERT_NE(j, nullptr);
+    EXPECT_FALSE(j->control_state("rollout")->has_value());
+    for (const char* payload : {"pilot", "cohort", "paused"}) {
+      std::promise<bool> written;
+      j->record_control("rollout", payload,
+                        [&](const result<void>& r) { written.set_value(r.ok()); });
+      ASSERT_TRUE(written.get_future().get());
+    }
+    ASSERT_TRUE(append(*j, "c1", "id-c1", "event"));
+    j->close();
+  }
+  auto j = open();
+  ASSERT_NE(j, nullptr);
+  auto state = j->control_state("rollout");
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE(state->has_value());
+  EXPECT_EQ(**state, "paused");
+  auto trail = j->control_history("rollout");
+  ASSERT_TRUE(trail.ok());
+  EXPECT_EQ(*trail, (std::vector<std::string>{"pilot", "cohort", "paused"}));
+  // Control records are not conversations.
+  std::size_t conversations = 0;
+  ASSERT_TRUE(j->for_each_conversation([&](const std::string&, std::vector<std::string>&) {
+                 ++conversations;
+               }).ok());
+  EXPECT_EQ(conversations, 1u);
+  j->close();
+}
+
 TEST_P(RocksdbJournalTest, WrittenIngressIdsAreDuplicatesAfterAReopenAndReleasedOnesAreNot) {
   {
     auto j = open();

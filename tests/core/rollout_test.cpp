@@ -1,0 +1,141 @@
+// The rollout controller: cohorts, QA gates, and the pause on a containment drop.
+#include "core/rollout.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace blendroute {
+namespace {
+
+rollout_config three_stages() {
+  rollout_config cfg;
+  cfg.enabled = true;
+  qa_gate gate;
+  gate.min_conversations = 10;
+  gate.min_containment = 0.5;
+  cfg.stages = {{"pilot", 0.05, gate}, {"cohort", 0.25, gate}, {"full", 1.0, {}}};
+  cfg.min_conversations_to_compare = 10;
+  return cfg;
+}
+
+/// `finished` conversations of which `contained` the bot resolved; the others escalated
+/// with `intent`.
+void finish(rollout_controller& rollout, int finished, int contained,
+            const std::string& intent = "billing") {
+  for (int i = 0; i < finished; ++i) {
+    const bool by_bot = i < contained;
+    rollout.record_finished(by_bot, !by_bot, true, by_bot ? "" : intent);
+  }
+}
+
+TEST(Rollout, ACustomerKeepsItsCohortAndTheShareIsRespected) {
+  rollout_controller rollout(three_stages());
+  int blended = 0;
+  for (int i = 0; i < 20000; ++i) {
+    blended += rollout.cohort_for("customer-" + std::to_string(i)) == cohort::blended ? 1 : 0;
+  }
+  EXPECT_GT(blended, 20000 * 0.04);
+  EXPECT_LT(blended, 20000 * 0.06);
+  EXPECT_EQ(cohort_position("c-42"), cohort_position("c-42"));
+
+  // Raising the share only moves control customers into the blended cohort.
+  std::vector<std::string> pilot_customers;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string customer = "customer-" + std::to_string(i);
+    if (rollout.cohort_for(customer) == cohort::blended) {
+      pilot_customers.push_back(customer);
+    }
+  }
+  ASSERT_TRUE(rollout.set_stage("cohort", "test"));
+  for (const auto& customer : pilot_customers) {
+    EXPECT_EQ(rollout.cohort_for(customer), cohort::blended) << customer;
+  }
+}
+
+TEST(Rollout, DisabledSendsEveryoneToTheBot) {
+  rollout_config cfg = three_stages();
+  cfg.enabled = false;
+  rollout_controller rollout(cfg);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(rollout.cohort_for("c" + std::to_string(i)), cohort::blended);
+  }
+}
+
+TEST(Rollout, AStageAdvancesOnlyWhenItsGatePasses) {
+  rollout_controller rollout(three_stages());
+  finish(rollout, 5, 5);
+  auto held = rollout.close_window();
+  EXPECT_EQ(held.what, rollout_event::kind::held);
+  EXPECT_NE(held.reason.find("only 5 of 10"), std::string::npos) << held.reason;
+
+  finish(rollout, 20, 8);
+  held = rollout.close_window();
+  EXPECT_EQ(held.what, rollout_event::kind::held);
+  EXPECT_NE(held.reason.find("containment 40.0% < 50.0%"), std::string::npos) << held.reason;
+  EXPECT_EQ(rollout.stage().name, "pilot");
+
+  finish(rollout, 20, 12);
+  auto advanced = rollout.close_window();
+  EXPECT_EQ(advanced.what, rollout_event::kind::advanced);
+  EXPECT_EQ(advanced.stage, "cohort");
+  EXPECT_EQ(rollout.stage().share, 0.25);
+}
+
+TEST(Rollout, AContainmentDropOfMoreThanFivePercentPausesAndNamesTheTopIntents) {
+  rollout_controller rollout(three_stages());
+  finish(rollout, 20, 12);  // 60 %
+  ASSERT_EQ(rollout.close_window().what, rollout_event::kind::advanced);
+
+  // 56 %: a drop of 6.7 % of the previous containment.
+  for (int i = 0; i < 14; ++i) {
+    rollout.record_finished(true, false, true, "");
+  }
+  for (const auto& [intent, count] : std::vector<std::pair<std::string, int>>{
+           {"refund", 5}, {"card_lost", 3}, {"booking", 2}, {"weather", 1}}) {
+    for (int i = 0; i < count; ++i) {
+      rollout.record_finished(false, true, true, intent);
+    }
+  }
+  auto paused = rollout.close_window();
+  ASSERT_EQ(paused.what, rollout_event::kind::paused);
+  EXPECT_TRUE(rollout.paused());
+  EXPECT_NE(paused.reason.find("from 60.0% to 56.0%"), std::string::npos) << paused.reason;
+  ASSERT_EQ(paused.top_escalated_intents.size(), 3u);
+  EXPECT_EQ(paused.top_escalated_intents[0], (std::pair<std::string, std::uint64_t>{"refund", 5}));
+  EXPECT_EQ(paused.top_escalated_intents[1].first, "card_lost");
+  EXPECT_EQ(paused.top_escalated_intents[2].first, "booking");
+
+  // Paused: even a passing window does not advance, until an operator resumes.
+  finish(rollout, 20, 15);
+  EXPECT_EQ(rollout.close_window().what, rollout_event::kind::held);
+  EXPECT_EQ(rollout.stage().name, "cohort");
+  rollout.resume("admin");
+  finish(rollout, 20, 15);
+  EXPECT_EQ(rollout.close_window().what, rollout_event::kind::advanced);
+  EXPECT_EQ(rollout.stage().name, "full");
+}
+
+TEST(Rollout, ADropOfFivePercentOrLessDoesNotPause) {
+  rollout_controller rollout(three_stages());
+  finish(rollout, 20, 12);  // 60 %
+  rollout.close_window();
+  finish(rollout, 100, 57);  // 57 %: exactly 5 % lower
+  EXPECT_NE(rollout.close_window().what, rollout_event::kind::paused);
+  EXPECT_FALSE(rollout.paused());
+}
+
+TEST(Rollout, AnOperatorMayOnlyChooseAStageThatExists) {
+  rollout_controller rollout(three_stages());
+  EXPECT_FALSE(rollout.set_stage("everyone", "admin").has_value());
+  auto set = rollout.set_stage("full", "admin");
+  ASSERT_TRUE(set.has_value());
+  EXPECT_EQ(rollout.stage().name, "full");
+  rollout.restore("cohort", true, "containment fell");
+  EXPECT_EQ(rollout.stage().name, "cohort");
+  EXPECT_TRUE(rollout.paused());
+  EXPECT_EQ(rollout.pause_reason(), "containment fell");
+}
+
+}  // namespace
+}  // namespace blendroute
