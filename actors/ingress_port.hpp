@@ -13,6 +13,7 @@
 #include "core/event.hpp"
 #include "core/kpi.hpp"
 #include "core/time.hpp"
+#include "core/timeline.hpp"
 
 namespace blendroute::actors {
 
@@ -102,6 +103,15 @@ public:
   /// Answers, on an actor thread, with `conv`'s view, or nullopt for no such conversation.
   /// `answer` must be cheap and must not block, like an ack callback.
   virtual void query_conversation(const std::string& conv, conversation_answer answer) {
+    (void)conv;
+    answer(std::nullopt);
+  }
+
+  /// Answers with `conv`'s timeline from its journal, or nullopt when the journal holds
+  /// nothing for it. May read the journal on the calling thread.
+  virtual void query_timeline(
+      const std::string& conv,
+      std::function<void(std::optional<std::vector<timeline_entry>>)> answer) {
     (void)conv;
     answer(std::nullopt);
   }

@@ -323,6 +323,31 @@ void router::query_conversation(const std::string& conv, conversation_answer ans
   caf::anon_send(*target, conversation_msg{view_request{std::move(answer)}});
 }
 
+void router::query_timeline(
+    const std::string& conv,
+    std::function<void(std::optional<std::vector<timeline_entry>>)> answer) {
+  router_context& ctx = impl_->ctx;
+  // TODO(actors): this reads and replays the journal on the calling I/O thread, as the view
+  // of an archived conversation does; a long history delays that thread's other requests.
+  auto history = ctx.journal->history(conv);
+  if (!history || history->empty()) {
+    answer(std::nullopt);
+    return;
+  }
+  std::vector<journaled_input> inputs;
+  inputs.reserve(history->size());
+  for (const auto& payload : *history) {
+    auto input = decode_journal_payload(payload);
+    if (!input) {
+      ctx.log_line(log_level::warn, "actors.router",
+                   "timeline_record_unreadable conv=" + conv + " error=" + input.err().message);
+      continue;
+    }
+    inputs.push_back(std::move(*input));
+  }
+  answer(conversation_timeline(conv, inputs, *ctx.cfg));
+}
+
 void router::query_agents(agents_answer answer) {
   caf::anon_send(impl_->ctx.agent_pool, view_atom_v, pool_view_request{std::move(answer), {}});
 }

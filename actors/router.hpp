@@ -55,6 +55,10 @@ public:
 
   void query_conversation(const std::string& conv, conversation_answer answer) override;
 
+  void query_timeline(
+      const std::string& conv,
+      std::function<void(std::optional<std::vector<timeline_entry>>)> answer) override;
+
   void query_agents(agents_answer answer) override;
 
   void query_queues(queues_answer answer) override;

@@ -81,6 +81,9 @@ void conversation_rebuild::apply(const journaled_input& input, const config& cfg
           },
       },
       input.what);
+  if (observer_) {
+    observer_(input, effects);
+  }
   remember(effects, now);
 }
 

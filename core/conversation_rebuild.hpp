@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,13 @@ namespace blendroute {
 class conversation_rebuild {
 public:
   explicit conversation_rebuild(std::string id) : conv_(std::move(id)) {}
+
+  /// Told of every input as it is applied, with the effects it had (none when the input was
+  /// refused); for the timeline of a conversation.
+  using observer = std::function<void(const journaled_input&, const std::vector<effect>&)>;
+
+  /// Sets the observer of the inputs applied from now on.
+  void observe(observer watch) { observer_ = std::move(watch); }
 
   /// Applies the next journaled input with the tier policies of `cfg`.
   void apply(const journaled_input& input, const config& cfg);
@@ -61,6 +69,7 @@ private:
   /// Deliveries to the customer and to the owning agent not acknowledged yet, oldest first.
   std::vector<std::pair<std::string, effect>> unacked_;
   std::vector<std::string> problems_;
+  observer observer_;
 };
 
 }  // namespace blendroute

@@ -261,4 +261,22 @@ void encode_kpi_report(std::string& out, const actors::kpi_report& report) {
   out.push_back('\n');
 }
 
+void encode_timeline(std::string& out, const std::string& conv,
+                     const std::vector<timeline_entry>& entries) {
+  json_writer json(out);
+  json.begin_object().field("conv", conv).begin_array("entries");
+  for (const auto& entry : entries) {
+    json.begin_object().field("at", unix_ms(entry.at)).field("what", entry.what);
+    for (const auto& [key, value] : entry.fields) {
+      json.field(key, value);
+    }
+    if (entry.caused_by >= 0) {
+      json.field("caused_by", entry.caused_by);
+    }
+    json.end_object();
+  }
+  json.end_array().end_object();
+  out.push_back('\n');
+}
+
 }  // namespace blendroute::net

@@ -22,6 +22,11 @@ void encode_egress(std::string& out, const egress_frame& frame);
 /// Appends the body of `GET /v1/conversations/{id}` and a newline.
 void encode_conversation_view(std::string& out, const actors::conversation_view& view);
 
+/// `GET /v1/conversations/{id}/timeline`: `{"conv":…,"entries":[{"at":…,"what":…,…}]}`,
+/// each entry with its fields and, for the router's own, `caused_by` (the entry index).
+void encode_timeline(std::string& out, const std::string& conv,
+                     const std::vector<timeline_entry>& entries);
+
 /// Appends the body of `GET /v1/agents`: `{"agents":[…]}` and a newline.
 void encode_agent_views(std::string& out, const std::vector<actors::agent_view>& agents);
 

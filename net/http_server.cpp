@@ -662,6 +662,28 @@ private:
     }
 
     constexpr std::string_view prefix = "/v1/conversations/";
+    constexpr std::string_view timeline_suffix = "/timeline";
+    if (path.size() > prefix.size() + timeline_suffix.size() && path.ends_with(timeline_suffix)) {
+      const auto conv = percent_decoded(
+          path.substr(prefix.size(), path.size() - prefix.size() - timeline_suffix.size()));
+      if (!conv || conv->empty() || conv->find('/') != std::string::npos) {
+        reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+        return;
+      }
+      shared_.port.query_timeline(*conv, [self, keep, send, conv = *conv](
+                                             std::optional<std::vector<timeline_entry>> entries) {
+        if (!entries) {
+          asio::post(self->stream_.get_executor(), [self, keep] {
+            self->reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+          });
+          return;
+        }
+        std::string body;
+        encode_timeline(body, conv, *entries);
+        send(http::status::ok, std::move(body));
+      });
+      return;
+    }
     const auto conv = percent_decoded(path.substr(prefix.size()));
     if (!conv || conv->empty() || conv->find('/') != std::string::npos) {
       reply_error(http::status::not_found, "not_found", "no such conversation", keep);

@@ -294,6 +294,40 @@ TEST_F(HttpTest, StaffingReadsTheLiveWorkloadOfATier) {
       << output;
 }
 
+TEST_F(HttpTest, TheTimelineExplainsWhyAConversationIsWithItsAgent) {
+  wire_client agent;
+  wire_client gateway;
+  ASSERT_TRUE(agent.connect(server_.port()));
+  ASSERT_TRUE(agent.hello("agent", "agent-dev-token", "tl-agent"));
+  ASSERT_TRUE(gateway.connect(server_.port()));
+  ASSERT_TRUE(gateway.hello("gateway", "gateway-dev-token"));
+  agent.send_line(R"({"type":"agent.status","id":"tl-s","agent":"tl-agent","status":"available"})");
+  ASSERT_TRUE(agent.ack("tl-s"));
+  gateway.send_line(
+      R"({"type":"customer.message","id":"tl-m","conv":"tl c","text":"fraud on my card"})");
+  ASSERT_TRUE(gateway.ack("tl-m"));
+  auto offer = agent.wait_for([](const frame& f) { return f.get("type") == "agent.offer"; });
+  ASSERT_TRUE(offer.has_value());
+  agent.send_line(R"({"type":"agent.accept","id":"tl-a","conv":"tl c","agent":"tl-agent","offer":")"
+                  + offer->get("offer") + "\"}");
+  ASSERT_TRUE(agent.ack("tl-a"));
+
+  const auto port = server_.http_port();
+  const std::string timeline =
+      get(port, "supervisor-dev-token", "/v1/conversations/tl%20c/timeline");
+  ASSERT_EQ(status_of(timeline), 200) << timeline;
+  for (const char* step :
+       {R"("what":"customer.message")", R"("what":"bot.request")", R"("what":"bot.reply")",
+        R"("what":"state","state":"queued","owner":"queue:standard","reason":"bot_handoff")",
+        R"("what":"offer_made","agent":"tl-agent")", R"("what":"agent.offer","agent":"tl-agent")",
+        R"("what":"agent.accept")", R"("what":"state","state":"agent","owner":"agent:tl-agent")"}) {
+    EXPECT_NE(timeline.find(step), std::string::npos) << step << " in " << timeline;
+  }
+  EXPECT_LT(timeline.find(R"("what":"offer_made")"), timeline.find(R"("what":"agent.accept")"));
+  EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/nobody/timeline")), 404);
+  EXPECT_EQ(status_of(get(port, "gateway-dev-token", "/v1/conversations/tl%20c/timeline")), 403);
+}
+
 TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
   const std::string health =
       http_exchange(server_.http_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
