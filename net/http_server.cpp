@@ -23,6 +23,7 @@
 #include "core/json_writer.hpp"
 #include "core/prometheus_text.hpp"
 #include "net/connection_limit.hpp"
+#include "net/dashboard_page.hpp"
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
 #include "net/session_registry.hpp"
@@ -43,7 +44,7 @@ constexpr std::string_view component = "net.http";
 /// The supervisor API: what `GET` answers (DESIGN.md §5 "HTTP").
 bool is_supervisor_api(std::string_view path) {
   return path.starts_with("/v1/conversations/") || path == "/v1/agents" || path == "/v1/queues"
-         || path == "/v1/kpis";
+         || path == "/v1/kpis" || path == "/v1/rollout";
 }
 
 /// The admin API (`/v1/admin/…`, admin token only).
@@ -292,6 +293,15 @@ private:
         }
       }
       reply(http::status::ok, "text/plain", path == "/healthz" ? "ok\n" : "ready\n", keep);
+      return;
+    }
+    if (path == "/" || path == "/index.html") {
+      if (request.method() != http::verb::get) {
+        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+        return;
+      }
+      // The page holds no data: it asks the supervisor API, with the token the user gives.
+      reply(http::status::ok, "text/html; charset=utf-8", std::string(dashboard_page()), keep);
       return;
     }
     if (path == "/metrics") {
@@ -650,6 +660,11 @@ private:
         encode_queue_views(body, queues);
         send(http::status::ok, std::move(body));
       });
+      return;
+    }
+    if (path == "/v1/rollout") {
+      shared_.port.query_rollout(
+          [send](std::string body) { send(http::status::ok, std::move(body)); });
       return;
     }
     if (path == "/v1/kpis") {

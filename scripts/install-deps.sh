@@ -9,6 +9,7 @@ packages=(
   libhowardhinnant-date-dev tzdata
   libssl-dev openssl
   libabsl-dev
+  chromium
 )
 
 missing=()
