@@ -2,6 +2,7 @@
 #include "app/config_file.hpp"
 
 #include <array>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <optional>
@@ -525,6 +526,14 @@ std::optional<std::string> apply_override(toml::table& root, const std::string& 
 
 /// Parses the TOML file at `path`; a syntax error names the file and line.
 result<toml::table> parse_file(const std::string& path) {
+  // toml++ reads a directory as an empty document: every key would silently fall back to its
+  // default.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return error{
+        errc::config_invalid,
+        path + ": " + (std::filesystem::exists(path, ec) ? "not a regular file" : "no such file")};
+  }
   try {
     return toml::parse_file(path);
   } catch (const toml::parse_error& err) {

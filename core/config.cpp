@@ -328,6 +328,33 @@ void scale_slas(config& cfg, double factor) {
   }
 }
 
+namespace {
+
+/// Whether every tier `tier` sends conversations to (an overflow step, a full queue) runs.
+bool targets_run(const tier_policy& tier, const config& running) {
+  if (!tier.queue_full_target.empty() && running.find_tier(tier.queue_full_target) == nullptr) {
+    return false;
+  }
+  for (const auto& step : tier.escalation) {
+    if (step.action == escalation_action::overflow && running.find_tier(step.target) == nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Whether every tier the routing rules choose runs.
+bool rules_target_running_tiers(const std::vector<routing_rule>& rules, const config& running) {
+  for (const auto& rule : rules) {
+    if (!rule.tier.empty() && running.find_tier(rule.tier) == nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<std::string> restart_only_changes(const config& running, const config& next) {
   std::vector<std::string> keys;
   if (!(running.listener == next.listener)) {
@@ -352,7 +379,12 @@ std::vector<std::string> restart_only_changes(const config& running, const confi
   for (const auto& tier : next.tiers) {
     if (running.find_tier(tier.name) == nullptr) {
       keys.push_back("tiers." + tier.name);
+    } else if (!targets_run(tier, running)) {
+      keys.push_back("tiers." + tier.name + " (it sends conversations to a tier not running)");
     }
+  }
+  if (!rules_target_running_tiers(next.routing, running)) {
+    keys.emplace_back("routing.rule (a rule names a tier not running)");
   }
   for (const auto& tier : running.tiers) {
     if (next.find_tier(tier.name) == nullptr) {
@@ -364,12 +396,16 @@ std::vector<std::string> restart_only_changes(const config& running, const confi
 
 config merge_live_changes(const config& running, const config& next) {
   config merged = running;
+  // What sends conversations to a tier that only a restart would add waits for that restart.
   for (auto& tier : merged.tiers) {
-    if (const tier_policy* changed = next.find_tier(tier.name)) {
+    if (const tier_policy* changed = next.find_tier(tier.name);
+        changed != nullptr && targets_run(*changed, running)) {
       tier = *changed;
     }
   }
-  merged.routing = next.routing;
+  if (rules_target_running_tiers(next.routing, running)) {
+    merged.routing = next.routing;
+  }
   merged.intent_skills = next.intent_skills;
   // A default tier the running router does not have would leave conversations nowhere.
   if (running.find_tier(next.default_tier) != nullptr) {

@@ -373,7 +373,7 @@ private:
         return;
       }
       admin_action_ = std::string(path.substr(path.rfind('/') + 1));
-      read_body();
+      read_body_after_go_ahead();
       return;
     }
     if (path != "/v1/events") {
@@ -409,23 +409,29 @@ private:
 
     role_ = *who;
     ndjson_ = media == "application/x-ndjson";
+    read_body_after_go_ahead();
+  }
+
+  /// Reads the body; a client that waits for the go-ahead first (`Expect: 100-continue`, as
+  /// curl does before a large body) gets it now.
+  void read_body_after_go_ahead() {
+    const auto& request = parser_->get();
     const auto expect = request[http::field::expect];
-    if (lowercase(std::string_view(expect.data(), expect.size())) == "100-continue") {
-      // Clients that wait for the go-ahead before a large body (curl does) get it now.
-      auto go_ahead = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                         request.version());
-      http::async_write(
-          stream_, *go_ahead,
-          [self = this->shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
-            if (ec) {
-              beast::get_lowest_layer(self->stream_).close();
-              return;
-            }
-            self->read_body();
-          });
+    if (lowercase(std::string_view(expect.data(), expect.size())) != "100-continue") {
+      read_body();
       return;
     }
-    read_body();
+    auto go_ahead = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                       request.version());
+    http::async_write(
+        stream_, *go_ahead,
+        [self = this->shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
+          if (ec) {
+            beast::get_lowest_layer(self->stream_).close();
+            return;
+          }
+          self->read_body();
+        });
   }
 
   void read_body() {
@@ -585,6 +591,20 @@ private:
       reply_error(http::status::bad_request, "missing_field", "field `stage` is required", keep);
       return;
     }
+    // The reason goes to the log and the journal: one line, of a readable length.
+    constexpr std::size_t longest_argument = 500;
+    if (argument.size() > longest_argument) {
+      reply_error(http::status::bad_request, "bad_value",
+                  "longer than " + std::to_string(longest_argument) + " bytes", keep);
+      return;
+    }
+    for (const char c : argument) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        reply_error(http::status::bad_request, "bad_value", "must not contain control characters",
+                    keep);
+        return;
+      }
+    }
     beast::error_code ec;
     const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     const std::string by = "admin@" + (ec ? std::string("unknown") : peer.address().to_string());
@@ -676,12 +696,16 @@ private:
       return;
     }
 
+    // The id is one path segment, percent-encoded: a raw '/' ends it, an encoded one (%2F)
+    // belongs to it.
     constexpr std::string_view prefix = "/v1/conversations/";
     constexpr std::string_view timeline_suffix = "/timeline";
     if (path.size() > prefix.size() + timeline_suffix.size() && path.ends_with(timeline_suffix)) {
-      const auto conv = percent_decoded(
-          path.substr(prefix.size(), path.size() - prefix.size() - timeline_suffix.size()));
-      if (!conv || conv->empty() || conv->find('/') != std::string::npos) {
+      const std::string_view segment =
+          path.substr(prefix.size(), path.size() - prefix.size() - timeline_suffix.size());
+      const auto conv =
+          segment.find('/') == std::string_view::npos ? percent_decoded(segment) : std::nullopt;
+      if (!conv || conv->empty()) {
         reply_error(http::status::not_found, "not_found", "no such conversation", keep);
         return;
       }
@@ -699,8 +723,10 @@ private:
       });
       return;
     }
-    const auto conv = percent_decoded(path.substr(prefix.size()));
-    if (!conv || conv->empty() || conv->find('/') != std::string::npos) {
+    const std::string_view segment = path.substr(prefix.size());
+    const auto conv =
+        segment.find('/') == std::string_view::npos ? percent_decoded(segment) : std::nullopt;
+    if (!conv || conv->empty()) {
       reply_error(http::status::not_found, "not_found", "no such conversation", keep);
       return;
     }
@@ -795,7 +821,16 @@ struct http_server::impl {
               beast::tcp_stream(std::move(socket)), shared, std::move(slot)));
         }
       } else {
-        shared.log_line(log_level::warn, "accept_failed error=" + ec.message());
+        // Out of descriptors, typically: wait a little instead of spinning, and say so once
+        // per pause rather than once per attempt.
+        shared.log_line(log_level::warn, "accept_failed error=" + ec.message() + " retry_ms=100");
+        accept_pause.expires_after(std::chrono::milliseconds{100});
+        accept_pause.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec) {
+            accept_next();
+          }
+        });
+        return;
       }
       accept_next();
     });
@@ -815,6 +850,7 @@ struct http_server::impl {
   std::shared_ptr<asio::ssl::context> tls;  ///< Set when listen.http_tls is on.
   asio::io_context context{1};
   tcp::acceptor acceptor;
+  asio::steady_timer accept_pause{context};
   std::thread thread;
   std::mutex sessions_mutex;
   std::vector<std::weak_ptr<closable>> sessions;
@@ -887,6 +923,7 @@ void http_server::stop() {
   asio::post(impl_->context, [this, &acceptor_closed] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->accept_pause.cancel();
     acceptor_closed.set_value();
   });
   acceptor_closed.get_future().wait();

@@ -13,10 +13,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "bench/load/loop_report.hpp"
+#include "bench/load/compare.hpp"
 #include "bench/load/duration.hpp"
 #include "bench/load/endpoint.hpp"
 #include "bench/load/json_writer.hpp"
+#include "bench/load/loop_report.hpp"
 #include "bench/load/report_format.hpp"
 #include "bench/load/wire_client.hpp"
 
@@ -328,13 +329,10 @@ int run_closed(const closed_options& options, std::ostream& out, std::ostream& l
 
   print_loop_report(out, report);
   out.flush();
-  int exit_code = report.failures.empty() ? 0 : 1;
-  if (!options.common.json_path.empty()
-      && !write_report_file(options.common.json_path, loop_report_json(report), "load.closed",
-                            log)) {
-    exit_code = 1;
-  }
-  return exit_code;
+  const int exit_code = report.failures.empty() ? 0 : 1;
+  return finish_report(loop_report_json(report), exit_code, options.common.json_path,
+                       options.common.compare_path, options.common.regression_threshold,
+                       "load.closed", out, log);
 }
 
 }  // namespace blendroute::load

@@ -6,8 +6,9 @@
 #include <string>
 
 #include "bench/load/closed.hpp"
-#include "bench/load/open.hpp"
+#include "bench/load/compare.hpp"
 #include "bench/load/duration.hpp"
+#include "bench/load/open.hpp"
 #include "bench/load/options.hpp"
 #include "bench/load/replay.hpp"
 
@@ -56,6 +57,22 @@ void add_common_flags(CLI::App& app, common_options& options) {
   add_duration(app, "--timeout", options.timeout,
                "hard bound on the run; then report what is unfinished and exit 1");
   app.add_option("--json", options.json_path, "also write the report as JSON to this file");
+  app.add_option("--compare", options.compare_path,
+                 "compare with this saved --json report; exit 3 on a regression");
+  app.add_option_function<std::string>(
+         "--regression-threshold",
+         [&options](const std::string& text) {
+           options.regression_threshold = *blendroute::load::parse_threshold(text);
+         },
+         "how much worse than the baseline a figure may be, e.g. 10%")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return blendroute::load::parse_threshold(text)
+                       ? std::string()
+                       : "'" + text + "' is not a share like 10% or 0.1";
+          },
+          "SHARE"))
+      ->default_str("10%");
   app.add_flag("--quiet", options.quiet, "no progress lines on stderr");
 }
 
@@ -114,7 +131,8 @@ void add_closed(CLI::App& app, closed_options& options) {
 
 void add_open(CLI::App& app, open_options& options) {
   auto* open = app.add_subcommand(
-      "open", "fixed arrival rate (Poisson): latency as customers see it, whatever the router does");
+      "open",
+      "fixed arrival rate (Poisson): latency as customers see it, whatever the router does");
   add_common_flags(*open, options.common);
   open->add_option("--rate", options.rate, "customer messages per second")
       ->check(CLI::PositiveNumber)

@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bench/load/compare.hpp"
 #include "bench/load/duration.hpp"
 #include "bench/load/endpoint.hpp"
 #include "bench/load/json_writer.hpp"
@@ -150,7 +151,9 @@ private:
         on_agent_frame(index, f);
       }
     };
-    handlers.on_ack = [this, name](const ack_event& event) { on_ack(name, event); };
+    handlers.on_ack = [this, name](const ack_event& event) {
+      on_ack(name, event);
+    };
     handlers.on_failure = [this, name](std::string_view reason) {
       fail(name + ": " + std::string(reason));
     };
@@ -208,9 +211,9 @@ private:
 
     started_ = true;
     if (!options_.common.quiet) {
-      log_ << "info load.open started rate=" << options_.rate
-           << " conversations=" << slots_.size() << " connections=" << gateways_.size()
-           << " agents=" << agents_.size() << " warmup=" << format_duration(options_.warmup)
+      log_ << "info load.open started rate=" << options_.rate << " conversations=" << slots_.size()
+           << " connections=" << gateways_.size() << " agents=" << agents_.size()
+           << " warmup=" << format_duration(options_.warmup)
            << " duration=" << format_duration(options_.duration) << " run_id=" << run_id_
            << std::endl;
       arm_progress();
@@ -250,8 +253,8 @@ private:
       const auto lag = now - next_arrival_;
       if (lag > late_after && measuring_) {
         ++report_.sent_late;
-        report_.worst_send_lag = std::max(report_.worst_send_lag,
-                                          std::chrono::duration_cast<std::chrono::nanoseconds>(lag));
+        report_.worst_send_lag = std::max(
+            report_.worst_send_lag, std::chrono::duration_cast<std::chrono::nanoseconds>(lag));
       }
       send_arrival(next_arrival_);
       next_arrival_ += std::chrono::duration_cast<steady::duration>(
@@ -434,8 +437,8 @@ private:
     }
 
     finished_ = true;
-    for (auto* timer : {&timeout_timer_, &tick_timer_, &phase_timer_, &drain_timer_,
-                        &progress_timer_}) {
+    for (auto* timer :
+         {&timeout_timer_, &tick_timer_, &phase_timer_, &drain_timer_, &progress_timer_}) {
       timer->cancel();
     }
     for (auto& client : gateways_) {
@@ -494,13 +497,10 @@ int run_open(const open_options& options, std::ostream& out, std::ostream& log) 
 
   print_loop_report(out, report);
   out.flush();
-  int exit_code = report.failures.empty() ? 0 : 1;
-  if (!options.common.json_path.empty()
-      && !write_report_file(options.common.json_path, loop_report_json(report), "load.open",
-                            log)) {
-    exit_code = 1;
-  }
-  return exit_code;
+  const int exit_code = report.failures.empty() ? 0 : 1;
+  return finish_report(loop_report_json(report), exit_code, options.common.json_path,
+                       options.common.compare_path, options.common.regression_threshold,
+                       "load.open", out, log);
 }
 
 }  // namespace blendroute::load

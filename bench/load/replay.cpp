@@ -2,6 +2,7 @@
 
 #include "bench/load/replay.hpp"
 
+#include "bench/load/compare.hpp"
 #include "bench/load/replay_runner.hpp"
 #include "bench/load/report.hpp"
 #include "bench/load/report_format.hpp"
@@ -14,12 +15,9 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& l
 
   print_report(out, report);
   out.flush();
-  int exit_code = report.failures.empty() ? 0 : 1;
-  if (!options.common.json_path.empty()) {
-    if (!write_report_file(options.common.json_path, report_json(report), "load.replay", log)) {
-      exit_code = 1;
-    }
-  }
+  const int exit_code = finish_report(report_json(report), report.failures.empty() ? 0 : 1,
+                                      options.common.json_path, options.common.compare_path,
+                                      options.common.regression_threshold, "load.replay", out, log);
 
   if (!report.failures.empty()) {
     log << "error load.replay run failed:";

@@ -43,6 +43,19 @@ TEST_F(ConfigFileTest, ShippedConfigurationAndBotRulesLoad) {
   EXPECT_EQ(bot->rule_count(), 24u);
 }
 
+TEST_F(ConfigFileTest, ADirectoryOrAMissingFileIsNotAnEmptyConfiguration) {
+  const auto dir = std::filesystem::temp_directory_path() / "blendroute-config-dir-test";
+  std::filesystem::create_directories(dir);
+  auto from_dir = load_config(dir.string(), {});
+  ASSERT_FALSE(from_dir.ok());
+  EXPECT_NE(from_dir.err().message.find("not a regular file"), std::string::npos)
+      << from_dir.err().message;
+  std::filesystem::remove_all(dir);
+  auto missing = load_config((dir / "nowhere.toml").string(), {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.err().message.find("no such file"), std::string::npos);
+}
+
 TEST_F(ConfigFileTest, UnknownKeysAndBadValuesNameTheKeyAndLine) {
   auto cfg = load_config(write("[listen]\n"
                                "tcp_port = 7400\n"

@@ -116,6 +116,27 @@ TEST(ConfigReload, TiersSettingsAndRoutingApplyLiveTheRestWaitsForARestart) {
   EXPECT_TRUE(live_changes(running, running).empty());
 }
 
+TEST(ConfigReload, WhatSendsConversationsToATierNotRunningWaitsForTheRestart) {
+  const config running = default_config();
+  config next = running;
+  tier_policy vip = next.tiers.front();
+  vip.name = "vip";
+  next.tiers.push_back(vip);
+  next.routing.push_back({"domain", "bank", "vip", {}});
+  next.tiers.front().queue_full_target = "vip";
+  next.tiers.front().when_queue_full = queue_full_action::overflow;
+
+  const auto restart_only = restart_only_changes(running, next);
+  EXPECT_NE(std::find(restart_only.begin(), restart_only.end(), "tiers.vip"), restart_only.end());
+  EXPECT_NE(std::find(restart_only.begin(), restart_only.end(),
+                      "routing.rule (a rule names a tier not running)"),
+            restart_only.end());
+  const config merged = merge_live_changes(running, next);
+  EXPECT_TRUE(merged.routing.empty()) << "the rule naming vip is held back";
+  EXPECT_EQ(merged.tiers.front().queue_full_target, running.tiers.front().queue_full_target)
+      << "the tier overflowing to vip keeps its running settings";
+}
+
 TEST(ConfigReload, AddingOrRemovingATierNeedsARestart) {
   const config running = default_config();
   config next = running;

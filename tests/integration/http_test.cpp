@@ -325,6 +325,12 @@ TEST_F(HttpTest, TheTimelineExplainsWhyAConversationIsWithItsAgent) {
   }
   EXPECT_LT(timeline.find(R"("what":"offer_made")"), timeline.find(R"("what":"agent.accept")"));
   EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/nobody/timeline")), 404);
+  // An id holding a '/' is reached with it percent-encoded.
+  gateway.send_line(R"({"type":"customer.message","id":"tl-slash","conv":"a/b","text":"hi"})");
+  ASSERT_TRUE(gateway.ack("tl-slash"));
+  EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/a%2Fb")), 200);
+  EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/a%2Fb/timeline")), 200);
+  EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/a/b")), 404);
   EXPECT_EQ(status_of(get(port, "gateway-dev-token", "/v1/conversations/tl%20c/timeline")), 403);
 }
 

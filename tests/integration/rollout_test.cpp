@@ -185,6 +185,10 @@ TEST_F(RolloutTest, PauseResumeAndTheStageSurviveACrash) {
       status_of(admin_request(port, "POST", "/v1/admin/rollout/stage", R"({"stage":"full"})")),
       200);
   EXPECT_EQ(status_of(admin_request(port, "GET", "/v1/admin/rollout/pause")), 405);
+  // The reason is logged and journaled: no control characters (no forged log lines).
+  EXPECT_EQ(status_of(admin_request(port, "POST", "/v1/admin/rollout/pause",
+                                    R"({"reason":"a\nforged line"})")),
+            400);
 
   // The decisions are journaled before the crash; the restart reads the last one back.
   std::this_thread::sleep_for(milliseconds{200});

@@ -235,6 +235,22 @@ TEST_F(WebSocketTest, InvalidUtf8InABinaryMessageIsRejectedAndTheStreamGoesOn) {
   EXPECT_EQ(next->get("status"), "ok") << next->raw;
 }
 
+TEST_F(WebSocketTest, BlankMessagesAreIgnoredAndALineEndDoesNotCountAgainstTheLimit) {
+  ws_client gateway;
+  open(gateway, "gateway");
+  ASSERT_TRUE(gateway.send(" \t "));
+  ASSERT_TRUE(gateway.send("\r\n"));
+  // Exactly listen.max_frame_bytes (2048 here) of JSON, then the newline a TCP line has.
+  std::string longest = R"({"type":"customer.message","id":"lim","conv":"ws-lim","text":")";
+  longest += std::string(2048 - longest.size() - 2, 'x') + "\"}";
+  ASSERT_EQ(longest.size(), 2048u);
+  ASSERT_TRUE(gateway.send(longest + "\r\n"));
+  auto first = gateway.wait_for([](const frame& f) { return f.get("type") == "ack"; });
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->get("id"), "lim") << "a blank message was answered: " << first->raw;
+  EXPECT_EQ(first->get("status"), "ok") << first->raw;
+}
+
 TEST_F(WebSocketTest, AFrameBeforeHelloIsUnauthorizedAndClosesTheStream) {
   ws_client client;
   ASSERT_TRUE(client.connect(server_.http_port()));

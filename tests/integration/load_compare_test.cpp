@@ -1,0 +1,108 @@
+// blendroute-load --compare against a real server: the changes are printed, and a
+// regression beyond the threshold is exit code 3.
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/server_process.hpp"
+
+namespace blendroute::testing {
+namespace {
+
+/// Runs `command`; returns its exit status and puts what it printed in `output`.
+int run(const std::string& command, std::string& output) {
+  output.clear();
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    return -1;
+  }
+  char chunk[4096];
+  while (std::size_t n = std::fread(chunk, 1, sizeof(chunk), pipe)) {
+    output.append(chunk, n);
+  }
+  const int status = ::pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class LoadCompareTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/blendroute-compare-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    ASSERT_TRUE(server_.start()) << server_.log();
+  }
+
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string closed_run(const std::string& extra) const {
+    return std::string(BLENDROUTE_LOAD_PATH)
+           + " closed --quiet --addr 127.0.0.1:" + std::to_string(server_.port())
+           + " --conversations 20 --connections 2 --duration 1s --warmup 200ms " + extra;
+  }
+
+  std::string dir_;
+  server_process server_;
+};
+
+TEST_F(LoadCompareTest, ARunIsComparedWithASavedOneAndARegressionFailsIt) {
+  std::string output;
+  const std::string baseline = dir_ + "/baseline.json";
+  ASSERT_EQ(run(closed_run("--json " + baseline), output), 0) << output;
+  std::string saved = read_file(baseline);
+  ASSERT_NE(saved.find("\"events_per_second\""), std::string::npos) << saved;
+
+  // Against a baseline a hundred times faster than any run here: a regression.
+  const std::string fast = dir_ + "/fast.json";
+  const auto at = saved.find("\"events_per_second\":");
+  const auto end = saved.find_first_of(",}", at);
+  std::string faster = saved;
+  faster.replace(at, end - at, "\"events_per_second\":1e9");
+  std::ofstream(fast) << faster;
+  EXPECT_EQ(run(closed_run("--compare " + fast), output), 3) << output;
+  EXPECT_NE(output.find("compared with " + fast), std::string::npos) << output;
+  EXPECT_NE(output.find("REGRESSION"), std::string::npos) << output;
+  EXPECT_NE(output.find("result                       regressed"), std::string::npos) << output;
+
+  // Against a baseline far slower, nothing regressed (latencies too are compared).
+  std::string slower = saved;
+  slower.replace(at, end - at, "\"events_per_second\":1");
+  for (const char* percentile : {"\"p50_ms\":", "\"p99_ms\":", "\"p999_ms\":"}) {
+    for (auto p = slower.find(percentile); p != std::string::npos;
+         p = slower.find(percentile, p + 1)) {
+      const auto value_end = slower.find_first_of(",}", p);
+      slower.replace(p, value_end - p, std::string(percentile) + "100000");
+    }
+  }
+  const std::string slow = dir_ + "/slow.json";
+  std::ofstream(slow) << slower;
+  EXPECT_EQ(run(closed_run("--compare " + slow + " --regression-threshold 5%"), output), 0)
+      << output;
+  EXPECT_NE(output.find("no regression beyond the threshold"), std::string::npos) << output;
+  EXPECT_NE(output.find("ingress_ack p99 (ms)"), std::string::npos) << output;
+
+  // Another mode's report is not comparable.
+  std::string replay = saved;
+  replay.replace(replay.find("\"mode\":\"closed\""), 15, "\"mode\":\"replay\"");
+  const std::string other = dir_ + "/other.json";
+  std::ofstream(other) << replay;
+  EXPECT_EQ(run(closed_run("--compare " + other), output), 1) << output;
+  EXPECT_NE(output.find("not comparable"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace blendroute::testing
