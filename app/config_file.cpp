@@ -416,9 +416,30 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.read_int(*runtime, "runtime.", "max_throughput", cfg.runtime.max_throughput);
   }
   if (const auto* bot = r.section(root, "bot")) {
-    r.only(*bot, "bot.", {"rules_file", "transcript_lines"});
+    r.only(*bot, "bot.",
+           {"rules_file", "transcript_lines", "connector", "webhook_url", "webhook_secret",
+            "webhook_timeout", "webhook_retries", "webhook_max_in_flight", "rasa_handoff_key",
+            "rasa_handoff_intent"});
     r.read(*bot, "bot.", "rules_file", cfg.bot.rules_file);
     r.read_int(*bot, "bot.", "transcript_lines", cfg.bot.transcript_lines);
+    std::string connector = "embedded";
+    r.read(*bot, "bot.", "connector", connector);
+    if (connector == "embedded") {
+      cfg.bot.connector = bot_connector::embedded;
+    } else if (connector == "webhook") {
+      cfg.bot.connector = bot_connector::webhook;
+    } else if (connector == "rasa") {
+      cfg.bot.connector = bot_connector::rasa;
+    } else {
+      r.problem(bot->get("connector"), "bot.connector", "must be embedded, webhook or rasa");
+    }
+    r.read(*bot, "bot.", "webhook_url", cfg.bot.webhook_url);
+    r.read(*bot, "bot.", "webhook_secret", cfg.bot.webhook_secret);
+    r.read_duration(*bot, "bot.", "webhook_timeout", cfg.bot.webhook_timeout);
+    r.read_int(*bot, "bot.", "webhook_retries", cfg.bot.webhook_retries);
+    r.read_int(*bot, "bot.", "webhook_max_in_flight", cfg.bot.webhook_max_in_flight);
+    r.read(*bot, "bot.", "rasa_handoff_key", cfg.bot.rasa_handoff_key);
+    r.read(*bot, "bot.", "rasa_handoff_intent", cfg.bot.rasa_handoff_intent);
   }
   if (const auto* kpis = r.section(root, "kpis")) {
     r.only(*kpis, "kpis.", {"window"});

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "net/http_server.hpp"
 #include "net/session_registry.hpp"
 #include "net/tcp_server.hpp"
+#include "net/webhook_bot.hpp"
 #include "persist/journal.hpp"
 
 namespace blendroute::app {
@@ -116,6 +118,19 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
     return 3;
   }
 
+  // A remote bot behind a webhook or a Rasa REST channel takes the bot requests instead of
+  // the embedded bot (bots that connect in share them).
+  std::optional<net::webhook_bot> remote_bot;
+  if (shared_cfg->bot.connector != bot_connector::embedded) {
+    remote_bot.emplace(shared_cfg->bot, *router, sessions, log);
+    if (auto started = remote_bot->start(); !started) {
+      log_line(log, log_level::error, "bot_connector_failed error=" + started.err().message);
+      router->stop();
+      (*journal)->close();
+      return 2;
+    }
+  }
+
   net::tcp_server tcp(shared_cfg->listener, shared_cfg->auth, *router, sessions, log);
   auto port = tcp.start();
   if (!port) {
@@ -155,6 +170,9 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
 
   http.stop();
   tcp.stop();
+  if (remote_bot) {
+    remote_bot->stop();
+  }
   const std::size_t conversation_actors = router->conversation_actor_count();
   router->stop();
   (*journal)->close();

@@ -216,6 +216,21 @@ std::vector<config_problem> validate(const config& cfg) {
   if (cfg.runtime.max_throughput < 1) {
     add(problems, "runtime.max_throughput", "must be at least 1");
   }
+  if (cfg.bot.connector != bot_connector::embedded) {
+    if (!cfg.bot.webhook_url.starts_with("http://")) {
+      add(problems, "bot.webhook_url",
+          "is required for the webhook and rasa connectors, as http://host:port/path");
+    }
+    if (cfg.bot.webhook_timeout.count() <= 0) {
+      add(problems, "bot.webhook_timeout", "must be longer than 0ms");
+    }
+    if (cfg.bot.webhook_retries < 0 || cfg.bot.webhook_retries > 20) {
+      add(problems, "bot.webhook_retries", "must be between 0 and 20");
+    }
+    if (cfg.bot.webhook_max_in_flight < 1 || cfg.bot.webhook_max_in_flight > 10000) {
+      add(problems, "bot.webhook_max_in_flight", "must be between 1 and 10000");
+    }
+  }
   if (cfg.bot.transcript_lines < 0 || cfg.bot.transcript_lines > 50) {
     add(problems, "bot.transcript_lines",
         "must be between 0 and 50 (the lines a conversation keeps)");

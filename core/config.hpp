@@ -182,9 +182,26 @@ struct runtime_config {
 };
 
 /// The embedded FAQ bot.
+/// Where bot requests go besides bot connections (DESIGN.md §5).
+enum class bot_connector : std::uint8_t {
+  embedded,  ///< Bot connections, else the embedded FAQ bot.
+  webhook,   ///< POSTed to `webhook_url`; the response is the bot's reply.
+  rasa,      ///< POSTed to a Rasa REST channel (`webhook_url`, …/webhooks/rest/webhook).
+};
+
 struct bot_config {
   std::string rules_file = "conf/faq_bot.toml";
   int transcript_lines = 10;  ///< Recent lines sent in each `context`. 0–50.
+  bot_connector connector = bot_connector::embedded;
+  std::string webhook_url;         ///< http://host:port/path; required for webhook and rasa.
+  std::string webhook_secret;      ///< Signs each body (HMAC-SHA256); empty: unsigned.
+  duration webhook_timeout{5000};  ///< One attempt, connect to response. > 0.
+  int webhook_retries = 3;         ///< Attempts after the first, with backoff. 0–20.
+  int webhook_max_in_flight = 64;  ///< Requests outstanding at once; more wait. 1–10000.
+  /// Rasa: a custom payload with this key set to true hands the conversation to a human.
+  std::string rasa_handoff_key = "handoff";
+  /// Rasa: a custom payload `{"intent": …}` naming this intent hands over too; empty none.
+  std::string rasa_handoff_intent;
 
   bool operator==(const bot_config&) const = default;
 };
