@@ -220,19 +220,25 @@ std::string rollout_board::status_locked() const {
   return out;
 }
 
+namespace {
+
+/// Closes the rollout's window every `board->window()`. A function with an argument rather
+/// than a capturing lambda: CAF 0.17 binds a reference through a null pointer for actors
+/// spawned without arguments (UBSan reports it).
+caf::behavior rollout_actor(caf::event_based_actor* self, rollout_board* board) {
+  self->delayed_send(self, std::chrono::milliseconds{board->window().count()}, sweep_atom_v);
+  return {
+      [self, board](sweep_atom) {
+        board->close_window();
+        self->delayed_send(self, std::chrono::milliseconds{board->window().count()}, sweep_atom_v);
+      },
+  };
+}
+
+}  // namespace
+
 caf::actor spawn_rollout_actor(caf::actor_system& system, rollout_board* board) {
-  return system.spawn([board](caf::event_based_actor* self) -> caf::behavior {
-    auto next = [self, board] {
-      self->delayed_send(self, std::chrono::milliseconds{board->window().count()}, sweep_atom_v);
-    };
-    next();
-    return {
-        [self, board, next](sweep_atom) {
-          board->close_window();
-          next();
-        },
-    };
-  });
+  return system.spawn(rollout_actor, board);
 }
 
 }  // namespace blendroute::actors

@@ -2,6 +2,7 @@
 
 #include "bench/load/loop_report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "bench/load/json_writer.hpp"
@@ -29,8 +30,8 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
     char rate[96];
     std::snprintf(rate, sizeof rate, "%.0f messages/s (Poisson)", report.rate);
     out << "blendroute-load open: " << rate << " over " << with_commas(report.conversations)
-        << " conversation slots and " << with_commas(report.connections)
-        << " gateway connections, " << window << ", run " << report.run_id << "\n";
+        << " conversation slots and " << with_commas(report.connections) << " gateway connections, "
+        << window << ", run " << report.run_id << "\n";
   } else {
     out << "blendroute-load closed: " << with_commas(report.conversations)
         << " conversations in a closed loop over " << with_commas(report.connections)
@@ -48,10 +49,19 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
   std::snprintf(throughput, sizeof throughput, "%.1f events/s over %.2f s",
                 report.events_per_second(), report.measured_seconds);
   out << label("throughput") << throughput << "\n";
+  if (report.acks_per_second.size() > 1) {
+    // The last second is partial; the whole ones say whether the rate held.
+    std::vector<std::uint64_t> whole(report.acks_per_second.begin(),
+                                     report.acks_per_second.end() - 1);
+    std::sort(whole.begin(), whole.end());
+    out << label("per second") << "min " << with_commas(whole.front()) << "  median "
+        << with_commas(whole[whole.size() / 2]) << "  max " << with_commas(whole.back()) << "  ("
+        << whole.size() << " whole seconds)\n";
+  }
   out << label("ingress->ack") << percentiles(report.ingress_ack, true) << "\n";
   if (report.mode == "open") {
     char share[64];
-    std::snprintf(share, sizeof share, "%.0f %% of conversations, %zu agents", 
+    std::snprintf(share, sizeof share, "%.0f %% of conversations, %zu agents",
                   report.escalate_share * 100, report.agents);
     out << label("escalations") << share << "\n";
     if (report.message_to_offer.count() > 0) {
@@ -143,6 +153,11 @@ std::string loop_report_json(const loop_report& report) {
         .key("worst_send_lag_ms")
         .number(std::chrono::duration<double, std::milli>(report.worst_send_lag).count());
   }
+  json.key("acks_per_second").begin_array();
+  for (const auto count : report.acks_per_second) {
+    json.unsigned_integer(count);
+  }
+  json.end_array();
   json.key("latency").begin_object().key("ingress_ack");
   write_histogram(json, report.ingress_ack);
   if (report.mode == "open") {

@@ -1,6 +1,7 @@
 #pragma once
 // The measured outcome of a closed- or open-loop run, printed for people and written as JSON.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -66,6 +67,19 @@ struct loop_report {
   bool timed_out = false;
   /// Why the run failed, one line each; empty on success.
   std::vector<std::string> failures;
+
+  /// Acks of the measured window per second of it: [0] the first second.
+  std::vector<std::uint64_t> acks_per_second;
+
+  /// Counts an ack of the measured window, `since_start` after the window began.
+  void count_ack_at(std::chrono::steady_clock::duration since_start) {
+    const auto second = static_cast<std::size_t>(std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::seconds>(since_start).count()));
+    if (second >= acks_per_second.size()) {
+      acks_per_second.resize(second + 1, 0);
+    }
+    ++acks_per_second[second];
+  }
 
   /// Acks of the measured window.
   std::uint64_t measured_acks() const;

@@ -57,6 +57,8 @@ void add_common_flags(CLI::App& app, common_options& options) {
   add_duration(app, "--timeout", options.timeout,
                "hard bound on the run; then report what is unfinished and exit 1");
   app.add_option("--json", options.json_path, "also write the report as JSON to this file");
+  app.add_option("--plot", options.plot_prefix,
+                 "write PREFIX-latency.svg and PREFIX-throughput.svg for people");
   app.add_option("--compare", options.compare_path,
                  "compare with this saved --json report; exit 3 on a regression");
   app.add_option_function<std::string>(

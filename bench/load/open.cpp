@@ -20,6 +20,7 @@
 #include "bench/load/endpoint.hpp"
 #include "bench/load/json_writer.hpp"
 #include "bench/load/loop_report.hpp"
+#include "bench/load/plot.hpp"
 #include "bench/load/report_format.hpp"
 #include "bench/load/wire_client.hpp"
 
@@ -395,6 +396,7 @@ private:
       if (measuring_) {
         report_.ingress_ack.record(event.latency);
         ++report_.acks_by_status[event.status.empty() ? "missing" : std::string(event.status)];
+        report_.count_ack_at(steady::now() - window_start_);
       } else if (stopping_) {
         ++report_.drain_acks;
       } else {
@@ -498,6 +500,16 @@ int run_open(const open_options& options, std::ostream& out, std::ostream& log) 
   print_loop_report(out, report);
   out.flush();
   const int exit_code = report.failures.empty() ? 0 : 1;
+  if (!options.common.plot_prefix.empty()) {
+    for (const auto& file : write_plots(options.common.plot_prefix, "blendroute-load open",
+                                        {
+                                            {"ingress->ack", &report.ingress_ack},
+                                            {"message->offer", &report.message_to_offer},
+                                        },
+                                        report.acks_per_second, report.rate, log)) {
+      out << "plot: " << file << "\n";
+    }
+  }
   return finish_report(loop_report_json(report), exit_code, options.common.json_path,
                        options.common.compare_path, options.common.regression_threshold,
                        "load.open", out, log);

@@ -3,6 +3,7 @@
 #include "bench/load/replay.hpp"
 
 #include "bench/load/compare.hpp"
+#include "bench/load/plot.hpp"
 #include "bench/load/replay_runner.hpp"
 #include "bench/load/report.hpp"
 #include "bench/load/report_format.hpp"
@@ -15,6 +16,15 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& l
 
   print_report(out, report);
   out.flush();
+  if (!options.common.plot_prefix.empty()) {
+    for (const auto& file : write_plots(options.common.plot_prefix, "blendroute-load replay",
+                                        {{"ingress->ack", &report.ingress_ack},
+                                         {"message->bot reply", &report.bot_reply},
+                                         {"escalation->offer", &report.escalation_offer}},
+                                        {}, 0, log)) {
+      out << "plot: " << file << "\n";
+    }
+  }
   const int exit_code = finish_report(report_json(report), report.failures.empty() ? 0 : 1,
                                       options.common.json_path, options.common.compare_path,
                                       options.common.regression_threshold, "load.replay", out, log);

@@ -49,22 +49,34 @@ protected:
 
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string closed_run(const std::string& extra) const {
-    return std::string(BLENDROUTE_LOAD_PATH)
-           + " closed --quiet --addr 127.0.0.1:" + std::to_string(server_.port())
-           + " --conversations 20 --connections 2 --duration 1s --warmup 200ms " + extra;
+  std::string closed_run(const std::string& extra, const std::string& duration = "1s") const {
+    return std::string(BLENDROUTE_LOAD_PATH) + " closed --quiet --addr 127.0.0.1:"
+           + std::to_string(server_.port()) + " --conversations 20 --connections 2 --duration "
+           + duration + " --warmup 200ms " + extra;
   }
 
   std::string dir_;
   server_process server_;
 };
 
-TEST_F(LoadCompareTest, ARunIsComparedWithASavedOneAndARegressionFailsIt) {
+TEST_F(LoadCompareTest, ARunIsPlottedAndComparedWithASavedOneAndARegressionFailsIt) {
   std::string output;
   const std::string baseline = dir_ + "/baseline.json";
-  ASSERT_EQ(run(closed_run("--json " + baseline), output), 0) << output;
+  // Long enough for whole seconds to report per second.
+  ASSERT_EQ(run(closed_run("--json " + baseline + " --plot " + dir_ + "/run", "2500ms"), output), 0)
+      << output;
   std::string saved = read_file(baseline);
   ASSERT_NE(saved.find("\"events_per_second\""), std::string::npos) << saved;
+  EXPECT_NE(saved.find("\"acks_per_second\":["), std::string::npos) << saved;
+  EXPECT_NE(output.find("per second"), std::string::npos) << output;
+
+  // --plot drew the latency spectrum and the throughput over time.
+  const std::string latency = read_file(dir_ + "/run-latency.svg");
+  EXPECT_NE(latency.find("<svg"), std::string::npos);
+  EXPECT_NE(latency.find("<polyline"), std::string::npos) << "no latency curve";
+  EXPECT_NE(latency.find("ingress-&gt;ack"), std::string::npos);
+  const std::string throughput = read_file(dir_ + "/run-throughput.svg");
+  EXPECT_NE(throughput.find("<rect x="), std::string::npos) << "no throughput bars";
 
   // Against a baseline a hundred times faster than any run here: a regression.
   const std::string fast = dir_ + "/fast.json";
