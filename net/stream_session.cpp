@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include <boost/asio/post.hpp>
+#include <simdjson.h>
 
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
@@ -77,6 +78,16 @@ void stream_session::close() {
 std::size_t stream_session::frame_limit() const {
   return authenticated_ ? listener_.listener.max_frame_bytes
                         : std::min(listener_.listener.max_frame_bytes, max_hello_bytes);
+}
+
+std::size_t stream_session::make_read_room(std::vector<char>& buffer, std::size_t filled,
+                                           std::size_t chunk) const {
+  constexpr std::size_t padding = simdjson::SIMDJSON_PADDING;
+  const std::size_t most = frame_limit() + chunk + padding;
+  if (buffer.size() - filled - padding < chunk / 2 && buffer.size() < most) {
+    buffer.resize(std::min(buffer.size() * 2, most));
+  }
+  return buffer.size() - filled - padding;
 }
 
 void stream_session::reject_oversized() {

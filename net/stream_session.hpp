@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -77,6 +78,12 @@ protected:
   /// The longest frame the session accepts now: a hello is small, so a client that has not
   /// said one cannot make the server hold a large buffer for it.
   std::size_t frame_limit() const;
+
+  /// Makes room to read into `buffer` after its first `filled` bytes, keeping simdjson's
+  /// padding free at the end: the buffer starts small and doubles, up to the frame limit and
+  /// one `chunk`, when less than half a chunk is left. Returns the room.
+  std::size_t make_read_room(std::vector<char>& buffer, std::size_t filled,
+                             std::size_t chunk) const;
 
   /// Whether reading may go on: false while max_unacked_frames acks are outstanding.
   /// read_more() is called once enough of them have been written.

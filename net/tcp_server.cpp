@@ -138,12 +138,7 @@ private:
       return;  // Resumed by read_more() once the journal has caught up.
     }
     reading_ = true;
-    const std::size_t most = frame_limit() + read_chunk + simdjson::SIMDJSON_PADDING;
-    if (buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING < read_chunk / 2
-        && buffer_.size() < most) {
-      buffer_.resize(std::min(buffer_.size() * 2, most));
-    }
-    const std::size_t room = buffer_.size() - filled_ - simdjson::SIMDJSON_PADDING;
+    const std::size_t room = make_read_room(buffer_, filled_, read_chunk);
     stream_.async_read_some(
         asio::buffer(buffer_.data() + filled_, room),
         [self = self()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
