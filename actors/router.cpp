@@ -418,6 +418,10 @@ void router::query_metrics(std::function<void(std::string)> answer) {
              "From queueing an escalated conversation to sending its agent.offer (queue wait "
              "included).");
   out.histogram("blendroute_escalation_to_offer_seconds", {}, to_offer);
+  out.family("blendroute_journal_commit_seconds", "histogram",
+             "Time to write one group commit to the journal, its fsync included under "
+             "journal.sync batch and always.");
+  out.histogram("blendroute_journal_commit_seconds", {}, ctx.journal->commit_latency());
   out.family("blendroute_conversation_actors", "gauge",
              "Conversations with an actor: open ones, and finished ones inside their resume "
              "window.");

@@ -11,6 +11,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/latency_histogram.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 
@@ -115,6 +116,10 @@ public:
     (void)subject;
     return std::vector<std::string>{};
   }
+
+  /// How long each group commit took to write (its fsync included under `batch` and
+  /// `always`), since the journal opened. Thread-safe.
+  virtual latency_histogram commit_latency() const { return {}; }
 
   /// Whether writes succeed now. Thread-safe.
   virtual journal_health health() const { return {}; }

@@ -357,6 +357,11 @@ public:
     return health_;
   }
 
+  latency_histogram commit_latency() const override {
+    std::lock_guard<std::mutex> lock(latency_mutex_);
+    return commit_latency_;
+  }
+
   /// Records a failed write (or background error); the first after a good one is logged.
   void note_failure(const std::string& why) {
     std::lock_guard<std::mutex> lock(health_mutex_);
@@ -647,7 +652,12 @@ private:
 
     rocksdb::WriteOptions options;
     options.sync = cfg_.sync != sync_mode::none;
+    const auto started = std::chrono::steady_clock::now();
     const rocksdb::Status status = db_->Write(options, &batch);
+    {
+      std::lock_guard<std::mutex> lock(latency_mutex_);
+      commit_latency_.record(std::chrono::steady_clock::now() - started);
+    }
 
     result<void> outcome;
     if (status.ok()) {
@@ -740,6 +750,8 @@ private:
   std::atomic<bool> writable_{true};
   std::chrono::steady_clock::time_point last_resume_;          ///< Commit thread only.
   std::chrono::steady_clock::time_point last_resume_warning_;  ///< Commit thread only.
+  mutable std::mutex latency_mutex_;
+  latency_histogram commit_latency_;  ///< Under latency_mutex_.
   mutable std::mutex health_mutex_;
   journal_health health_;
 

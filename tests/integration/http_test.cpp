@@ -208,9 +208,12 @@ TEST_F(HttpTest, MetricsNeedNoTokenAndCountWhatHappened) {
         "blendroute_sla_breaches_total{tier=\"standard\",sla=\"bot_attempt\"} 0\n",
         "blendroute_message_to_bot_request_seconds_count 1\n",
         "blendroute_queue_depth{tier=\"priority\"} 0\n", "blendroute_journal_writable 1\n",
-        "# TYPE blendroute_pending_deliveries gauge\n"}) {
+        "# TYPE blendroute_pending_deliveries gauge\n",
+        "# TYPE blendroute_journal_commit_seconds histogram\n"}) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line << " in\n" << metrics;
   }
+  // The accepted message was one group commit at least.
+  EXPECT_GE(metric_value(server_.http_port(), "blendroute_journal_commit_seconds_count"), 1);
 }
 
 TEST_F(HttpTest, KpisCountWhatTheBotContainedAndWhatWentToHumans) {
