@@ -444,6 +444,11 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   }
   count_sla_kpis(ctx, conv.tier(), !conv.control_cohort(), effects, now);
   count_outcome_kpis(ctx, conv, was_open, was, reopens_before, input, now);
+  if (const bool now_open = conv.opened() && is_open(conv.state());
+      was_open != now_open || (now_open && was != conv.state())) {
+    ctx.stats->move_open_conversation(was_open ? std::optional(was) : std::nullopt,
+                                      now_open ? std::optional(conv.state()) : std::nullopt);
+  }
   carry_out(self, effects, now);
   arm_passivation(self);
   process_next(self);

@@ -15,6 +15,7 @@
 #include "actors/conversation_actor.hpp"
 #include "actors/journal_codec.hpp"
 #include "actors/router_context.hpp"
+#include "actors/router_stats.hpp"
 #include "actors/session_broker.hpp"
 #include "actors/type_ids.hpp"
 #include "persist/journal.hpp"
@@ -209,6 +210,9 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
     std::map<std::string, supervise_batch> supervise;
     for (auto& entry : batch) {
       const std::string tier = ctx.policy(entry.conv.tier()).name;
+      if (entry.conv.opened() && is_open(entry.conv.state())) {
+        ctx.stats->move_open_conversation(std::nullopt, entry.conv.state());
+      }
       caf::actor restored = spawn_restored_conversation_actor(
           system, &ctx, std::move(entry.conv), std::move(entry.resume), &bot_requests.requests);
       ctx.directory.insert(entry.conv_id, restored);

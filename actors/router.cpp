@@ -418,6 +418,14 @@ void router::query_metrics(std::function<void(std::string)> answer) {
              "From queueing an escalated conversation to sending its agent.offer (queue wait "
              "included).");
   out.histogram("blendroute_escalation_to_offer_seconds", {}, to_offer);
+  out.family("blendroute_open_conversations", "gauge",
+             "Open conversations by state: with the bot, queued, offered to an agent, with an "
+             "agent.");
+  for (const auto state : {conversation_state::bot, conversation_state::queued,
+                           conversation_state::offered, conversation_state::agent}) {
+    out.sample("blendroute_open_conversations", {{"state", std::string(name(state))}},
+               static_cast<double>(stats.open_conversations(state)));
+  }
   out.family("blendroute_journal_commit_seconds", "histogram",
              "Time to write one group commit to the journal, its fsync included under "
              "journal.sync batch and always.");

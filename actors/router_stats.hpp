@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/conversation.hpp"
 #include "core/event.hpp"
 #include "core/latency_histogram.hpp"
 
@@ -30,6 +32,23 @@ public:
   void count_breach(const std::string& tier, sla_kind sla);
 
   void count_conversation_failure() { failures_.fetch_add(1, std::memory_order_relaxed); }
+
+  /// An open conversation left state `from` (none: it was not open) for `to` (none: it is
+  /// no longer open). For the gauge of open conversations by state.
+  void move_open_conversation(std::optional<conversation_state> from,
+                              std::optional<conversation_state> to) {
+    if (from) {
+      open_by_state_[static_cast<std::size_t>(*from)].fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (to) {
+      open_by_state_[static_cast<std::size_t>(*to)].fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  /// Open conversations in `state` (bot, queued, offered or agent).
+  std::int64_t open_conversations(conversation_state state) const {
+    return open_by_state_[static_cast<std::size_t>(state)].load(std::memory_order_relaxed);
+  }
 
   /// A failed conversation actor was rebuilt from its journal.
   void count_conversation_restart() { restarts_.fetch_add(1, std::memory_order_relaxed); }
@@ -72,6 +91,8 @@ private:
 
   std::map<std::string, per_sla> breaches_;
   std::array<std::array<std::atomic<std::uint64_t>, 3>, event_type_count> ingress_{};
+  /// Indexed by conversation_state; only the open states move.
+  std::array<std::atomic<std::int64_t>, 8> open_by_state_{};
   std::atomic<std::uint64_t> failures_{0};
   std::atomic<std::uint64_t> restarts_{0};
   mutable std::mutex latency_mutex_;

@@ -209,11 +209,26 @@ TEST_F(HttpTest, MetricsNeedNoTokenAndCountWhatHappened) {
         "blendroute_message_to_bot_request_seconds_count 1\n",
         "blendroute_queue_depth{tier=\"priority\"} 0\n", "blendroute_journal_writable 1\n",
         "# TYPE blendroute_pending_deliveries gauge\n",
-        "# TYPE blendroute_journal_commit_seconds histogram\n"}) {
+        "# TYPE blendroute_journal_commit_seconds histogram\n",
+        "# TYPE blendroute_open_conversations gauge\n"}) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line << " in\n" << metrics;
   }
   // The accepted message was one group commit at least.
   EXPECT_GE(metric_value(server_.http_port(), "blendroute_journal_commit_seconds_count"), 1);
+
+  // The weather question was resolved by the bot; a fraud report waits for an agent.
+  ASSERT_EQ(status_of(post(
+                port, "gateway-dev-token", "application/json",
+                R"({"type":"customer.message","id":"mq","conv":"mq","text":"fraud on my card"})")),
+            200);
+  double queued = -1;
+  for (int i = 0; i < 100 && queued != 1; ++i) {
+    queued = metric_value(port, R"(blendroute_open_conversations{state="queued"})");
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  EXPECT_EQ(queued, 1);
+  EXPECT_EQ(metric_value(port, R"(blendroute_open_conversations{state="bot"})"), 0);
+  EXPECT_EQ(metric_value(port, R"(blendroute_open_conversations{state="agent"})"), 0);
 }
 
 TEST_F(HttpTest, KpisCountWhatTheBotContainedAndWhatWentToHumans) {
