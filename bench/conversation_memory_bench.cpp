@@ -27,7 +27,9 @@ void measure_actors(
     caf::actor_system system(caf_cfg);
     router_context ctx;
     ctx.cfg = std::make_shared<const config>(default_config());
-    ctx.clock = [] { return from_unix_ms(1'700'000'000'000); };
+    ctx.clock = [] {
+      return from_unix_ms(1'700'000'000'000);
+    };
 
     const std::size_t before = resident_bytes();
     std::vector<caf::actor> actors;

@@ -1,17 +1,9 @@
 // Rebuilding a conversation from its journaled inputs.
 #include "core/conversation_rebuild.hpp"
 
+#include "core/overloaded.hpp"
+
 namespace blendroute {
-namespace {
-
-template <class... Handlers>
-struct overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-overloaded(Handlers...) -> overloaded<Handlers...>;
-
-}  // namespace
 
 void conversation_rebuild::apply(const journaled_input& input, const config& cfg) {
   const time_point now = input.at;

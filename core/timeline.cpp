@@ -4,16 +4,10 @@
 #include <variant>
 
 #include "core/conversation_rebuild.hpp"
+#include "core/overloaded.hpp"
 
 namespace blendroute {
 namespace {
-
-template <class... Handlers>
-struct overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-overloaded(Handlers...) -> overloaded<Handlers...>;
 
 using fields = std::vector<std::pair<std::string, std::string>>;
 

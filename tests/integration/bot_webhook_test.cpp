@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <cctype>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <string>
