@@ -130,6 +130,21 @@ std::string get(std::uint16_t port, const std::string& token, const std::string&
                                  "Authorization: Bearer " + token + "\r\n\r\n");
 }
 
+/// `get` again every 20 ms, for at most 2 s, until the response holds `expected`; the last
+/// response either way.
+std::string get_until(std::uint16_t port, const std::string& token, const std::string& path,
+                      const std::string& expected) {
+  std::string response;
+  for (int i = 0; i < 100; ++i) {
+    response = get(port, token, path);
+    if (response.find(expected) != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return response;
+}
+
 TEST_F(HttpTest, SupervisorsSeeAConversationTheAgentsAndTheQueues) {
   const auto port = server_.http_port();
   ASSERT_EQ(
@@ -144,14 +159,8 @@ TEST_F(HttpTest, SupervisorsSeeAConversationTheAgentsAndTheQueues) {
       200);
 
   // The conversation escalated and was offered to ana (an offer is still the queue's).
-  std::string conversation;
-  for (int i = 0; i < 100; ++i) {
-    conversation = get(port, "supervisor-dev-token", "/v1/conversations/conv%207");
-    if (conversation.find(R"("state":"offered")") != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
+  const std::string conversation =
+      get_until(port, "supervisor-dev-token", "/v1/conversations/conv%207", R"("state":"offered")");
   EXPECT_EQ(status_of(conversation), 200) << conversation;
   for (const char* field : {R"("conv":"conv 7")", R"("state":"offered")", R"("tier":"standard")",
                             R"("owner":"queue:standard")", R"("customer":"c7")",
@@ -242,14 +251,8 @@ TEST_F(HttpTest, KpisCountWhatTheBotContainedAndWhatWentToHumans) {
           R"({"type":"customer.message","id":"k2","conv":"kc-2","text":"I need to report fraud on my card"})"
           "\n")),
       200);
-  std::string kpis;
-  for (int i = 0; i < 100; ++i) {
-    kpis = get(port, "supervisor-dev-token", "/v1/kpis");
-    if (kpis.find(R"("overall":{"finished":1,)") != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
+  std::string kpis =
+      get_until(port, "supervisor-dev-token", "/v1/kpis", R"("overall":{"finished":1,)");
   ASSERT_EQ(status_of(post(port, "gateway-dev-token", "application/json",
                            R"({"type":"customer.csat","id":"k3","conv":"kc-1","score":4})")),
             200);
