@@ -68,8 +68,10 @@ rocksdb_fillseq() {
 blendroute_closed() {
   local sync=$1
   start_server "peers-$sync" --set journal.sync="$sync"
+  # No supervisor: the peers only append, so blendroute is measured on its ingress path.
   timeout $(( seconds * 3 + 30 )) "$build_dir/bench/blendroute-load" closed --quiet \
-    --addr "127.0.0.1:$server_port" --conversations 2000 --connections 8 \
+    --addr "127.0.0.1:$server_port" --http-addr "127.0.0.1:$server_http_port" --no-supervisor \
+    --conversations 2000 --connections 8 \
     --duration "${seconds}s" --json "$out/blendroute-$sync.json" >"$out/blendroute-$sync.txt" || true
   stop_server
   json_number "$out/blendroute-$sync.json" events_per_second

@@ -37,12 +37,13 @@ fi
 # End to end, one fresh server per run so that one run's journal does not slow the next.
 start_server bench-closed
 "$build_dir/bench/blendroute-load" closed --quiet --addr "127.0.0.1:$server_port" \
-  --conversations 2000 --connections 8 --duration 10s --json "$out/closed.json" | tee -a "$summary"
+  --http-addr "127.0.0.1:$server_http_port" --conversations 2000 --connections 8 --duration 10s --json "$out/closed.json" | tee -a "$summary"
 stop_server
 
 start_server bench-open
 "$build_dir/bench/blendroute-load" open --quiet --addr "127.0.0.1:$server_port" \
-  --rate 5000 --conversations 4000 --connections 8 --escalate 0.1 --agents 50 --capacity 40 \
+  --http-addr "127.0.0.1:$server_http_port" --rate 5000 --conversations 4000 --connections 8 \
+  --escalate 0.1 --agents 50 --capacity 40 --bots 2 --tier-mix standard=0.8,priority=0.2 \
   --duration 10s --json "$out/open.json" | tee -a "$summary" || say "open: the router or the tool could not keep 5,000/s (see above)"
 stop_server
 

@@ -23,7 +23,8 @@ server_pid=$!
 trap 'kill -TERM $server_pid 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 100); do
-  [ -s "$port_file" ] && break
+  # Two lines: the TCP port, then the HTTP port.
+  [ -s "$port_file" ] && [ "$(wc -l <"$port_file")" -ge 2 ] && break
   if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "blendroute did not start; its log:" >&2
     cat "$log_file" >&2
@@ -31,11 +32,12 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-port=$(head -n 1 "$port_file")
-echo "blendroute listening on 127.0.0.1:$port (log: $log_file)"
+port=$(sed -n 1p "$port_file")
+http_port=$(sed -n 2p "$port_file")
+echo "blendroute listening on 127.0.0.1:$port, HTTP on 127.0.0.1:$http_port (log: $log_file)"
 
 status=0
-"$build_dir/bench/blendroute-load" replay --addr "127.0.0.1:$port" \
+"$build_dir/bench/blendroute-load" replay --addr "127.0.0.1:$port" --http-addr "127.0.0.1:$http_port" \
   --file data/sample/conversations.jsonl --speed "$speed" --ramp 10s \
   --json "$data_dir/replay-report.json" || status=$?
 

@@ -4,9 +4,6 @@
 
 namespace blendroute::load {
 
-namespace {
-
-// Splits "host:port" or "[v6-literal]:port"; false when there is no port.
 bool split_addr(const std::string& addr, std::string& host, std::string& port) {
   const auto colon = addr.rfind(':');
   if (colon == std::string::npos || colon + 1 == addr.size()) {
@@ -21,14 +18,12 @@ bool split_addr(const std::string& addr, std::string& host, std::string& port) {
   return !host.empty();
 }
 
-}  // namespace
-
 std::string resolve_endpoint(boost::asio::io_context& io, const std::string& addr,
                              boost::asio::ip::tcp::endpoint& endpoint) {
   std::string host;
   std::string port;
   if (!split_addr(addr, host, port)) {
-    return "--addr must be host:port, got '" + addr + "'";
+    return "an address must be host:port, got '" + addr + "'";
   }
 
   boost::asio::ip::tcp::resolver resolver(io);

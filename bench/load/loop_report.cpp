@@ -59,21 +59,73 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
         << whole.size() << " whole seconds)\n";
   }
   out << label("ingress->ack") << percentiles(report.ingress_ack, true) << "\n";
-  if (report.mode == "open") {
-    char share[64];
-    std::snprintf(share, sizeof share, "%.0f %% of conversations, %zu agents",
-                  report.escalate_share * 100, report.agents);
-    out << label("escalations") << share << "\n";
-    if (report.message_to_offer.count() > 0) {
-      out << label("message->offer") << percentiles(report.message_to_offer, true) << "\n";
+  if (report.message_to_bot_request.count() > 0) {
+    out << label("message->bot.request") << percentiles(report.message_to_bot_request, true)
+        << "\n";
+  }
+  if (report.message_to_offer.count() > 0 || report.offers_missing > 0) {
+    out << label("message->offer") << percentiles(report.message_to_offer, true) << "\n";
+  }
+  if (report.offers_missing > 0) {
+    out << label("no offer") << with_commas(report.offers_missing)
+        << " escalations of the window were never offered before the end (not in the figures "
+           "above: agents too few or too slow)\n";
+  }
+  if (report.reply.count() > 0) {
+    out << label("reply to customer") << percentiles(report.reply, true) << "\n";
+  }
+  if (report.sent_late > 0) {
+    char lag[96];
+    std::snprintf(lag, sizeof lag, "%s messages sent over 2 ms late, worst %.1f ms behind",
+                  with_commas(report.sent_late).c_str(),
+                  std::chrono::duration<double, std::milli>(report.worst_send_lag).count());
+    out << label("tool behind") << lag << "\n";
+  }
+
+  char scenario[160];
+  std::snprintf(scenario, sizeof scenario,
+                "%.0f %% ask for a human; %zu agents of capacity %zu, think %.1f s; %s",
+                report.escalate_share * 100, report.agents, report.capacity, report.think_seconds,
+                report.bots > 0 ? (std::to_string(report.bots) + " bots played by the tool").c_str()
+                                : "the router's bot");
+  out << label("scenario") << scenario << "\n";
+  out << label("tiers") << report.tier_mix << "; message text " << report.message_bytes << "\n";
+  for (const auto& [tier, counts] : report.outcomes) {
+    out << label(("outcome " + tier).c_str()) << "finished " << with_commas(counts.finished)
+        << "  contained " << with_commas(counts.contained) << "  escalated "
+        << with_commas(counts.escalated) << "  resolved " << with_commas(counts.resolved)
+        << "  abandoned " << with_commas(counts.abandoned) << "\n";
+  }
+  for (const auto& [tier, by_sla] : report.sla) {
+    std::string line;
+    for (const char* sla : sla_names) {
+      const auto it = by_sla.find(sla);
+      if (it == by_sla.end()) {
+        continue;
+      }
+      const auto& cell = it->second;
+      char text[96];
+      if (cell.attainment() < 0) {
+        std::snprintf(text, sizeof text, "%s %s breached", sla, with_commas(cell.breaches).c_str());
+      } else {
+        std::snprintf(text, sizeof text, "%s %.1f %% (%s of %s breached)", sla,
+                      cell.attainment() * 100, with_commas(cell.breaches).c_str(),
+                      with_commas(cell.opportunities).c_str());
+      }
+      line += (line.empty() ? "" : "  ") + std::string(text);
     }
-    if (report.sent_late > 0) {
-      char lag[96];
-      std::snprintf(lag, sizeof lag, "%s messages sent over 2 ms late, worst %.1f ms behind",
-                    with_commas(report.sent_late).c_str(),
-                    std::chrono::duration<double, std::milli>(report.worst_send_lag).count());
-      out << label("tool behind") << lag << "\n";
-    }
+    out << label(("sla " + tier).c_str()) << line << "\n";
+  }
+  if (report.stale_offers > 0) {
+    out << label("stale offers") << with_commas(report.stale_offers)
+        << " accepts came too late for their offer (rejected stale_offer, not a failure)\n";
+  }
+  if (report.still_queued > 0) {
+    out << label("unfinished") << with_commas(report.still_queued)
+        << " escalated conversations were not finished at the end\n";
+  }
+  if (!report.supervised) {
+    out << label("outcomes, slas") << "not watched (--no-supervisor)\n";
   }
 
   auto statuses = report.acks_by_status;
@@ -96,6 +148,7 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
   out << label("sent") << with_commas(report.messages_sent) << " customer.message, "
       << with_commas(report.messages_per_conv) << " per conversation id\n";
   out << label("other frames") << list_counts(report.frames_by_type, "none") << "\n";
+  print_server_check(out, report.check);
   if (report.failures.empty()) {
     out << label("result") << "ok\n";
   } else {
@@ -141,13 +194,28 @@ std::string loop_report_json(const loop_report& report) {
       .key("events_per_second")
       .number(report.events_per_second());
 
+  json.key("scenario")
+      .begin_object()
+      .key("escalate_share")
+      .number(report.escalate_share)
+      .key("agents")
+      .unsigned_integer(report.agents)
+      .key("capacity")
+      .unsigned_integer(report.capacity)
+      .key("think_seconds")
+      .number(report.think_seconds)
+      .key("bots")
+      .unsigned_integer(report.bots)
+      .key("tier_mix")
+      .string(report.tier_mix)
+      .key("message_bytes")
+      .string(report.message_bytes)
+      .key("supervised")
+      .boolean(report.supervised)
+      .end_object();
   if (report.mode == "open") {
     json.key("rate")
         .number(report.rate)
-        .key("escalate_share")
-        .number(report.escalate_share)
-        .key("agents")
-        .unsigned_integer(report.agents)
         .key("sent_late")
         .unsigned_integer(report.sent_late)
         .key("worst_send_lag_ms")
@@ -160,11 +228,44 @@ std::string loop_report_json(const loop_report& report) {
   json.end_array();
   json.key("latency").begin_object().key("ingress_ack");
   write_histogram(json, report.ingress_ack);
-  if (report.mode == "open") {
-    json.key("message_to_offer");
-    write_histogram(json, report.message_to_offer);
+  for (const auto& [name, histogram] :
+       {std::pair{"message_to_bot_request", &report.message_to_bot_request},
+        std::pair{"message_to_offer", &report.message_to_offer},
+        std::pair{"reply", &report.reply}}) {
+    if (histogram->count() > 0) {
+      json.key(name);
+      write_histogram(json, *histogram);
+    }
   }
   json.end_object();
+
+  json.key("offers_missing")
+      .unsigned_integer(report.offers_missing)
+      .key("still_queued")
+      .unsigned_integer(report.still_queued)
+      .key("stale_offers")
+      .unsigned_integer(report.stale_offers);
+  json.key("outcomes").begin_object();
+  for (const auto& [tier, counts] : report.outcomes) {
+    json.key(tier)
+        .begin_object()
+        .key("finished")
+        .unsigned_integer(counts.finished)
+        .key("contained")
+        .unsigned_integer(counts.contained)
+        .key("escalated")
+        .unsigned_integer(counts.escalated)
+        .key("resolved")
+        .unsigned_integer(counts.resolved)
+        .key("abandoned")
+        .unsigned_integer(counts.abandoned)
+        .end_object();
+  }
+  json.end_object();
+  json.key("sla");
+  write_sla_table(json, report.sla);
+  json.key("server_check");
+  write_server_check(json, report.check);
 
   json.key("acks").begin_object().key("by_status");
   write_counts(json, report.acks_by_status);

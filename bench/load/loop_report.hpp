@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/load/report.hpp"
 #include "core/latency_histogram.hpp"
 
 namespace blendroute::load {
@@ -49,18 +50,47 @@ struct loop_report {
   std::map<std::string, std::uint64_t> frames_by_type;
   std::uint64_t bad_frames = 0;
 
+  /// The scenario, as asked (see `scenario_options`).
+  double escalate_share = 0;
+  std::size_t agents = 0;
+  std::size_t capacity = 0;
+  double think_seconds = 0;
+  std::size_t bots = 0;
+  std::string tier_mix;
+  std::string message_bytes;
+  bool supervised = false;
+
   // Open loop only.
   /// The asked arrival rate, messages per second (Poisson arrivals).
   double rate = 0;
-  /// Share of new conversations that ask for a human; agents connected to take them.
-  double escalate_share = 0;
-  std::size_t agents = 0;
   /// Messages sent more than a scheduling tick after their arrival time (the tool could not
   /// keep the asked rate), and the worst such lag.
   std::uint64_t sent_late = 0;
   std::chrono::nanoseconds worst_send_lag{0};
-  /// Customer message that escalates → the `agent.offer` its agent receives (window only).
+
+  // Latencies of the measured window, each from the customer message's (scheduled) sending.
+  /// Customer message that escalates → the `agent.offer` its agent receives.
   latency_histogram message_to_offer;
+  /// Escalations of the window that had no offer yet when the run ended: the agents could
+  /// not keep up, and `message_to_offer` leaves these waits out.
+  std::uint64_t offers_missing = 0;
+  /// Accepts the router answered `stale_offer`: the offer had expired or gone elsewhere.
+  std::uint64_t stale_offers = 0;
+  /// Conversations of the run the supervisor last saw queued or with an agent, unfinished.
+  std::uint64_t still_queued = 0;
+  /// Customer message → its `bot.request` at one of the tool's bots (`bots` > 0 only).
+  latency_histogram message_to_bot_request;
+  /// Customer message → the next `customer.deliver` from the bot or an agent: the reply time
+  /// the customer sees. Measured from the oldest message still without a reply.
+  latency_histogram reply;
+
+  /// What the supervisor connection saw over the whole run, per tier: outcomes of the
+  /// finished conversations, and SLA opportunities and breaches (as in `replay_report::sla`).
+  std::map<std::string, outcome_counts> outcomes;
+  std::map<std::string, std::map<std::string, sla_cell>> sla;
+
+  /// The server's counters against the tool's (`--http-addr`).
+  server_check check;
 
   /// Whether every connection came up and the clock started.
   bool started = false;

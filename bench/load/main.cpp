@@ -5,21 +5,24 @@
 #include <iostream>
 #include <string>
 
-#include "bench/load/closed.hpp"
 #include "bench/load/compare.hpp"
 #include "bench/load/duration.hpp"
-#include "bench/load/open.hpp"
+#include "bench/load/loop.hpp"
 #include "bench/load/options.hpp"
 #include "bench/load/replay.hpp"
+#include "bench/load/scenario.hpp"
 
 #include <CLI/CLI.hpp>
 
 namespace {
 
-using blendroute::load::closed_options;
+// The router's default frame limit is 64 KiB (listen.max_frame_bytes); leave room for the
+// rest of the frame.
+constexpr std::size_t max_message_bytes = 60'000;
+
 using blendroute::load::common_options;
 using blendroute::load::format_duration;
-using blendroute::load::open_options;
+using blendroute::load::loop_options;
 using blendroute::load::parse_duration;
 using blendroute::load::replay_options;
 
@@ -53,6 +56,10 @@ void add_common_flags(CLI::App& app, common_options& options) {
   app.add_option("--bot-token", options.bot_token, "token for role bot (unused by replay)")
       ->capture_default_str();
   app.add_option("--admin-token", options.admin_token, "token for role admin (unused by replay)")
+      ->capture_default_str();
+  app.add_option("--http-addr", options.http_addr,
+                 "router HTTP address: its counters are read before and after the run and "
+                 "checked against the tool's; empty for none")
       ->capture_default_str();
   add_duration(app, "--timeout", options.timeout,
                "hard bound on the run; then report what is unfinished and exit 1");
@@ -106,36 +113,107 @@ void add_replay(CLI::App& app, replay_options& options) {
                      "conversation id prefix (default: current Unix seconds)");
 }
 
-void add_closed(CLI::App& app, closed_options& options) {
+// Flags of both `closed` and `open`: the shape of the run and of the contact center.
+void add_loop_flags(CLI::App& command, loop_options& options) {
+  add_common_flags(command, options.common);
+  command.add_option("--connections", options.connections, "gateway connections, used round-robin")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  add_duration(command, "--duration", options.duration, "length of the measured window");
+  add_duration(command, "--warmup", options.warmup, "load before the window, not counted");
+  command
+      .add_option("--messages-per-conv", options.messages_per_conv,
+                  "messages per conversation id before moving to a fresh one (with the router's "
+                  "bot, keep it below the tier's bot_max_turns, or conversations escalate)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  command.add_option("--seed", options.seed, "seed of arrivals, escalations, tiers and sizes")
+      ->capture_default_str();
+  command.add_option("--run-id", options.run_id,
+                     "event and conversation id prefix (default: current Unix seconds)");
+
+  auto& scenario = options.scenario;
+  command
+      .add_option("--escalate", scenario.escalate_share,
+                  "share of new conversations that ask for a human (0-1); the bot contains the "
+                  "rest")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  command
+      .add_option("--agents", scenario.agents,
+                  "agent connections that accept every offer, reply and resolve after --think")
+      ->check(CLI::Range(0, 999))
+      ->capture_default_str();
+  command.add_option("--capacity", scenario.capacity, "concurrent conversations per agent")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  add_duration(command, "--think", scenario.think,
+               "how long an agent works on a conversation before replying and resolving");
+  command
+      .add_option("--bots", scenario.bots,
+                  "bot connections played by the tool (measures message->bot.request); 0 leaves "
+                  "the bot to the router")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  command
+      .add_option_function<std::string>(
+          "--tier-mix",
+          [&scenario](const std::string& text) {
+            std::string problem;
+            scenario.tiers = *blendroute::load::parse_tier_mix(text, problem);
+          },
+          "tier each new conversation names, by weight: standard=0.8,priority=0.2 (default: "
+          "the router's routing rules)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::string problem;
+            return blendroute::load::parse_tier_mix(text, problem) ? std::string() : problem;
+          },
+          "MIX"));
+  command
+      .add_option_function<std::string>(
+          "--message-bytes",
+          [&scenario](const std::string& text) {
+            std::string problem;
+            scenario.message_bytes =
+                *blendroute::load::parse_message_size(text, max_message_bytes, problem);
+          },
+          "customer message text length, N or MIN-MAX bytes (default: short built-in texts)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::string problem;
+            return blendroute::load::parse_message_size(text, max_message_bytes, problem)
+                       ? std::string()
+                       : problem;
+          },
+          "BYTES"));
+  command.add_flag_callback(
+      "--no-supervisor", [&scenario]() { scenario.supervisor = false; },
+      "no supervisor connection: no outcomes or SLAs per tier, a little less work for the router");
+}
+
+void add_closed(CLI::App& app, loop_options& options) {
   auto* closed = app.add_subcommand(
       "closed",
       "fixed concurrency: each conversation sends its next message as soon as the last is acked");
-  add_common_flags(*closed, options.common);
+  options.pacing = blendroute::load::loop_pacing::closed;
+  options.conversations = blendroute::load::defaults::closed_conversations;
+  options.connections = blendroute::load::defaults::closed_connections;
   closed
       ->add_option("--conversations", options.conversations,
                    "simulated conversations, each with at most one message in flight")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  closed->add_option("--connections", options.connections, "gateway connections, used round-robin")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  add_duration(*closed, "--duration", options.duration, "length of the measured window");
-  add_duration(*closed, "--warmup", options.warmup, "load before the window, not counted");
-  closed
-      ->add_option("--messages-per-conv", options.messages_per_conv,
-                   "messages per conversation id before moving to a fresh one (keep it below "
-                   "the tier's bot_max_turns, or conversations escalate)")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  closed->add_option("--run-id", options.run_id,
-                     "event and conversation id prefix (default: current Unix seconds)");
+  add_loop_flags(*closed, options);
 }
 
-void add_open(CLI::App& app, open_options& options) {
+void add_open(CLI::App& app, loop_options& options) {
   auto* open = app.add_subcommand(
       "open",
       "fixed arrival rate (Poisson): latency as customers see it, whatever the router does");
-  add_common_flags(*open, options.common);
+  options.pacing = blendroute::load::loop_pacing::open;
+  options.conversations = blendroute::load::defaults::open_conversations;
+  options.connections = blendroute::load::defaults::open_connections;
   open->add_option("--rate", options.rate, "customer messages per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -143,30 +221,7 @@ void add_open(CLI::App& app, open_options& options) {
                    "conversations under way at once; arrivals go to them in turn")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  open->add_option("--connections", options.connections, "gateway connections, used round-robin")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  add_duration(*open, "--duration", options.duration, "length of the measured window");
-  add_duration(*open, "--warmup", options.warmup, "load before the window, not counted");
-  open->add_option("--messages-per-conv", options.messages_per_conv,
-                   "messages per conversation id before moving to a fresh one")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  open->add_option("--escalate", options.escalate_share,
-                   "share of new conversations that ask for a human (0-1)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  open->add_option("--agents", options.agents,
-                   "agent connections that accept every offer and resolve at once")
-      ->check(CLI::Range(0, 999))
-      ->capture_default_str();
-  open->add_option("--capacity", options.capacity, "concurrent conversations per agent")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  open->add_option("--seed", options.seed, "seed of arrival times and escalations")
-      ->capture_default_str();
-  open->add_option("--run-id", options.run_id,
-                   "event and conversation id prefix (default: current Unix seconds)");
+  add_loop_flags(*open, options);
 }
 
 }  // namespace
@@ -177,9 +232,9 @@ int main(int argc, char** argv) {
 
   replay_options replay;
   add_replay(app, replay);
-  closed_options closed;
+  loop_options closed;
   add_closed(app, closed);
-  open_options open;
+  loop_options open;
   add_open(app, open);
 
   try {
@@ -191,15 +246,17 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("replay")) {
     return blendroute::load::run_replay(replay, std::cout, std::cerr);
   }
-  if (app.got_subcommand("closed")) {
-    return blendroute::load::run_closed(closed, std::cout, std::cerr);
-  }
-  if (app.got_subcommand("open")) {
-    if (open.escalate_share > 0 && open.agents == 0) {
-      std::cerr << "blendroute-load open: --escalate needs --agents to take the conversations\n";
+  for (auto* options : {&closed, &open}) {
+    const char* name = options == &closed ? "closed" : "open";
+    if (!app.got_subcommand(name)) {
+      continue;
+    }
+    if (options->scenario.escalate_share > 0 && options->scenario.agents == 0) {
+      std::cerr << "blendroute-load " << name
+                << ": --escalate needs --agents to take the conversations\n";
       return 2;
     }
-    return blendroute::load::run_open(open, std::cout, std::cerr);
+    return blendroute::load::run_loop(*options, std::cout, std::cerr);
   }
   return 1;
 }

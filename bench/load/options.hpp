@@ -7,11 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "bench/load/scenario.hpp"
+
 namespace blendroute::load {
 
 /// Defaults of the command-line flags; the tokens match conf/blendroute.toml.
 namespace defaults {
 inline constexpr std::string_view addr = "127.0.0.1:7400";
+inline constexpr std::string_view http_addr = "127.0.0.1:7480";
 inline constexpr std::string_view gateway_token = "gateway-dev-token";
 inline constexpr std::string_view agent_token = "agent-dev-token";
 inline constexpr std::string_view supervisor_token = "supervisor-dev-token";
@@ -49,6 +52,9 @@ inline constexpr std::size_t open_capacity = 10;
 struct common_options {
   /// `host:port` of the router's NDJSON TCP listener; `[v6]:port` for IPv6 literals.
   std::string addr{defaults::addr};
+  /// `host:port` of the router's HTTP listener, for the server check (`/metrics` and
+  /// `/v1/kpis` before and after the run); empty for none.
+  std::string http_addr{defaults::http_addr};
   std::string gateway_token{defaults::gateway_token};
   std::string agent_token{defaults::agent_token};
   std::string supervisor_token{defaults::supervisor_token};
@@ -94,10 +100,43 @@ struct replay_options {
   std::string run_id;
 };
 
-/// Flags of `blendroute-load closed`.
-struct closed_options {
+/// How `closed` and `open` pace their customer messages.
+enum class loop_pacing {
+  /// Each conversation sends its next message as soon as the last is acked: the maximum.
+  closed,
+  /// Messages arrive at a fixed mean rate (Poisson), whatever the router answers.
+  open,
+};
+
+/// What the simulated contact center around the router is like, in `closed` and `open`.
+struct scenario_options {
+  /// Share of new conversations that ask for a human (0–1); the rest the bot contains.
+  double escalate_share = 0;
+  /// Agent connections (`agent-01`, …) that accept every offer, reply and resolve.
+  std::size_t agents = 0;
+  /// Concurrent conversations each agent announces; >= 1.
+  std::size_t capacity = defaults::open_capacity;
+  /// How long an agent works on an assigned conversation before its reply and resolve.
+  std::chrono::nanoseconds think{0};
+  /// Bot connections the tool plays itself; 0 leaves the bot to the router (the embedded
+  /// bot, or whatever bots are connected). The tool's bot hands off the conversations that
+  /// ask for a human and resolves the others on their last message.
+  std::size_t bots = 0;
+  /// The tier each new conversation names; empty: the router's routing rules choose.
+  tier_mix tiers;
+  /// Length of the customer messages' text; `fixed_texts()`: the short built-in ones.
+  message_size message_bytes;
+  /// A supervisor connection watches states and breaches (outcomes and SLAs per tier).
+  bool supervisor = true;
+};
+
+/// Flags of `blendroute-load closed` and `blendroute-load open`.
+struct loop_options {
   common_options common;
-  /// Simulated conversations, each with at most one message in flight; >= 1.
+  loop_pacing pacing = loop_pacing::closed;
+  /// Closed: simulated conversations, each with at most one message in flight. Open:
+  /// conversations under way at once; arrival k is the next message of slot k mod this, so
+  /// messages of one conversation are about `conversations / rate` seconds apart. >= 1.
   std::size_t conversations = defaults::closed_conversations;
   /// Gateway connections; conversations are spread over them round-robin; >= 1.
   std::size_t connections = defaults::closed_connections;
@@ -107,34 +146,11 @@ struct closed_options {
   std::chrono::nanoseconds warmup{defaults::closed_warmup};
   /// Messages per conversation id before a conversation moves on to a fresh id; >= 1.
   std::size_t messages_per_conv = defaults::closed_messages_per_conv;
-  /// Prefix of every event and conversation id; empty means the current Unix time in seconds.
-  std::string run_id;
-};
-
-/// Flags of `blendroute-load open`.
-struct open_options {
-  common_options common;
-  /// Customer messages per second, arriving as a Poisson process; > 0.
+  /// Open only: customer messages per second, arriving as a Poisson process; > 0.
   double rate = defaults::open_rate;
-  /// Conversations under way at once: arrival k is the next message of slot k mod this, so
-  /// messages of one conversation are about `conversations / rate` seconds apart; >= 1.
-  std::size_t conversations = defaults::open_conversations;
-  /// Gateway connections; slots are spread over them round-robin; >= 1.
-  std::size_t connections = defaults::open_connections;
-  /// Length of the measured window, after the warm-up.
-  std::chrono::nanoseconds duration{defaults::closed_duration};
-  /// Load before the measured window whose acks are not counted.
-  std::chrono::nanoseconds warmup{defaults::closed_warmup};
-  /// Messages per conversation id before a slot moves on to a fresh id; >= 1.
-  std::size_t messages_per_conv = defaults::closed_messages_per_conv;
-  /// Share of new conversations whose first message asks for a human (0–1).
-  double escalate_share = 0;
-  /// Agent connections (`agent-01`, …) that accept every offer and resolve at once.
-  std::size_t agents = 0;
-  /// Concurrent conversations each agent announces; >= 1.
-  std::size_t capacity = defaults::open_capacity;
-  /// Seed of the arrival times and of which conversations escalate.
+  /// Seed of the arrival times, escalations, tiers and message sizes.
   std::uint64_t seed = 1;
+  scenario_options scenario;
   /// Prefix of every event and conversation id; empty means the current Unix time in seconds.
   std::string run_id;
 };

@@ -56,12 +56,27 @@ replay_report replay_runner::run() {
   report_.speed = options_.speed;
   report_.run_id = run_id_;
   program_start_ = steady::now();
+  const bool check = !options_.common.http_addr.empty();
+  server_snapshot before;
+  if (check) {
+    before = fetch_server_snapshot(options_.common.http_addr, options_.common.supervisor_token,
+                                   server_check_timeout);
+  }
   arm_timeout();
   if (prepare()) {
     connect_all();
     io_.run();
   }
   build_report();
+  if (check) {
+    const auto after = fetch_server_snapshot(
+        options_.common.http_addr, options_.common.supervisor_token, server_check_timeout);
+    report_.check =
+        cross_check(before, after,
+                    std::chrono::duration<double>(steady::now() - program_start_).count(), tally());
+  } else {
+    report_.check.unavailable = "no --http-addr";
+  }
   return std::move(report_);
 }
 
@@ -381,6 +396,32 @@ void replay_runner::build_report() {
   }
 }
 
+tool_tally replay_runner::tally() const {
+  tool_tally tally;
+  tally.customer_messages_ok = customer_messages_ok_;
+  for (const auto& conv : convs_) {
+    const bool finished =
+        conv.state == "resolved" || conv.state == "abandoned" || conv.state == "closed";
+    if (!finished) {
+      continue;
+    }
+    auto& counts = tally.outcomes[conv.tier.empty() ? "unknown" : conv.tier];
+    ++counts.finished;
+    counts.escalated += conv.escalated ? 1 : 0;
+    counts.contained += conv.state == "resolved" && !conv.escalated ? 1 : 0;
+    counts.resolved += conv.state == "resolved" ? 1 : 0;
+    counts.abandoned += conv.state == "abandoned" ? 1 : 0;
+  }
+  for (const auto& [tier, cells] : report_.sla) {
+    for (const auto& [sla, cell] : cells) {
+      if (cell.breaches > 0) {
+        tally.breaches[tier][sla] = cell.breaches;
+      }
+    }
+  }
+  return tally;
+}
+
 void replay_runner::on_ack(const std::string& client, const ack_event& event) {
   if (!event.matched) {
     ++report_.unmatched_acks;
@@ -398,6 +439,9 @@ void replay_runner::on_ack(const std::string& client, const ack_event& event) {
   report_.ingress_ack.record(event.latency);
   ++report_.acks_by_status[event.status.empty() ? "missing" : std::string(event.status)];
   const auto kind = tag_kind(event.tag);
+  if (kind == sent_kind::customer_message && event.status == "ok") {
+    ++customer_messages_ok_;
+  }
   if (event.status == "rejected") {
     on_rejected(client, event, kind);
   } else if (kind == sent_kind::agent_status) {
@@ -460,14 +504,8 @@ bool replay_runner::ack_delivery(wire_client& client, std::unordered_set<std::st
   } else {
     id = run_id_ + "-" + client.name() + "-d" + std::to_string(++loose_seq_);
   }
-  json_.clear();
-  json_.begin_object()
-      .field("type", "delivery.ack")
-      .field("id", id)
-      .field_raw("delivery", f.delivery)
-      .end_object();
-  client.send(json_.str(), id,
-              make_tag(sent_kind::delivery_ack, agent, conv ? conv_index(*conv) : no_conv));
+  send_delivery_ack(client, json_, id, f.delivery,
+                    make_tag(sent_kind::delivery_ack, agent, conv ? conv_index(*conv) : no_conv));
 
   if (!seen.insert(f.delivery).second) {
     ++report_.redeliveries;

@@ -23,6 +23,7 @@
 #include "bench/load/options.hpp"
 #include "bench/load/replay_state.hpp"
 #include "bench/load/report.hpp"
+#include "bench/load/server_check.hpp"
 #include "bench/load/wire_client.hpp"
 
 namespace blendroute::load::replay_detail {
@@ -91,6 +92,8 @@ private:
 
   /// Turns the per-conversation state into the report's counts and failures.
   void build_report();
+  /// What the replay counted, for the server check.
+  tool_tally tally() const;
 
   // ---- acks and deliveries (replay_runner.cpp) ----
 
@@ -192,6 +195,7 @@ private:
   std::uint64_t generation_ = 0;
   std::uint64_t loose_seq_ = 0;
   std::uint64_t rejected_logged_ = 0;
+  std::uint64_t customer_messages_ok_ = 0;
   // (conversation, SLA, deadline) of every breach, to count a miss once across levels.
   std::set<std::string> breaches_seen_;
   std::unordered_map<std::string, std::uint64_t> client_warnings_;

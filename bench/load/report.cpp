@@ -109,6 +109,33 @@ double replay_report::events_per_second() const {
   return wall_seconds > 0 ? static_cast<double>(acks()) / wall_seconds : 0;
 }
 
+void write_sla_table(json_writer& json,
+                     const std::map<std::string, std::map<std::string, sla_cell>>& sla) {
+  json.begin_object();
+  for (const auto& [tier, cells] : sla) {
+    json.key(tier).begin_object();
+    for (const auto& [name, cell] : cells) {
+      json.key(name)
+          .begin_object()
+          .key("opportunities")
+          .unsigned_integer(cell.opportunities)
+          .key("breaches")
+          .unsigned_integer(cell.breaches)
+          .key("breach_frames")
+          .unsigned_integer(cell.breach_frames)
+          .key("attainment");
+      if (cell.opportunities == 0) {
+        json.null();
+      } else {
+        json.number(cell.attainment());
+      }
+      json.end_object();
+    }
+    json.end_object();
+  }
+  json.end_object();
+}
+
 void print_report(std::ostream& out, const replay_report& report) {
   const auto finished = report.resolved + report.abandoned + report.closed;
   char speed[32];
@@ -183,6 +210,7 @@ void print_report(std::ostream& out, const replay_report& report) {
     }
     out << "\n";
   }
+  print_server_check(out, report.check);
   if (report.failures.empty()) {
     out << label("result") << "ok: " << with_commas(finished) << " conversations finished\n";
   } else {
@@ -257,29 +285,8 @@ std::string report_json(const replay_report& report) {
       .unsigned_integer(report.agent_resolves_sent)
       .end_object();
 
-  json.key("sla").begin_object();
-  for (const auto& [tier, cells] : report.sla) {
-    json.key(tier).begin_object();
-    for (const auto& [sla, cell] : cells) {
-      json.key(sla)
-          .begin_object()
-          .key("opportunities")
-          .unsigned_integer(cell.opportunities)
-          .key("breaches")
-          .unsigned_integer(cell.breaches)
-          .key("breach_frames")
-          .unsigned_integer(cell.breach_frames)
-          .key("attainment");
-      if (cell.opportunities == 0) {
-        json.null();
-      } else {
-        json.number(cell.attainment());
-      }
-      json.end_object();
-    }
-    json.end_object();
-  }
-  json.end_object();
+  json.key("sla");
+  write_sla_table(json, report.sla);
 
   json.key("latency").begin_object().key("ingress_ack");
   write_histogram(json, report.ingress_ack);
@@ -314,7 +321,9 @@ std::string report_json(const replay_report& report) {
       .unsigned_integer(report.bad_frames)
       .key("timed_out")
       .boolean(report.timed_out)
-      .key("wall_seconds")
+      .key("server_check");
+  write_server_check(json, report.check);
+  json.key("wall_seconds")
       .number(report.wall_seconds)
       .key("events_per_second")
       .number(report.events_per_second())

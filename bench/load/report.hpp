@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/load/json_writer.hpp"
+#include "bench/load/server_check.hpp"
 #include "core/latency_histogram.hpp"
 
 namespace blendroute::load {
@@ -94,6 +96,9 @@ struct replay_report {
   /// Frames that could not be decoded.
   std::uint64_t bad_frames = 0;
 
+  /// The server's counters against the tool's (`--http-addr`).
+  server_check check;
+
   /// Whether every connection came up and the clock started.
   bool started = false;
   /// From the start of the clock (all connections ready) to the end of the run.
@@ -108,6 +113,11 @@ struct replay_report {
   /// Acks per second of wall time.
   double events_per_second() const;
 };
+
+/// Writes tier -> SLA -> {opportunities, breaches, breach_frames, attainment} as one JSON
+/// object; attainment is null without an opportunity.
+void write_sla_table(json_writer& json,
+                     const std::map<std::string, std::map<std::string, sla_cell>>& sla);
 
 /// Prints the report for people.
 void print_report(std::ostream& out, const replay_report& report);

@@ -308,4 +308,15 @@ void wire_client::warn(std::string line) {
   }
 }
 
+void send_delivery_ack(wire_client& client, json_writer& json, const std::string& id,
+                       std::string_view delivery, std::uint64_t tag) {
+  json.clear();
+  json.begin_object()
+      .field("type", "delivery.ack")
+      .field("id", id)
+      .field_raw("delivery", delivery)
+      .end_object();
+  client.send(json.str(), id, tag);
+}
+
 }  // namespace blendroute::load

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "bench/load/frame.hpp"
+#include "bench/load/json_writer.hpp"
 
 namespace blendroute::load {
 
@@ -175,5 +176,10 @@ private:
   // the write, so that the measured latency excludes time spent behind our own earlier write.
   std::size_t unwritten_ = 0;
 };
+
+/// Acknowledges the delivery `delivery` (its raw JSON token, as `frame::delivery` keeps it)
+/// with a `delivery.ack` frame of id `id`, built in `json`.
+void send_delivery_ack(wire_client& client, json_writer& json, const std::string& id,
+                       std::string_view delivery, std::uint64_t tag);
 
 }  // namespace blendroute::load

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "tests/integration/command.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/server_process.hpp"
 
@@ -100,13 +101,7 @@ TEST_F(DashboardTest, HeadlessChromiumShowsWhatTheKpisAndQueuesSay) {
       + " --virtual-time-budget=5000 --dump-dom 'http://127.0.0.1:" + std::to_string(port)
       + "/#token=supervisor-dev-token' 2>/dev/null";
   std::string dom;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char chunk[4096];
-    while (std::size_t n = std::fread(chunk, 1, sizeof(chunk), pipe)) {
-      dom.append(chunk, n);
-    }
-    ::pclose(pipe);
-  }
+  run_command(command, dom, false);
   std::filesystem::remove_all(profile);
   ASSERT_NE(dom.find("blendroute supervisor"), std::string::npos) << "no page rendered: " << dom;
   ASSERT_EQ(element_text(dom, "status"), "live") << dom;

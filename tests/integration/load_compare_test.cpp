@@ -1,42 +1,18 @@
 // blendroute-load --compare against a real server: the changes are printed, and a
 // regression beyond the threshold is exit code 3.
 #include <stdlib.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "tests/integration/command.hpp"
 #include "tests/integration/server_process.hpp"
 
 namespace blendroute::testing {
 namespace {
-
-/// Runs `command`; returns its exit status and puts what it printed in `output`.
-int run(const std::string& command, std::string& output) {
-  output.clear();
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) {
-    return -1;
-  }
-  char chunk[4096];
-  while (std::size_t n = std::fread(chunk, 1, sizeof(chunk), pipe)) {
-    output.append(chunk, n);
-  }
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class LoadCompareTest : public ::testing::Test {
 protected:
@@ -63,7 +39,9 @@ TEST_F(LoadCompareTest, ARunIsPlottedAndComparedWithASavedOneAndARegressionFails
   std::string output;
   const std::string baseline = dir_ + "/baseline.json";
   // Long enough for whole seconds to report per second.
-  ASSERT_EQ(run(closed_run("--json " + baseline + " --plot " + dir_ + "/run", "2500ms"), output), 0)
+  ASSERT_EQ(
+      run_command(closed_run("--json " + baseline + " --plot " + dir_ + "/run", "2500ms"), output),
+      0)
       << output;
   std::string saved = read_file(baseline);
   ASSERT_NE(saved.find("\"events_per_second\""), std::string::npos) << saved;
@@ -85,7 +63,7 @@ TEST_F(LoadCompareTest, ARunIsPlottedAndComparedWithASavedOneAndARegressionFails
   std::string faster = saved;
   faster.replace(at, end - at, "\"events_per_second\":1e9");
   std::ofstream(fast) << faster;
-  EXPECT_EQ(run(closed_run("--compare " + fast), output), 3) << output;
+  EXPECT_EQ(run_command(closed_run("--compare " + fast), output), 3) << output;
   EXPECT_NE(output.find("compared with " + fast), std::string::npos) << output;
   EXPECT_NE(output.find("REGRESSION"), std::string::npos) << output;
   EXPECT_NE(output.find("result                       regressed"), std::string::npos) << output;
@@ -102,7 +80,7 @@ TEST_F(LoadCompareTest, ARunIsPlottedAndComparedWithASavedOneAndARegressionFails
   }
   const std::string slow = dir_ + "/slow.json";
   std::ofstream(slow) << slower;
-  EXPECT_EQ(run(closed_run("--compare " + slow + " --regression-threshold 5%"), output), 0)
+  EXPECT_EQ(run_command(closed_run("--compare " + slow + " --regression-threshold 5%"), output), 0)
       << output;
   EXPECT_NE(output.find("no regression beyond the threshold"), std::string::npos) << output;
   EXPECT_NE(output.find("ingress_ack p99 (ms)"), std::string::npos) << output;
@@ -112,7 +90,7 @@ TEST_F(LoadCompareTest, ARunIsPlottedAndComparedWithASavedOneAndARegressionFails
   replay.replace(replay.find("\"mode\":\"closed\""), 15, "\"mode\":\"replay\"");
   const std::string other = dir_ + "/other.json";
   std::ofstream(other) << replay;
-  EXPECT_EQ(run(closed_run("--compare " + other), output), 1) << output;
+  EXPECT_EQ(run_command(closed_run("--compare " + other), output), 1) << output;
   EXPECT_NE(output.find("not comparable"), std::string::npos) << output;
 }
 

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/integration/command.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/wire_client.hpp"
 
@@ -19,13 +20,6 @@ namespace blendroute::testing {
 namespace {
 
 using std::chrono::milliseconds;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class ReloadTest : public ::testing::Test {
 protected:

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/command.hpp"
+
 namespace blendroute::testing {
 
 server_process::server_process() {
@@ -38,18 +40,7 @@ int server_process::run_tool(const std::vector<std::string>& command, std::strin
   for (const auto& word : command) {
     line += " '" + word + "'";
   }
-  line += " 2>&1";
-  FILE* pipe = popen(line.c_str(), "r");
-  if (pipe == nullptr) {
-    return -1;
-  }
-  output.clear();
-  char chunk[4096];
-  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, pipe)) {
-    output.append(chunk, n);
-  }
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run_command(line, output);
 }
 
 bool server_process::start(const std::vector<std::string>& extra_args) {
