@@ -22,6 +22,7 @@
 #include "bench/load/compare.hpp"
 #include "bench/load/duration.hpp"
 #include "bench/load/endpoint.hpp"
+#include "bench/load/http_event_client.hpp"
 #include "bench/load/json_writer.hpp"
 #include "bench/load/loop_report.hpp"
 #include "bench/load/plot.hpp"
@@ -176,6 +177,10 @@ private:
     report_.run_id = run_id_;
     report_.conversations = options_.conversations;
     report_.connections = options_.connections;
+    if (options_.transport == loop_transport::http) {
+      report_.transport = "http";
+      report_.http_batch = options_.http_batch;
+    }
     report_.messages_per_conv = options_.messages_per_conv;
     report_.warmup_seconds = std::chrono::duration<double>(options_.warmup).count();
     report_.duration_seconds = std::chrono::duration<double>(options_.duration).count();
@@ -231,11 +236,8 @@ private:
 
   enum class role { gateway, agent, bot, supervisor };
 
-  std::unique_ptr<wire_client> make_client(role kind, std::size_t index, std::string name,
-                                           wire_identity identity) {
-    wire_client_options client_options;
-    client_options.name = name;
-    client_options.identity = std::move(identity);
+  // The callbacks of a connection of role `kind`, the `index`-th of its role.
+  wire_handlers handlers_for(role kind, std::size_t index, const std::string& name) {
     wire_handlers handlers;
     handlers.on_welcome = [this, kind, index]() {
       if (kind == role::agent) {
@@ -269,6 +271,15 @@ private:
     handlers.on_warning = [this, name](std::string_view line) {
       log_ << "warn load.wire " << line << " client=" << name << std::endl;
     };
+    return handlers;
+  }
+
+  std::unique_ptr<event_client> make_client(role kind, std::size_t index, std::string name,
+                                            wire_identity identity) {
+    wire_client_options client_options;
+    client_options.name = name;
+    client_options.identity = std::move(identity);
+    auto handlers = handlers_for(kind, index, name);
     return std::make_unique<wire_client>(io_, endpoint_, std::move(client_options),
                                          std::move(handlers));
   }
@@ -276,9 +287,30 @@ private:
   void connect_all() {
     slots_.resize(options_.conversations);
     const auto& common = options_.common;
-    for (std::size_t i = 0; i < options_.connections; ++i) {
-      gateways_.push_back(make_client(role::gateway, i, "gateway-" + std::to_string(i + 1),
-                                      {"gateway", common.gateway_token, ""}));
+    if (options_.transport == loop_transport::http) {
+      // Customer messages are posted over HTTP; the router pushes nothing over HTTP, so one
+      // NDJSON gateway session receives the replies (docs/protocol.md, "Not there yet").
+      boost::asio::ip::tcp::endpoint http_endpoint;
+      if (auto problem = resolve_endpoint(io_, common.http_addr, http_endpoint); !problem.empty()) {
+        fail("--http-addr: " + problem);
+        return;
+      }
+      for (std::size_t i = 0; i < options_.connections; ++i) {
+        const std::string name = "http-" + std::to_string(i + 1);
+        http_posters_.push_back(std::make_unique<http_event_client>(
+            io_, http_endpoint,
+            http_client_options{name, common.http_addr, common.gateway_token, options_.http_batch},
+            handlers_for(role::gateway, 0, name)));
+        senders_.push_back(http_posters_.back().get());
+      }
+      gateways_.push_back(
+          make_client(role::gateway, 0, "gateway-1", {"gateway", common.gateway_token, ""}));
+    } else {
+      for (std::size_t i = 0; i < options_.connections; ++i) {
+        gateways_.push_back(make_client(role::gateway, i, "gateway-" + std::to_string(i + 1),
+                                        {"gateway", common.gateway_token, ""}));
+        senders_.push_back(gateways_.back().get());
+      }
     }
     for (std::size_t i = 0; i < scenario_.agents; ++i) {
       char id[32];
@@ -293,12 +325,12 @@ private:
       supervisor_ = make_client(role::supervisor, 0, "supervisor",
                                 {"supervisor", common.supervisor_token, ""});
     }
-    for_each_client([](wire_client& client) { client.start(); });
+    for_each_client([](event_client& client) { client.start(); });
   }
 
   template <class Visit>
   void for_each_client(Visit visit) {
-    for (auto* group : {&gateways_, &agents_, &bots_}) {
+    for (auto* group : {&http_posters_, &gateways_, &agents_, &bots_}) {
       for (auto& client : *group) {
         visit(*client);
       }
@@ -309,7 +341,8 @@ private:
   }
 
   std::size_t client_count() const {
-    return gateways_.size() + agents_.size() + bots_.size() + (supervisor_ ? 1 : 0);
+    return http_posters_.size() + gateways_.size() + agents_.size() + bots_.size()
+           + (supervisor_ ? 1 : 0);
   }
 
   void announce(std::size_t agent) { send_agent_status(agent, "available"); }
@@ -456,7 +489,7 @@ private:
       }
     }
     json_.end_object();
-    gateways_[si % gateways_.size()]->send(json_.str(), id, si + 1, intended);
+    senders_[si % senders_.size()]->send(json_.str(), id, si + 1, intended);
     ++report_.messages_sent;
     if (!bots_.empty() && !live.bot_let_go) {
       live.awaiting_bot.push_back(intended);
@@ -474,7 +507,7 @@ private:
     return it == live_.end() ? nullptr : &it->second;
   }
 
-  void ack_delivery(wire_client& client, const frame& f) {
+  void ack_delivery(event_client& client, const frame& f) {
     if (f.delivery.empty()) {
       return;
     }
@@ -743,7 +776,7 @@ private:
       return;
     }
     std::size_t pending = 0;
-    for_each_client([&pending](wire_client& client) { pending += client.pending_acks(); });
+    for_each_client([&pending](event_client& client) { pending += client.pending_acks(); });
     if (pending == 0) {
       settle();
     }
@@ -797,11 +830,14 @@ private:
     finished_ = true;
     report_.offers_missing = escalating_.size();
     report_.still_queued = escalated_.size();
+    for (const auto& poster : http_posters_) {
+      report_.http_requests += static_cast<const http_event_client&>(*poster).requests();
+    }
     for (auto* timer : {&timeout_timer_, &tick_timer_, &phase_timer_, &drain_timer_,
                         &progress_timer_, &work_timer_}) {
       timer->cancel();
     }
-    for_each_client([this](wire_client& client) {
+    for_each_client([this](event_client& client) {
       report_.unanswered += client.pending_acks();
       report_.bad_frames += client.bad_frames();
       client.close();
@@ -825,10 +861,14 @@ private:
   boost::asio::steady_timer progress_timer_;
   boost::asio::steady_timer work_timer_;
   boost::asio::ip::tcp::endpoint endpoint_;
-  std::vector<std::unique_ptr<wire_client>> gateways_;
-  std::vector<std::unique_ptr<wire_client>> agents_;
-  std::vector<std::unique_ptr<wire_client>> bots_;
-  std::unique_ptr<wire_client> supervisor_;
+  /// `--transport http`: the connections that post the customer messages.
+  std::vector<std::unique_ptr<event_client>> http_posters_;
+  std::vector<std::unique_ptr<event_client>> gateways_;
+  std::vector<std::unique_ptr<event_client>> agents_;
+  std::vector<std::unique_ptr<event_client>> bots_;
+  std::unique_ptr<event_client> supervisor_;
+  /// Where customer messages go: the gateways, or the HTTP posters.
+  std::vector<event_client*> senders_;
 
   std::vector<conversation_slot> slots_;
   /// The current and previous conversation of each slot.

@@ -23,6 +23,14 @@ double loop_report::events_per_second() const {
 }
 
 void print_loop_report(std::ostream& out, const loop_report& report) {
+  std::string connections = with_commas(report.connections) + " gateway connections";
+  if (report.transport == "http") {
+    connections = with_commas(report.connections) + " HTTP connections ("
+                  + (report.http_batch == 1
+                         ? std::string("one event a request")
+                         : "at most " + with_commas(report.http_batch) + " events a request")
+                  + ")";
+  }
   char window[96];
   std::snprintf(window, sizeof window, "%.1f s after a %.1f s warm-up", report.duration_seconds,
                 report.warmup_seconds);
@@ -30,12 +38,12 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
     char rate[96];
     std::snprintf(rate, sizeof rate, "%.0f messages/s (Poisson)", report.rate);
     out << "blendroute-load open: " << rate << " over " << with_commas(report.conversations)
-        << " conversation slots and " << with_commas(report.connections) << " gateway connections, "
-        << window << ", run " << report.run_id << "\n";
+        << " conversation slots and " << connections << ", " << window << ", run " << report.run_id
+        << "\n";
   } else {
     out << "blendroute-load closed: " << with_commas(report.conversations)
-        << " conversations in a closed loop over " << with_commas(report.connections)
-        << " gateway connections, " << window << ", run " << report.run_id << "\n";
+        << " conversations in a closed loop over " << connections << ", " << window << ", run "
+        << report.run_id << "\n";
   }
   if (!report.started) {
     out << label("result") << "FAILED before the start\n";
@@ -146,7 +154,11 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
       << with_commas(report.out_of_order_acks) << "  unanswered " << with_commas(report.unanswered)
       << "  undecodable " << with_commas(report.bad_frames) << "\n";
   out << label("sent") << with_commas(report.messages_sent) << " customer.message, "
-      << with_commas(report.messages_per_conv) << " per conversation id\n";
+      << with_commas(report.messages_per_conv) << " per conversation id";
+  if (report.transport == "http") {
+    out << ", in " << with_commas(report.http_requests) << " HTTP requests";
+  }
+  out << "\n";
   out << label("other frames") << list_counts(report.frames_by_type, "none") << "\n";
   print_server_check(out, report.check);
   if (report.failures.empty()) {
@@ -181,6 +193,12 @@ std::string loop_report_json(const loop_report& report) {
       .unsigned_integer(report.conversations)
       .key("connections")
       .unsigned_integer(report.connections)
+      .key("transport")
+      .string(report.transport)
+      .key("http_batch")
+      .unsigned_integer(report.http_batch)
+      .key("http_requests")
+      .unsigned_integer(report.http_requests)
       .key("messages_per_conv")
       .unsigned_integer(report.messages_per_conv)
       .key("warmup_seconds")

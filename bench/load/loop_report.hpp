@@ -23,6 +23,11 @@ struct loop_report {
   std::string run_id;
   std::size_t conversations = 0;
   std::size_t connections = 0;
+  /// `tcp` or `http`; with `http`, `connections` are HTTP connections posting at most
+  /// `http_batch` events a request, and `http_requests` were answered.
+  std::string transport = "tcp";
+  std::size_t http_batch = 0;
+  std::uint64_t http_requests = 0;
   std::size_t messages_per_conv = 0;
   /// The configured warm-up and window, in seconds.
   double warmup_seconds = 0;

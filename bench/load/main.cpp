@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "bench/load/compare.hpp"
@@ -118,6 +119,21 @@ void add_loop_flags(CLI::App& command, loop_options& options) {
   add_common_flags(command, options.common);
   command.add_option("--connections", options.connections, "gateway connections, used round-robin")
       ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  command
+      .add_option("--transport", options.transport,
+                  "tcp: NDJSON over the gateway connections; http: POST /v1/events to "
+                  "--http-addr over --connections keep-alive connections")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, blendroute::load::loop_transport>{
+              {"tcp", blendroute::load::loop_transport::tcp},
+              {"http", blendroute::load::loop_transport::http}},
+          CLI::ignore_case))
+      ->default_str("tcp");
+  command
+      .add_option("--http-batch", options.http_batch,
+                  "with --transport http: events per request at the most (NDJSON body)")
+      ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
   add_duration(command, "--duration", options.duration, "length of the measured window");
   add_duration(command, "--warmup", options.warmup, "load before the window, not counted");
@@ -250,6 +266,11 @@ int main(int argc, char** argv) {
     const char* name = options == &closed ? "closed" : "open";
     if (!app.got_subcommand(name)) {
       continue;
+    }
+    if (options->transport == blendroute::load::loop_transport::http
+        && options->common.http_addr.empty()) {
+      std::cerr << "blendroute-load " << name << ": --transport http needs --http-addr\n";
+      return 2;
     }
     if (options->scenario.escalate_share > 0 && options->scenario.agents == 0) {
       std::cerr << "blendroute-load " << name

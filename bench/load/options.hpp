@@ -108,6 +108,14 @@ enum class loop_pacing {
   open,
 };
 
+/// How `closed` and `open` send their customer messages.
+enum class loop_transport {
+  /// NDJSON over the gateway connections.
+  tcp,
+  /// `POST /v1/events` on keep-alive HTTP connections; one NDJSON gateway gets the replies.
+  http,
+};
+
 /// What the simulated contact center around the router is like, in `closed` and `open`.
 struct scenario_options {
   /// Share of new conversations that ask for a human (0–1); the rest the bot contains.
@@ -138,8 +146,12 @@ struct loop_options {
   /// conversations under way at once; arrival k is the next message of slot k mod this, so
   /// messages of one conversation are about `conversations / rate` seconds apart. >= 1.
   std::size_t conversations = defaults::closed_conversations;
-  /// Gateway connections; conversations are spread over them round-robin; >= 1.
+  /// Gateway connections (HTTP connections with `--transport http`); conversations are
+  /// spread over them round-robin; >= 1.
   std::size_t connections = defaults::closed_connections;
+  loop_transport transport = loop_transport::tcp;
+  /// `--transport http`: events per request at the most.
+  std::size_t http_batch = 1;
   /// Length of the measured window, after the warm-up.
   std::chrono::nanoseconds duration{defaults::closed_duration};
   /// Load before the measured window whose acks are not counted.

@@ -44,10 +44,6 @@ void wire_client::start() {
   connect();
 }
 
-void wire_client::send(std::string_view frame_json, std::string_view id, std::uint64_t tag) {
-  send(frame_json, id, tag, {});
-}
-
 void wire_client::send(std::string_view frame_json, std::string_view id, std::uint64_t tag,
                        std::chrono::steady_clock::time_point intended) {
   if (closed_) {
@@ -308,7 +304,7 @@ void wire_client::warn(std::string line) {
   }
 }
 
-void send_delivery_ack(wire_client& client, json_writer& json, const std::string& id,
+void send_delivery_ack(event_client& client, json_writer& json, const std::string& id,
                        std::string_view delivery, std::uint64_t tag) {
   json.clear();
   json.begin_object()

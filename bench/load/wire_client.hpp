@@ -74,6 +74,40 @@ struct wire_handlers {
   std::function<void(std::string_view line)> on_warning;
 };
 
+/// What the load modes send events through: a connection to the router that answers each
+/// event with one ack, over NDJSON (`wire_client`) or HTTP (`http_event_client`).
+class event_client {
+public:
+  virtual ~event_client() = default;
+
+  /// Connects; the handlers' `on_welcome` runs once events can be sent.
+  virtual void start() = 0;
+
+  /// Queues `frame_json` (one JSON object, no newline) whose ack will carry `id`; `tag` comes
+  /// back in the matching `ack_event`. With `intended` set, the ack's latency runs from then,
+  /// when the frame should have been sent, so that a sender that fell behind (or a router
+  /// that held up our writes) cannot hide the wait: no coordinated omission.
+  virtual void send(std::string_view frame_json, std::string_view id, std::uint64_t tag,
+                    std::chrono::steady_clock::time_point intended) = 0;
+
+  /// Like the above, with the latency running from the write.
+  void send(std::string_view frame_json, std::string_view id, std::uint64_t tag) {
+    send(frame_json, id, tag, {});
+  }
+
+  /// Closes the connection; no callback runs afterwards.
+  virtual void close() = 0;
+
+  /// Events sent whose ack has not arrived.
+  virtual std::size_t pending_acks() const = 0;
+
+  /// Frames received that could not be decoded.
+  virtual std::uint64_t bad_frames() const = 0;
+
+  /// Names the connection in log lines.
+  virtual const std::string& name() const = 0;
+};
+
 /// One NDJSON connection to the router, on one io_context thread.
 ///
 /// `start()` connects (retrying a refused connect for `connect_retry_window`), sends the hello
@@ -82,7 +116,7 @@ struct wire_handlers {
 /// Each sent frame's id and write time wait in a FIFO; as acks on one connection come in frame
 /// order, the ack at the head normally matches at once. The client must outlive its pending
 /// handlers: keep it alive until the io_context has stopped running.
-class wire_client {
+class wire_client : public event_client {
 public:
   wire_client(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint endpoint,
               wire_client_options options, wire_handlers handlers);
@@ -91,34 +125,26 @@ public:
   wire_client& operator=(const wire_client&) = delete;
 
   /// Connects and sends the hello.
-  void start();
+  void start() override;
 
-  /// Queues `frame_json` (one JSON object, no newline) whose ack will carry `id`. `tag` comes
-  /// back in the matching `ack_event`.
-  void send(std::string_view frame_json, std::string_view id, std::uint64_t tag);
-
-  /// Like `send`, but the ack's latency runs from `intended`, when the frame should have
-  /// been sent, so that a sender that fell behind (or a router that held up our writes)
-  /// cannot hide the wait: no coordinated omission.
+  using event_client::send;
   void send(std::string_view frame_json, std::string_view id, std::uint64_t tag,
-            std::chrono::steady_clock::time_point intended);
+            std::chrono::steady_clock::time_point intended) override;
 
   /// Closes the socket; no callback runs afterwards.
-  void close();
+  void close() override;
 
-  /// Frames sent whose ack has not arrived.
-  std::size_t pending_acks() const { return pending_.size(); }
+  std::size_t pending_acks() const override { return pending_.size(); }
 
   /// Whether the welcome arrived and the connection is still up.
   bool ready() const { return welcomed_ && !closed_; }
 
-  const std::string& name() const { return options_.name; }
+  const std::string& name() const override { return options_.name; }
 
   /// The session id from the welcome.
   const std::string& session() const { return session_; }
 
-  /// Frames received that could not be decoded.
-  std::uint64_t bad_frames() const { return bad_frames_; }
+  std::uint64_t bad_frames() const override { return bad_frames_; }
 
 private:
   struct pending_ack {
@@ -179,7 +205,7 @@ private:
 
 /// Acknowledges the delivery `delivery` (its raw JSON token, as `frame::delivery` keeps it)
 /// with a `delivery.ack` frame of id `id`, built in `json`.
-void send_delivery_ack(wire_client& client, json_writer& json, const std::string& id,
+void send_delivery_ack(event_client& client, json_writer& json, const std::string& id,
                        std::string_view delivery, std::uint64_t tag);
 
 }  // namespace blendroute::load

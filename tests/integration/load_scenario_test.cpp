@@ -91,6 +91,40 @@ TEST_F(LoadScenarioTest, AClosedLoopWithTheRoutersBotIsCheckedToo) {
   EXPECT_NE(output.find("reply to customer"), std::string::npos) << output;
 }
 
+TEST_F(LoadScenarioTest, MessagesPostedOverHttpAreAckedAndCountedByTheServer) {
+  std::string output;
+  const std::string json = dir_ + "/http.json";
+  ASSERT_EQ(run_command(load("closed",
+                             "--transport http --connections 8 --conversations 40 "
+                             "--duration 1s --warmup 200ms --json "
+                                 + json),
+                        output),
+            0)
+      << output;
+  EXPECT_NE(output.find("over 8 HTTP connections (one event a request)"), std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("DIFFERS"), std::string::npos) << output;
+  simdjson::dom::parser parser;
+  simdjson::dom::element report;
+  ASSERT_EQ(parser.load(json).get(report), simdjson::SUCCESS);
+  // One request a message, every one of them acked.
+  EXPECT_GT(count_at(report, "/http_requests"), 0u);
+  EXPECT_EQ(count_at(report, "/http_requests"), count_at(report, "/messages_sent"));
+  // The replies came back over the NDJSON gateway session.
+  EXPECT_GT(count_at(report, "/latency/reply/count"), 0u) << output;
+
+  // Batches: several events in one NDJSON body, one ack each.
+  ASSERT_EQ(run_command(load("closed",
+                             "--transport http --http-batch 50 --connections 2 "
+                             "--conversations 100 --duration 1s --warmup 200ms --json "
+                                 + json),
+                        output),
+            0)
+      << output;
+  ASSERT_EQ(parser.load(json).get(report), simdjson::SUCCESS);
+  EXPECT_LT(count_at(report, "/http_requests"), count_at(report, "/messages_sent")) << output;
+}
+
 TEST_F(LoadScenarioTest, AnUnreachableHttpAddressSkipsTheCheckButNotTheRun) {
   std::string output;
   const std::string command =
@@ -112,6 +146,11 @@ TEST_F(LoadScenarioTest, BadScenarioFlagsAreRefusedBeforeAnythingRuns) {
   EXPECT_NE(output.find("1 <= MIN <= MAX"), std::string::npos) << output;
   EXPECT_NE(run_command(load("closed", "--escalate 0.5"), output), 0);
   EXPECT_NE(output.find("--escalate needs --agents"), std::string::npos) << output;
+  EXPECT_NE(run_command(std::string(BLENDROUTE_LOAD_PATH)
+                            + " closed --transport http --http-addr '' --addr 127.0.0.1:1",
+                        output),
+            0);
+  EXPECT_NE(output.find("--transport http needs --http-addr"), std::string::npos) << output;
 }
 
 }  // namespace
