@@ -41,5 +41,14 @@ TEST(FrameEncoder, EscapesControlCharacters) {
   EXPECT_EQ(out, "\"a\\nb\\u0001\"");
 }
 
+TEST(FrameEncoder, EscapesQuotesBackslashesAndTabsBetweenPlainRuns) {
+  std::string out = "x";
+  append_json_string(out, "say \"hi\"\\ now\tand\rthen \x1f\xc3\xa9");
+  EXPECT_EQ(out, "x\"say \\\"hi\\\"\\\\ now\\tand\\rthen \\u001f\xc3\xa9\"");
+  out.clear();
+  append_json_string(out, "");
+  EXPECT_EQ(out, "\"\"");
+}
+
 }  // namespace
 }  // namespace blendroute::net
