@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -24,6 +25,12 @@ result<conversation_rebuild> rebuild_conversation(const std::string& conv,
                                                   const std::vector<std::string>& payloads,
                                                   const config& cfg);
 
+/// Starts from `snapshot` (core/conversation_snapshot.hpp) and applies `payloads`, the
+/// records after it. An error names what could not be read.
+result<conversation_rebuild> rebuild_conversation_from_snapshot(
+    const std::string& conv, std::string_view snapshot, const std::vector<std::string>& payloads,
+    const config& cfg);
+
 /// Rebuilds an archived (finished, actor let go) conversation from its journal into an actor
 /// supervised by its tier router, for an event that reached it. nullopt, logged, when its
 /// history cannot be read. Reads the journal on the calling thread.
@@ -38,7 +45,9 @@ struct recovery_report {
   std::size_t unreadable = 0;  ///< A record could not be read: logged, not restored.
   std::size_t queued = 0;      ///< Of the restored, waiting for an agent.
   std::size_t agents = 0;
-  std::size_t records = 0;
+  std::size_t records = 0;          ///< Read and applied: those after a snapshot, or all.
+  std::size_t from_snapshots = 0;   ///< Conversations that started from a snapshot.
+  std::size_t snapshots_saved = 0;  ///< New snapshots of conversations with a long tail.
   duration took{0};
 };
 

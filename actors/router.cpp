@@ -118,6 +118,8 @@ result<recovery_report> router::recover() {
                    + " finished_left_alone=" + std::to_string(report->finished)
                    + " unreadable=" + std::to_string(report->unreadable)
                    + " records=" + std::to_string(report->records)
+                   + " from_snapshots=" + std::to_string(report->from_snapshots)
+                   + " snapshots_saved=" + std::to_string(report->snapshots_saved)
                    + " took_ms=" + std::to_string(report->took.count()));
   return report;
 }

@@ -391,8 +391,9 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.read(*auth, "auth.", "admin", cfg.auth.admin);
   }
   if (const auto* journal = r.section(root, "journal")) {
-    r.only(*journal, "journal.",
-           {"path", "sync", "max_batch_events", "retention", "retention_sweep"});
+    r.only(
+        *journal, "journal.",
+        {"path", "sync", "max_batch_events", "retention", "retention_sweep", "snapshot_records"});
     r.read(*journal, "journal.", "path", cfg.journal.path);
     std::string sync = std::string(name(cfg.journal.sync));
     r.read(*journal, "journal.", "sync", sync);
@@ -408,6 +409,7 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.read_int(*journal, "journal.", "max_batch_events", cfg.journal.max_batch_events);
     r.read_duration(*journal, "journal.", "retention", cfg.journal.retention);
     r.read_duration(*journal, "journal.", "retention_sweep", cfg.journal.retention_sweep);
+    r.read_int(*journal, "journal.", "snapshot_records", cfg.journal.snapshot_records);
   }
   if (const auto* runtime = r.section(root, "runtime")) {
     r.only(*runtime, "runtime.", {"scheduler_threads", "policy", "max_throughput"});

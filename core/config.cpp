@@ -207,6 +207,9 @@ std::vector<config_problem> validate(const config& cfg) {
       || cfg.journal.retention_sweep > cfg.journal.retention) {
     add(problems, "journal.retention_sweep", "must be positive and at most journal.retention");
   }
+  if (cfg.journal.snapshot_records > 1'000'000) {
+    add(problems, "journal.snapshot_records", "must be 0 (never) to 1000000");
+  }
   if (cfg.runtime.scheduler_threads < 1 || cfg.runtime.scheduler_threads > 256) {
     add(problems, "runtime.scheduler_threads", "must be between 1 and 256");
   }

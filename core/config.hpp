@@ -168,6 +168,9 @@ struct journal_config {
   duration retention{7LL * 86'400'000};
   /// How often retention runs. > 0, at most `retention`.
   duration retention_sweep{60'000};
+  /// Recovery snapshots a conversation it restored from this many records or more (after
+  /// its last snapshot), so that the next start reads only what came after. 0: never.
+  std::size_t snapshot_records = 64;
 
   bool operator==(const journal_config&) const = default;
 };

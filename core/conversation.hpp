@@ -183,6 +183,8 @@ public:
   static constexpr std::size_t max_transcript_lines = 50;
 
 private:
+  friend class snapshot_codec;  // core/conversation_snapshot.cpp: every field, both ways.
+
   void open(const ingress_event& event, const tier_policy& tier, time_point now);
   void on_customer_message(const ingress_event& event, const tier_policy& tier, time_point now,
                            std::vector<effect>& out);

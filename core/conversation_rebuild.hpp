@@ -57,6 +57,8 @@ public:
   const std::vector<std::string>& problems() const { return problems_; }
 
 private:
+  friend class snapshot_codec;  // core/conversation_snapshot.cpp: every field, both ways.
+
   void remember(std::vector<effect>& effects, time_point at);
 
   conversation conv_;

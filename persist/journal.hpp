@@ -26,6 +26,17 @@ struct journal_record {
   std::string payload;    ///< A JSON object describing what happened.
 };
 
+/// A conversation's journal as recovery reads it: its latest snapshot, if any, and the
+/// records after it, oldest first (all of them without a snapshot).
+struct conversation_history {
+  /// The bytes `save_snapshot` kept (core/conversation_snapshot.hpp).
+  std::optional<std::string> snapshot;
+  std::vector<std::string> payloads;
+  /// Names the last record read, the snapshot's or a payload's: a snapshot of the state
+  /// after these records is saved `through` it.
+  std::uint64_t last_sequence = 0;
+};
+
 /// Whether the journal can write now (DESIGN.md §6 "unavailable"): after a failed write
 /// (a full disk, an I/O error) it is not writable until a write succeeds again.
 struct journal_health {
@@ -84,6 +95,31 @@ public:
   virtual result<void> for_each_conversation(
       const std::function<void(const std::string& conv, std::vector<std::string>& payloads)>&
           visit) = 0;
+
+  /// Like `for_each_conversation`, but a conversation with a snapshot is read from it: the
+  /// records the snapshot covers are skipped, not read. A journal without snapshots (the
+  /// memory journal) hands every record over, as `for_each_conversation` does.
+  virtual result<void> for_each_conversation_history(
+      const std::function<void(const std::string& conv, conversation_history& history)>& visit) {
+    return for_each_conversation([&](const std::string& conv, std::vector<std::string>& payloads) {
+      conversation_history history;
+      history.last_sequence = payloads.size();
+      history.payloads = std::move(payloads);
+      visit(conv, history);
+    });
+  }
+
+  /// Keeps `snapshot` as the state of `conv` after its records up to `through` (a
+  /// `conversation_history::last_sequence`), replacing an older one; recovery then starts
+  /// from it. Queued behind the appends made before it; `done` runs once it is written. A
+  /// journal that keeps no snapshots (the memory journal) drops it and succeeds.
+  virtual void save_snapshot(const std::string& conv, std::uint64_t through, std::string snapshot,
+                             commit_callback done) {
+    (void)conv;
+    (void)through;
+    (void)snapshot;
+    done({});
+  }
 
   /// Calls `visit(agent, payload)` with the last journaled state of every agent.
   virtual result<void> for_each_agent(

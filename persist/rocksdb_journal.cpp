@@ -24,12 +24,14 @@ namespace {
 /// Column families, in the order they are opened. `dedupe_log` holds the ingress ids of each
 /// group commit in one row, keyed by the commit's time: one write per group instead of one
 /// per event, and retention drops old ids by key range. `dedupe` (one row per id) is only
-/// read, for journals written before.
-enum family : std::size_t { meta, events, dedupe, agents, dedupe_log, family_count };
+/// read, for journals written before. `snapshots` holds one row per conversation that has
+/// one: the 8-byte sequence of the last record it covers, then the snapshot's bytes. New
+/// families go at the end, so that journals written before open with them added.
+enum family : std::size_t { meta, events, dedupe, agents, dedupe_log, snapshots, family_count };
 
 // "default" is rocksdb::kDefaultColumnFamilyName, spelled out to avoid static init order.
-const char* const family_names[family_count] = {"default", "events", "dedupe", "agents",
-                                                "dedupe_log"};
+const char* const family_names[family_count] = {"default", "events",     "dedupe",
+                                                "agents",  "dedupe_log", "snapshots"};
 
 constexpr char next_sequence_key[] = "next_sequence";
 
@@ -234,6 +236,8 @@ struct pending_append {
   bool forgetting = false;
   std::vector<std::string> forget;
   std::uint64_t ids_before_ms = 0;
+  std::string snapshot_conv;  ///< Set for a snapshot: its row is `snapshot`.
+  std::string snapshot;
 };
 
 class rocksdb_journal final : public journal {
@@ -274,6 +278,24 @@ public:
       }
     }
     done(result<void>{errc::unavailable, "the journal is closed"});
+  }
+
+  void save_snapshot(const std::string& conv, std::uint64_t through, std::string snapshot,
+                     commit_callback done) override {
+    pending_append item;
+    item.done = std::move(done);
+    item.snapshot_conv = conv;
+    append_sequence(item.snapshot, through);
+    item.snapshot += snapshot;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopping_) {
+        queue_.push_back(std::move(item));
+        wake_.notify_one();
+        return;
+      }
+    }
+    item.done(result<void>{errc::unavailable, "the journal is closed"});
   }
 
   void record_control(const std::string& subject, std::string payload,
@@ -455,6 +477,61 @@ public:
     return {};
   }
 
+  result<void> for_each_conversation_history(
+      const std::function<void(const std::string&, conversation_history&)>& visit) override {
+    rocksdb::ReadOptions options;
+    options.fill_cache = false;
+    // One view of both families, so that a snapshot and the records after it agree.
+    const rocksdb::Snapshot* view = db_->GetSnapshot();
+    options.snapshot = view;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, families_[events]));
+    std::unique_ptr<rocksdb::Iterator> snaps(db_->NewIterator(options, families_[snapshots]));
+    snaps->SeekToFirst();
+    auto fail = [&](const std::string& what) {
+      db_->ReleaseSnapshot(view);
+      return result<void>{errc::journal_io, what};
+    };
+
+    it->SeekToFirst();
+    while (it->Valid()) {
+      const rocksdb::Slice first = it->key();
+      if (first.size() < 9 || first[first.size() - 9] != '\0') {
+        return fail("malformed journal key at " + cfg_.path);
+      }
+      const std::string conv(first.data(), first.size() - 9);
+      const std::string prefix = conversation_prefix(conv);
+      conversation_history history;
+      // Snapshot rows sort as their conversations' records do.
+      while (snaps->Valid() && snaps->key().compare(conv) < 0) {
+        snaps->Next();
+      }
+      if (snaps->Valid() && snaps->key() == rocksdb::Slice(conv) && snaps->value().size() >= 8) {
+        const rocksdb::Slice row = snaps->value();
+        history.last_sequence = read_sequence(std::string_view(row.data(), 8));
+        history.snapshot.emplace(row.data() + 8, row.size() - 8);
+        std::string after = prefix;
+        append_sequence(after, history.last_sequence + 1);
+        it->Seek(after);
+      }
+      for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const rocksdb::Slice key = it->key();
+        if (key.size() != prefix.size() + 8) {
+          // A longer id that starts with this one and a NUL: the next conversation.
+          break;
+        }
+        history.last_sequence = read_sequence(std::string_view(key.data() + prefix.size(), 8));
+        history.payloads.push_back(it->value().ToString());
+      }
+      visit(conv, history);
+    }
+    if (!it->status().ok() || !snaps->status().ok()) {
+      return fail("reading the journal at " + cfg_.path + ": "
+                  + (it->status().ok() ? snaps->status() : it->status()).ToString());
+    }
+    db_->ReleaseSnapshot(view);
+    return {};
+  }
+
   result<void> for_each_agent(
       const std::function<void(const std::string&, const std::string&)>& visit) override {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -625,6 +702,9 @@ private:
       if (item.forgetting) {
         add_forget(batch, item, expired_ids);
       }
+      if (!item.snapshot_conv.empty()) {
+        batch.Put(families_[snapshots], item.snapshot_conv, item.snapshot);
+      }
       if (!item.control_subject.empty()) {
         // The trail is keyed by the journal's sequence, so that it reads back in order.
         std::string key = control_log_prefix(item.control_subject);
@@ -696,6 +776,7 @@ private:
       std::string past = conv;
       past.push_back('\x01');
       batch.DeleteRange(families_[events], first, past);
+      batch.Delete(families_[snapshots], conv);
     }
 
     std::string before;

@@ -153,6 +153,61 @@ TEST(Recovery, AfterAKillEveryOpenConversationComesBackWithItsOwnerQueueAndBot) 
       << report;
 }
 
+TEST(Recovery, AConversationRestoredFromItsSnapshotGoesOnWithItsAgent) {
+  server_process server;
+  // Snapshot anything restored from two records or more.
+  const std::vector<std::string> args = {"--set", "journal.snapshot_records=2"};
+  ASSERT_TRUE(server.start(args)) << server.log();
+  {
+    connections before;
+    ASSERT_TRUE(before.connect(server));
+    before.agent.send_line(
+        R"({"type":"agent.status","id":"s1","agent":"agent-01","status":"available","capacity":1})");
+    ASSERT_EQ(status_ok(before.agent.ack("s1")), "ok");
+    ASSERT_EQ(status_ok(before.customer("long", "long-1", "what is the weather today")), "ok");
+    ASSERT_TRUE(before.gateway.wait_for([](const frame& f) {
+      return f.get("type") == "customer.deliver" && f.get("conv") == "long";
+    }));
+    ASSERT_EQ(status_ok(before.customer("long", "long-2", fraud)), "ok");
+    auto offer = before.agent.wait_for(
+        [](const frame& f) { return f.get("type") == "agent.offer" && f.get("conv") == "long"; });
+    ASSERT_TRUE(offer.has_value()) << server.log();
+    before.agent.send_line(R"({"type":"agent.accept","id":"accept-1","conv":"long",)"
+                           R"("agent":"agent-01","offer":")"
+                           + offer->get("offer") + "\"}");
+    ASSERT_EQ(status_ok(before.agent.ack("accept-1")), "ok");
+    ASSERT_TRUE(before.state("long", "agent"));
+  }
+  server.kill_now();
+
+  // The first restart replays the whole journal and snapshots the conversation...
+  ASSERT_TRUE(server.start(args)) << server.log();
+  EXPECT_NE(server.log().find("from_snapshots=0 snapshots_saved=1"), std::string::npos)
+      << server.log();
+  server.kill_now();
+  // ...the second starts from the snapshot, with nothing after it to read.
+  ASSERT_TRUE(server.start(args)) << server.log();
+  EXPECT_NE(server.log().find("recovered conversations=1 queued=0 agents=1 finished_left_alone=0 "
+                              "unreadable=0 records=0 from_snapshots=1"),
+            std::string::npos)
+      << server.log();
+
+  connections after;
+  ASSERT_TRUE(after.connect(server));
+  EXPECT_EQ(status_ok(after.customer("long", "long-2", fraud)), "duplicate");
+  ASSERT_EQ(status_ok(after.customer("long", "long-3", "are you still there?")), "ok");
+  ASSERT_TRUE(after.agent.wait_for([](const frame& f) {
+    return f.get("type") == "agent.message" && f.get("conv") == "long";
+  })) << server.log();
+  after.agent.send_line(R"({"type":"agent.resolve","id":"resolve-1","conv":"long",)"
+                        R"("agent":"agent-01","disposition":"resolved"})");
+  ASSERT_EQ(status_ok(after.agent.ack("resolve-1")), "ok");
+  ASSERT_TRUE(after.state("long", "resolved"));
+  EXPECT_EQ(server.stop(), 0);
+  std::string report;
+  EXPECT_EQ(server.run_tool({"journal", "verify"}, report), 0) << report;
+}
+
 TEST(Recovery, ADeadlineThatPassedWhileTheServerWasDownFiresAtStart) {
   server_process server;
   const std::vector<std::string> args = {"--set", "tiers.standard.human_response=1s", "--log-level",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -159,6 +160,68 @@ TEST_P(RocksdbJournalTest, RetentionDeletesFinishedConversationsAndOldIdsForGood
   EXPECT_EQ(reopened->claim("new", nullptr), dedupe_claim::duplicate);
   EXPECT_EQ(*reopened->history("finished"), std::vector<std::string>{"{\"n\":3}"});
   reopened->close();
+}
+
+/// Every conversation's history as recovery reads it, by conversation.
+std::map<std::string, conversation_history> histories(journal& j) {
+  std::map<std::string, conversation_history> out;
+  EXPECT_TRUE(
+      j.for_each_conversation_history([&](const std::string& conv, conversation_history& history) {
+         EXPECT_FALSE(out.contains(conv)) << conv << " visited twice";
+         out[conv] = std::move(history);
+       }).ok());
+  return out;
+}
+
+TEST_P(RocksdbJournalTest, ASnapshotSkipsTheRecordsItCoversAcrossAReopenAndRetentionDropsIt) {
+  {
+    auto j = open();
+    ASSERT_NE(j, nullptr);
+    for (int i = 1; i <= 3; ++i) {
+      ASSERT_TRUE(append(*j, "c1", "", std::to_string(i)));
+    }
+    // "c1" and "c1x" sort next to each other: the first's snapshot must not touch the second.
+    ASSERT_TRUE(append(*j, "c1x", "", "x1"));
+    auto before = histories(*j);
+    ASSERT_EQ(before.at("c1").payloads, (std::vector<std::string>{"1", "2", "3"}));
+    EXPECT_FALSE(before.at("c1").snapshot);
+
+    std::promise<bool> saved;
+    j->save_snapshot("c1", before.at("c1").last_sequence, "state after 3",
+                     [&](const result<void>& r) { saved.set_value(r.ok()); });
+    ASSERT_TRUE(saved.get_future().get());
+    ASSERT_TRUE(append(*j, "c1", "", "4"));
+    j->close();
+  }
+  auto j = open();
+  ASSERT_NE(j, nullptr);
+  auto after = histories(*j);
+  ASSERT_EQ(after.size(), 2u);
+  ASSERT_TRUE(after.at("c1").snapshot);
+  EXPECT_EQ(*after.at("c1").snapshot, "state after 3");
+  EXPECT_EQ(after.at("c1").payloads, std::vector<std::string>{"4"});
+  EXPECT_FALSE(after.at("c1x").snapshot);
+  EXPECT_EQ(after.at("c1x").payloads, std::vector<std::string>{"x1"});
+  // The whole history is still there for the timeline and `journal inspect`.
+  EXPECT_EQ(j->history("c1")->size(), 4u);
+
+  // A snapshot of everything: nothing left to apply, the conversation still visited.
+  std::promise<bool> saved;
+  j->save_snapshot("c1", after.at("c1").last_sequence, "state after 4",
+                   [&](const result<void>& r) { saved.set_value(r.ok()); });
+  ASSERT_TRUE(saved.get_future().get());
+  auto all_covered = histories(*j);
+  EXPECT_EQ(*all_covered.at("c1").snapshot, "state after 4");
+  EXPECT_TRUE(all_covered.at("c1").payloads.empty());
+
+  std::promise<bool> forgotten;
+  j->forget({"c1"}, time_point{}, [&](const result<void>& r) { forgotten.set_value(r.ok()); });
+  ASSERT_TRUE(forgotten.get_future().get());
+  ASSERT_TRUE(append(*j, "c1", "", "new"));  // The id starts afresh, without the old snapshot.
+  auto fresh = histories(*j);
+  EXPECT_FALSE(fresh.at("c1").snapshot);
+  EXPECT_EQ(fresh.at("c1").payloads, std::vector<std::string>{"new"});
+  j->close();
 }
 
 INSTANTIATE_TEST_SUITE_P(EachSyncMode, RocksdbJournalTest,
