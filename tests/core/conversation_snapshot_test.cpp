@@ -40,19 +40,18 @@ std::string describe(const std::vector<effect>& effects) {
 // a field the codec forgets on both sides still shows.
 std::string describe(const conversation& c, time_point now) {
   const auto ctx = c.context(now, 50);
-  std::string out = c.id() + " " + std::string(name(c.state())) + " " + c.tier() + " " + c.owner()
-                    + " " + c.offered_agent() + " " + c.offer_id() + " "
-                    + std::to_string(c.bot_turns()) + " " + std::to_string(c.transfers()) + " "
-                    + std::to_string(c.reopens()) + " " + std::to_string(c.episode()) + " "
-                    + std::to_string(c.ever_escalated()) + std::to_string(c.control_cohort())
-                    + " " + std::to_string(c.opened_at().time_since_epoch().count()) + " "
-                    + std::to_string(c.finished_at().time_since_epoch().count()) + " "
-                    + c.customer() + " " + c.channel() + " " + c.intent() + " lines="
-                    + std::to_string(c.transcript().size()) + " ctx: " + ctx.customer + " "
-                    + ctx.channel + " " + ctx.intent + " " + std::to_string(ctx.confidence) + " "
-                    + ctx.slots_json + " " + std::to_string(ctx.bot_turns) + " "
-                    + std::to_string(ctx.waited_ms) + " " + ctx.escalation_reason + " "
-                    + ctx.passback_note;
+  std::string out =
+      c.id() + " " + std::string(name(c.state())) + " " + c.tier() + " " + c.owner() + " "
+      + c.offered_agent() + " " + c.offer_id() + " " + std::to_string(c.bot_turns()) + " "
+      + std::to_string(c.transfers()) + " " + std::to_string(c.reopens()) + " "
+      + std::to_string(c.episode()) + " " + std::to_string(c.ever_escalated())
+      + std::to_string(c.control_cohort()) + " "
+      + std::to_string(c.opened_at().time_since_epoch().count()) + " "
+      + std::to_string(c.finished_at().time_since_epoch().count()) + " " + c.customer() + " "
+      + c.channel() + " " + c.intent() + " lines=" + std::to_string(c.transcript().size())
+      + " ctx: " + ctx.customer + " " + ctx.channel + " " + ctx.intent + " "
+      + std::to_string(ctx.confidence) + " " + ctx.slots_json + " " + std::to_string(ctx.bot_turns)
+      + " " + std::to_string(ctx.waited_ms) + " " + ctx.escalation_reason + " " + ctx.passback_note;
   for (const auto& [key, value] : ctx.attrs) {
     out += " " + key + "=" + value;
   }
