@@ -69,7 +69,13 @@ void event_scheduler::run_due(std::uint64_t generation) {
     --budget;
     std::pop_heap(heap_.begin(), heap_.end(), later);
     auto task = std::move(heap_.back().task);
+    const auto lag = clock::now() - heap_.back().when;
     heap_.pop_back();
+    ++tasks_run_;
+    if (lag > late_after) {
+      ++late_tasks_;
+      worst_lag_ = std::max(worst_lag_, lag);
+    }
     task();
   }
 

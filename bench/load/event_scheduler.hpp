@@ -35,6 +35,17 @@ public:
   /// Number of tasks waiting.
   std::size_t pending() const { return heap_.size(); }
 
+  /// A task that runs this long after its time ran late: the tool is behind its schedule.
+  static constexpr std::chrono::milliseconds late_after{2};
+
+  /// Tasks run so far, those that ran more than `late_after` after their time, and the
+  /// latest of them: how far the tool fell behind what it was asked to do.
+  std::uint64_t tasks_run() const { return tasks_run_; }
+
+  std::uint64_t late_tasks() const { return late_tasks_; }
+
+  clock::duration worst_lag() const { return worst_lag_; }
+
 private:
   struct entry {
     clock::time_point when;
@@ -57,6 +68,9 @@ private:
   bool armed_ = false;
   clock::time_point armed_for_;
   bool stopped_ = false;
+  std::uint64_t tasks_run_ = 0;
+  std::uint64_t late_tasks_ = 0;
+  clock::duration worst_lag_{0};
 };
 
 }  // namespace blendroute::load

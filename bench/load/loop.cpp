@@ -404,8 +404,13 @@ private:
       if (error || finished_) {
         return;
       }
-      log_ << "info " << component_ << " progress sent=" << report_.messages_sent
-           << " acks=" << report_.measured_acks() << " p99_ms="
+      const auto acks = report_.measured_acks() + report_.warmup_acks;
+      const double rate = static_cast<double>(acks - acks_at_last_progress_)
+                          / std::chrono::duration<double>(progress_every).count();
+      acks_at_last_progress_ = acks;
+      log_ << "info " << component_ << " progress rate=" << static_cast<std::uint64_t>(rate)
+           << "/s sent=" << report_.messages_sent << " acks=" << report_.measured_acks()
+           << " p99_ms="
            << std::chrono::duration<double, std::milli>(report_.ingress_ack.percentile(99)).count()
            << " rejected=" << rejected_;
       if (open()) {
@@ -897,6 +902,7 @@ private:
   std::uint64_t arrivals_ = 0;
   std::uint64_t other_events_ = 0;
   std::uint64_t rejected_ = 0;
+  std::uint64_t acks_at_last_progress_ = 0;
   steady::time_point next_arrival_;
   bool started_ = false;
   bool measuring_ = false;

@@ -331,15 +331,24 @@ void replay_runner::print_progress() {
     return;
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(steady::now() - run_start_);
+  std::uint64_t rejected = 0;
+  for (const auto& [code, count] : report_.rejected_by_code) {
+    rejected += count;
+  }
   log_ << "info load.replay progress elapsed=" << elapsed.count() << "s final=" << final_count_
        << "/" << convs_.size() << " sent=" << report_.messages_sent << " acks=" << report_.acks()
-       << std::endl;
+       << " p99_ms="
+       << std::chrono::duration<double, std::milli>(report_.ingress_ack.percentile(99)).count()
+       << " rejected=" << rejected << " late=" << scheduler_.late_tasks() << std::endl;
   scheduler_.schedule_after(progress_interval, [this]() { print_progress(); });
 }
 
 void replay_runner::build_report() {
   report_.conversations = convs_.size();
   report_.started = started_;
+  report_.scheduled = scheduler_.tasks_run();
+  report_.ran_late = scheduler_.late_tasks();
+  report_.worst_lag_ms = std::chrono::duration<double, std::milli>(scheduler_.worst_lag()).count();
   if (started_) {
     const auto end = finished_ ? end_ : steady::now();
     report_.wall_seconds = std::chrono::duration<double>(end - run_start_).count();
@@ -384,6 +393,13 @@ void replay_runner::build_report() {
     }
   }
 
+  // Behind the data's pace, the replay no longer replays it: its latencies would hide the
+  // tool's own delay. Past 1 % of the sends, say so and fail (as `open` does).
+  if (static_cast<double>(report_.ran_late) > 0.01 * static_cast<double>(report_.scheduled)) {
+    report_.failures.push_back("the tool fell behind the data's pace: "
+                               + std::to_string(report_.ran_late)
+                               + " scheduled sends ran over 2 ms late");
+  }
   if (report_.unfinished > 0 && started_) {
     report_.failures.push_back(std::to_string(report_.unfinished) + " of "
                                + std::to_string(report_.conversations)

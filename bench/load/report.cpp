@@ -198,6 +198,13 @@ void print_report(std::ostream& out, const replay_report& report) {
   std::snprintf(throughput, sizeof throughput, "%.1f events/s over %.1f s",
                 report.events_per_second(), report.wall_seconds);
   out << label("throughput") << throughput << "\n";
+  if (report.ran_late > 0) {
+    char lag[128];
+    std::snprintf(lag, sizeof lag, "%s of %s scheduled sends ran over 2 ms late, worst %.1f ms",
+                  with_commas(report.ran_late).c_str(), with_commas(report.scheduled).c_str(),
+                  report.worst_lag_ms);
+    out << label("tool behind") << lag << "\n";
+  }
   if (!report.unknown_frames.empty() || report.bad_frames + report.foreign_frames > 0) {
     out << label("other frames") << "unknown types: " << list_counts(report.unknown_frames, "none")
         << "  undecodable " << with_commas(report.bad_frames) << "  other conversations "
@@ -321,6 +328,12 @@ std::string report_json(const replay_report& report) {
       .unsigned_integer(report.bad_frames)
       .key("timed_out")
       .boolean(report.timed_out)
+      .key("scheduled")
+      .unsigned_integer(report.scheduled)
+      .key("ran_late")
+      .unsigned_integer(report.ran_late)
+      .key("worst_lag_ms")
+      .number(report.worst_lag_ms)
       .key("server_check");
   write_server_check(json, report.check);
   json.key("wall_seconds")

@@ -96,6 +96,12 @@ struct replay_report {
   /// Frames that could not be decoded.
   std::uint64_t bad_frames = 0;
 
+  /// Sends and replies the tool scheduled, those it ran more than 2 ms after their time (it
+  /// fell behind the data's pace), and the worst lag.
+  std::uint64_t scheduled = 0;
+  std::uint64_t ran_late = 0;
+  double worst_lag_ms = 0;
+
   /// The server's counters against the tool's (`--http-addr`).
   server_check check;
 
