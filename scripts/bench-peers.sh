@@ -99,6 +99,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
   echo "blendroute / Redis, fsync later:            $(ratio "${br_none:-0}" "${redis_everysec:-0}")"
   echo "blendroute batch / db_bench fillseq:        $(ratio "${br_batch:-0}" "${fillseq:-0}")"
   echo
-  echo "A blendroute message is routed (a conversation actor, a bot request, a reply) and"
-  echo "journaled twice; a Redis XADD or a db_bench write is one append."
+  echo "A blendroute message is routed (a conversation actor, a bot request, a reply),"
+  echo "journaled twice, and its reply's delivery.ack journaled once more; a Redis XADD or a"
+  echo "db_bench write is one append."
 } | tee "$report"
