@@ -6,6 +6,7 @@
 
 #include "actors/journal_codec.hpp"
 #include "actors/recovery.hpp"
+#include "core/conversation_snapshot.hpp"
 #include "persist/journal.hpp"
 
 namespace blendroute::app {
@@ -65,6 +66,7 @@ int verify_journal(const config& cfg, const verify_options& options) {
   }
   std::size_t conversations = 0;
   std::size_t open = 0;
+  std::size_t snapshots = 0;
   std::size_t records = 0;
   std::size_t problems = 0;
   std::map<std::string, agent_load> agents;
@@ -84,6 +86,15 @@ int verify_journal(const config& cfg, const verify_options& options) {
         agent_load& load = agents[agent];
         load.announced = true;
         load.capacity = status->capacity.value_or(load.capacity);
+      });
+  // Conversations with a snapshot, read from it: each must come to the state the whole
+  // journal rebuilds, or recovery would start from a wrong one.
+  std::map<std::string, persist::conversation_history> snapshotted;
+  auto read_snapshots = (*journal)->for_each_conversation_history(
+      [&](const std::string& conv, persist::conversation_history& history) {
+        if (history.snapshot) {
+          snapshotted.emplace(conv, std::move(history));
+        }
       });
   auto read_conversations = (*journal)->for_each_conversation(
       [&](const std::string& conv, std::vector<std::string>& payloads) {
@@ -113,6 +124,22 @@ int verify_journal(const config& cfg, const verify_options& options) {
           ++problems;
           std::printf("conversation %s: %s\n", conv.c_str(), problem.c_str());
         }
+        if (auto snap = snapshotted.find(conv); snap != snapshotted.end()) {
+          ++snapshots;
+          auto restored = actors::rebuild_conversation_from_snapshot(conv, *snap->second.snapshot,
+                                                                     snap->second.payloads, cfg);
+          if (!restored) {
+            ++problems;
+            std::printf("conversation %s: its snapshot: %s\n", conv.c_str(),
+                        restored.err().message.c_str());
+          } else if (encode_snapshot(*restored) != encode_snapshot(*rebuild)) {
+            ++problems;
+            std::printf(
+                "conversation %s: its snapshot and the records after it do not come "
+                "to the state its whole journal rebuilds\n",
+                conv.c_str());
+          }
+        }
         if (is_open(rebuild->conv().state())) {
           ++open;
         }
@@ -136,7 +163,7 @@ int verify_journal(const config& cfg, const verify_options& options) {
         }
       });
   (*journal)->close();
-  for (const auto* failed : {&read_agents, &read_conversations}) {
+  for (const auto* failed : {&read_agents, &read_snapshots, &read_conversations}) {
     if (!*failed) {
       std::fprintf(stderr, "blendroute: %s\n", failed->err().message.c_str());
       return 3;
@@ -150,8 +177,9 @@ int verify_journal(const config& cfg, const verify_options& options) {
                   load.held, load.capacity, load.announced ? "" : " (never announced)");
     }
   }
-  std::printf("verified conversations=%zu open=%zu records=%zu agents=%zu problems=%zu\n",
-              conversations, open, records, agents.size(), problems);
+  std::printf(
+      "verified conversations=%zu open=%zu records=%zu agents=%zu snapshots=%zu problems=%zu\n",
+      conversations, open, records, agents.size(), snapshots, problems);
   return problems == 0 ? 0 : 1;
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/config.hpp"
+#include "core/conversation_snapshot.hpp"
 #include "persist/journal.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/wire_client.hpp"
@@ -206,6 +207,32 @@ TEST(Recovery, AConversationRestoredFromItsSnapshotGoesOnWithItsAgent) {
   EXPECT_EQ(server.stop(), 0);
   std::string report;
   EXPECT_EQ(server.run_tool({"journal", "verify"}, report), 0) << report;
+  EXPECT_NE(report.find("snapshots=1 problems=0"), std::string::npos) << report;
+
+  // A snapshot that does not agree with the journal is found: recovery would start from it.
+  {
+    config cfg = default_config();
+    cfg.journal.path = server.journal_dir();
+    auto journal = persist::open_rocksdb_journal(cfg.journal);
+    ASSERT_TRUE(journal.ok()) << journal.err().message;
+    std::uint64_t through = 0;
+    ASSERT_TRUE((*journal)
+                    ->for_each_conversation_history(
+                        [&](const std::string&, persist::conversation_history& history) {
+                          through = history.last_sequence;
+                        })
+                    .ok());
+    std::promise<bool> written;
+    (*journal)->save_snapshot("long", through, encode_snapshot(conversation_rebuild("long")),
+                              [&](const result<void>& r) { written.set_value(r.ok()); });
+    ASSERT_TRUE(written.get_future().get());
+    (*journal)->close();
+  }
+  EXPECT_EQ(server.run_tool({"journal", "verify"}, report), 1) << report;
+  EXPECT_NE(report.find("conversation long: its snapshot and the records after it do not come to "
+                        "the state its whole journal rebuilds"),
+            std::string::npos)
+      << report;
 }
 
 TEST(Recovery, ADeadlineThatPassedWhileTheServerWasDownFiresAtStart) {
