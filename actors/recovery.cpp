@@ -243,10 +243,7 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
       if (const std::size_t every = ctx.cfg->journal.snapshot_records;
           every > 0 && history.payloads.size() >= every) {
         // The next recovery starts here. Written behind recovery, before the first event.
-        // TODO(persist): snapshots are taken only here, at start. A conversation that grows
-        // long while the server runs is replayed in full after a crash until the next start
-        // snapshots it; a background pass (reading each long journal tail in a thread of its
-        // own) would bound that too.
+        // While the server runs, the retention pass snapshots what grows long.
         ctx.journal->save_snapshot(conv_id, history.last_sequence, encode_snapshot(*rebuild),
                                    [&ctx, conv_id](const result<void>& written) {
                                      if (!written) {

@@ -6,14 +6,19 @@
 
 #include <caf/all.hpp>
 
+#include "actors/recovery.hpp"
 #include "actors/router_context.hpp"
 #include "actors/session_broker.hpp"
 #include "actors/type_ids.hpp"
+#include "core/conversation_snapshot.hpp"
 
 namespace blendroute::actors {
 namespace {
 
 constexpr std::string_view component = "persist.retention";
+
+/// Conversations snapshotted per retention pass at the most.
+constexpr std::size_t max_snapshots_per_pass = 5'000;
 
 /// One pass: conversations shard by shard (each deletion queued while the shard is locked,
 /// see conversation_directory::expire_archived), then the ingress ids.
@@ -43,6 +48,42 @@ void sweep(router_context& ctx, session_broker& broker) {
   }
 }
 
+/// Snapshots the conversations whose journal grew long since their last snapshot, so that
+/// a recovery after a crash reads only what came after (recovery snapshots what it restores
+/// too). Bounded per pass; what is left waits for the next.
+void snapshot_long_conversations(router_context& ctx) {
+  const std::size_t every = ctx.cfg->journal.snapshot_records;
+  if (every == 0) {
+    return;
+  }
+  std::size_t saved = 0;
+  for (const auto& conv : ctx.journal->take_snapshot_candidates(max_snapshots_per_pass)) {
+    auto history = ctx.journal->history_since_snapshot(conv);
+    if (!history || history->payloads.size() < every) {
+      continue;  // Unreadable (recovery will say so), or a slot it shares filled up.
+    }
+    auto rebuild = history->snapshot ? rebuild_conversation_from_snapshot(
+                       conv, *history->snapshot, history->payloads, *ctx.cfg)
+                                     : rebuild_conversation(conv, history->payloads, *ctx.cfg);
+    if (!rebuild || !rebuild->conv().opened()) {
+      continue;
+    }
+    ctx.journal->save_snapshot(conv, history->last_sequence, encode_snapshot(*rebuild),
+                               [&ctx, conv](const result<void>& written) {
+                                 if (!written) {
+                                   ctx.log_line(log_level::warn, component,
+                                                "snapshot_write_failed conv=" + conv + " error=\""
+                                                    + written.err().message + "\"");
+                                 }
+                               });
+    ++saved;
+  }
+  if (saved > 0) {
+    ctx.log_line(log_level::debug, component,
+                 "snapshots_saved conversations=" + std::to_string(saved));
+  }
+}
+
 caf::behavior retention_actor(caf::event_based_actor* self, router_context* ctx,
                               session_broker* broker) {
   const auto every = std::chrono::milliseconds{ctx->cfg->journal.retention_sweep.count()};
@@ -50,6 +91,7 @@ caf::behavior retention_actor(caf::event_based_actor* self, router_context* ctx,
   return {
       [=](sweep_atom) {
         sweep(*ctx, *broker);
+        snapshot_long_conversations(*ctx);
         self->delayed_send(self, every, sweep_atom_v);
       },
   };
@@ -59,7 +101,9 @@ caf::behavior retention_actor(caf::event_based_actor* self, router_context* ctx,
 
 caf::actor spawn_retention_actor(caf::actor_system& system, router_context* ctx,
                                  session_broker* broker) {
-  return system.spawn(retention_actor, ctx, broker);
+  // Detached: a pass reads the journal, which must not hold up a scheduler thread the
+  // conversations need.
+  return system.spawn<caf::detached>(retention_actor, ctx, broker);
 }
 
 }  // namespace blendroute::actors

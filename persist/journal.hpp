@@ -121,6 +121,28 @@ public:
     done({});
   }
 
+  /// Conversations that gained about `journal.snapshot_records` records or more since their
+  /// last snapshot (or the start), at most `most`, each handed out once until it gains as
+  /// many again. Counted per group commit in a fixed table, so a few may come early (two
+  /// conversations sharing a slot). None from a journal that keeps no snapshots.
+  virtual std::vector<std::string> take_snapshot_candidates(std::size_t most) {
+    (void)most;
+    return {};
+  }
+
+  /// One conversation's history as `for_each_conversation_history` reads it: its latest
+  /// snapshot and the records after it. An unknown conversation has no records.
+  virtual result<conversation_history> history_since_snapshot(const std::string& conv) {
+    auto payloads = history(conv);
+    if (!payloads) {
+      return payloads.err();
+    }
+    conversation_history out;
+    out.last_sequence = payloads->size();
+    out.payloads = std::move(*payloads);
+    return out;
+  }
+
   /// Calls `visit(agent, payload)` with the last journaled state of every agent.
   virtual result<void> for_each_agent(
       const std::function<void(const std::string& agent, const std::string& payload)>& visit) = 0;

@@ -532,6 +532,48 @@ public:
     return {};
   }
 
+  result<conversation_history> history_since_snapshot(const std::string& conv) override {
+    rocksdb::ReadOptions options;
+    const rocksdb::Snapshot* view = db_->GetSnapshot();
+    options.snapshot = view;
+    conversation_history history;
+    const std::string prefix = conversation_prefix(conv);
+    std::string row;
+    const rocksdb::Status got = db_->Get(options, families_[snapshots], conv, &row);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, families_[events]));
+    if (got.ok() && row.size() >= 8) {
+      history.last_sequence = read_sequence(std::string_view(row.data(), 8));
+      history.snapshot.emplace(row.substr(8));
+      std::string after = prefix;
+      append_sequence(after, history.last_sequence + 1);
+      it->Seek(after);
+    } else {
+      it->Seek(prefix);
+    }
+    for (; it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8;
+         it->Next()) {
+      history.last_sequence = read_sequence(std::string_view(it->key().data() + prefix.size(), 8));
+      history.payloads.push_back(it->value().ToString());
+    }
+    const rocksdb::Status status = !got.ok() && !got.IsNotFound() ? got : it->status();
+    it.reset();
+    db_->ReleaseSnapshot(view);
+    if (!status.ok()) {
+      return error{errc::journal_io, "reading conversation " + conv + ": " + status.ToString()};
+    }
+    return history;
+  }
+
+  std::vector<std::string> take_snapshot_candidates(std::size_t most) override {
+    std::lock_guard<std::mutex> lock(candidates_mutex_);
+    std::vector<std::string> out;
+    while (!snapshot_candidates_.empty() && out.size() < most) {
+      out.push_back(std::move(snapshot_candidates_.front()));
+      snapshot_candidates_.pop_front();
+    }
+    return out;
+  }
+
   result<void> for_each_agent(
       const std::function<void(const std::string&, const std::string&)>& visit) override {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -757,6 +799,7 @@ private:
       }
     }
     if (status.ok()) {
+      count_for_snapshots(group);
       dedupe_.confirm_all(ids);
       dedupe_.forget(expired_ids);
     } else {
@@ -798,6 +841,39 @@ private:
     }
   }
 
+  /// Counts each conversation's records since its last snapshot in `tail_counts_`, a slot per
+  /// hash of its id: 4 MiB for any number of conversations, not a map entry each. A slot
+  /// that reaches `snapshot_records` names its conversation a candidate and starts again.
+  void count_for_snapshots(const std::deque<pending_append>& group) {
+    const std::size_t every = cfg_.snapshot_records;
+    if (every == 0) {
+      return;
+    }
+    for (const auto& item : group) {
+      if (!item.snapshot_conv.empty()) {
+        tail_counts_[slot_of(item.snapshot_conv)] = 0;
+      }
+      for (const auto& record : item.records) {
+        if (record.conv.empty()) {
+          continue;
+        }
+        auto& count = tail_counts_[slot_of(record.conv)];
+        if (++count < every) {
+          continue;
+        }
+        count = 0;
+        std::lock_guard<std::mutex> lock(candidates_mutex_);
+        if (snapshot_candidates_.size() < max_snapshot_candidates) {
+          snapshot_candidates_.push_back(record.conv);
+        }
+      }
+    }
+  }
+
+  static std::size_t slot_of(const std::string& conv) {
+    return std::hash<std::string>{}(conv) % tail_slots;
+  }
+
   void add_record(rocksdb::WriteBatch& batch, const journal_record& record,
                   std::uint64_t sequence) {
     if (!record.conv.empty()) {
@@ -817,6 +893,13 @@ private:
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
   std::uint64_t next_sequence_;  ///< Touched only by the commit thread after start.
   dedupe_index dedupe_;
+
+  static constexpr std::size_t tail_slots = 1 << 20;
+  static constexpr std::size_t max_snapshot_candidates = 100'000;
+  /// Records since the last snapshot per slot; the commit thread's only.
+  std::vector<std::uint32_t> tail_counts_ = std::vector<std::uint32_t>(tail_slots, 0);
+  std::mutex candidates_mutex_;
+  std::deque<std::string> snapshot_candidates_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -235,6 +235,35 @@ TEST(Recovery, AConversationRestoredFromItsSnapshotGoesOnWithItsAgent) {
       << report;
 }
 
+TEST(Recovery, AConversationThatGrewLongWhileTheServerRanIsSnapshottedInTheBackground) {
+  server_process server;
+  const std::vector<std::string> args = {"--set", "journal.snapshot_records=3", "--set",
+                                         "journal.retention_sweep=200ms"};
+  ASSERT_TRUE(server.start(args)) << server.log();
+  {
+    connections before;
+    ASSERT_TRUE(before.connect(server));
+    for (int i = 1; i <= 3; ++i) {
+      const std::string id = "chat-" + std::to_string(i);
+      ASSERT_EQ(status_ok(before.customer("chat", id, "what is the weather today")), "ok");
+      ASSERT_TRUE(before.gateway.wait_for([](const frame& f) {
+        return f.get("type") == "customer.deliver" && f.get("conv") == "chat";
+      }));
+    }
+    // A few retention passes (bounded: 40 polls of 50 ms).
+    for (int i = 0; i < 40; ++i) {
+      before.supervisor.pump(milliseconds{50});
+    }
+  }
+  server.kill_now();
+  ASSERT_TRUE(server.start(args)) << server.log();
+  EXPECT_NE(server.log().find("from_snapshots=1"), std::string::npos) << server.log();
+  EXPECT_EQ(server.stop(), 0);
+  std::string report;
+  EXPECT_EQ(server.run_tool({"journal", "verify"}, report), 0) << report;
+  EXPECT_NE(report.find("snapshots=1 problems=0"), std::string::npos) << report;
+}
+
 TEST(Recovery, ADeadlineThatPassedWhileTheServerWasDownFiresAtStart) {
   server_process server;
   const std::vector<std::string> args = {"--set", "tiers.standard.human_response=1s", "--log-level",

@@ -224,6 +224,36 @@ TEST_P(RocksdbJournalTest, ASnapshotSkipsTheRecordsItCoversAcrossAReopenAndReten
   j->close();
 }
 
+TEST_P(RocksdbJournalTest, AConversationThatGrewLongIsNamedForASnapshotOnceItsTailIsLongAgain) {
+  cfg_.snapshot_records = 3;
+  auto j = open();
+  ASSERT_NE(j, nullptr);
+  ASSERT_TRUE(append(*j, "short", "", "s1"));
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(append(*j, "long", "", std::to_string(i)));
+  }
+  EXPECT_TRUE(j->take_snapshot_candidates(10).empty()) << "two records are not three";
+  ASSERT_TRUE(append(*j, "long", "", "3"));
+  EXPECT_EQ(j->take_snapshot_candidates(10), std::vector<std::string>{"long"});
+  EXPECT_TRUE(j->take_snapshot_candidates(10).empty()) << "handed out once";
+
+  auto tail = j->history_since_snapshot("long");
+  ASSERT_TRUE(tail.ok());
+  EXPECT_FALSE(tail->snapshot);
+  EXPECT_EQ(tail->payloads, (std::vector<std::string>{"1", "2", "3"}));
+  std::promise<bool> saved;
+  j->save_snapshot("long", tail->last_sequence, "after 3",
+                   [&](const result<void>& r) { saved.set_value(r.ok()); });
+  ASSERT_TRUE(saved.get_future().get());
+  ASSERT_TRUE(append(*j, "long", "", "4"));
+  tail = j->history_since_snapshot("long");
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(*tail->snapshot, "after 3");
+  EXPECT_EQ(tail->payloads, std::vector<std::string>{"4"});
+  EXPECT_TRUE(j->history_since_snapshot("nobody")->payloads.empty());
+  j->close();
+}
+
 INSTANTIATE_TEST_SUITE_P(EachSyncMode, RocksdbJournalTest,
                          ::testing::Values(sync_mode::none, sync_mode::batch, sync_mode::always),
                          [](const auto& info) { return std::string(name(info.param)); });
