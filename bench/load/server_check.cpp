@@ -46,6 +46,14 @@ bool read_counts(simdjson::dom::element object, outcome_counts& out) {
   auto count = [&](const char* key, std::uint64_t& target) {
     return object[key].get(target) == simdjson::SUCCESS;
   };
+  auto ratio = [&](const char* key, std::optional<double>& target) {
+    double value = 0;
+    if (object[key].get(value) == simdjson::SUCCESS) {
+      target = value;
+    }
+  };
+  ratio("containment", out.containment);
+  ratio("escalation_rate", out.escalation_rate);
   return count("finished", out.finished) && count("contained", out.contained)
          && count("escalated", out.escalated) && count("resolved", out.resolved)
          && count("abandoned", out.abandoned);
@@ -179,10 +187,33 @@ server_check cross_check(const server_snapshot& before, const server_snapshot& a
         check.rows.push_back({tier + " " + what, seen.*field, change});
       }
     };
+    row("finished", &outcome_counts::finished);
     row("escalated", &outcome_counts::escalated);
     row("contained", &outcome_counts::contained);
     row("resolved", &outcome_counts::resolved);
     row("abandoned", &outcome_counts::abandoned);
+  }
+  for (const auto& [tier, reported] : after.kpis) {
+    if (!reported.containment) {
+      continue;
+    }
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "%s: containment %.1f %%, escalation %.1f %% over the server's last %.0f s",
+                  tier.c_str(), *reported.containment * 100,
+                  reported.escalation_rate.value_or(0) * 100,
+                  std::min(after.kpi_observed_s, after.kpi_window_s));
+    std::string text = line;
+    const auto seen = tool.outcomes.find(tier);
+    if (seen != tool.outcomes.end() && seen->second.finished > 0) {
+      std::snprintf(line, sizeof line, "; this run as the tool saw it: %.1f %%, %.1f %%",
+                    100.0 * static_cast<double>(seen->second.contained)
+                        / static_cast<double>(seen->second.finished),
+                    100.0 * static_cast<double>(seen->second.escalated)
+                        / static_cast<double>(seen->second.finished));
+      text += line;
+    }
+    check.kpis.push_back(std::move(text));
   }
   if (before.kpi_observed_s + run_seconds > after.kpi_window_s) {
     char caveat[160];
@@ -237,6 +268,9 @@ void print_server_check(std::ostream& out, const server_check& check) {
         << with_commas(row.tool) << " / " << with_commas(row.server)
         << (row.tool == row.server ? "" : "  DIFFERS") << "\n";
   }
+  for (const auto& line : check.kpis) {
+    out << "  " << std::string(report_label_width, ' ') << line << "\n";
+  }
   for (const auto& caveat : check.caveats) {
     out << "  " << std::string(report_label_width, ' ') << "note: " << caveat << "\n";
   }
@@ -258,6 +292,10 @@ void write_server_check(json_writer& json, const server_check& check) {
         .key("server")
         .unsigned_integer(row.server)
         .end_object();
+  }
+  json.end_array().key("kpis").begin_array();
+  for (const auto& line : check.kpis) {
+    json.string(line);
   }
   json.end_array().key("caveats").begin_array();
   for (const auto& caveat : check.caveats) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct outcome_counts {
   std::uint64_t escalated = 0;
   std::uint64_t resolved = 0;
   std::uint64_t abandoned = 0;
+  /// The KPIs `/v1/kpis` reports over its window; unset when it has nothing to divide by
+  /// (and in the tool's own counts).
+  std::optional<double> containment;
+  std::optional<double> escalation_rate;
 };
 
 /// What the server reported at one moment.
@@ -73,6 +78,9 @@ struct server_check {
   /// Why some rows may honestly differ (the KPI window slid during the run).
   std::vector<std::string> caveats;
   std::vector<check_row> rows;
+  /// The server's KPIs as it reports them over its window, beside the same ratios of this
+  /// run as the tool counted them, one line a tier.
+  std::vector<std::string> kpis;
 
   /// Rows whose sides differ.
   std::size_t disagreements() const;
