@@ -419,9 +419,9 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
   }
   if (const auto* bot = r.section(root, "bot")) {
     r.only(*bot, "bot.",
-           {"rules_file", "transcript_lines", "connector", "webhook_url", "webhook_secret",
-            "webhook_timeout", "webhook_retries", "webhook_max_in_flight", "rasa_handoff_key",
-            "rasa_handoff_intent"});
+           {"rules_file", "transcript_lines", "connector", "webhook_url", "webhook_ca_file",
+            "webhook_secret", "webhook_timeout", "webhook_retries", "webhook_max_in_flight",
+            "rasa_handoff_key", "rasa_handoff_intent"});
     r.read(*bot, "bot.", "rules_file", cfg.bot.rules_file);
     r.read_int(*bot, "bot.", "transcript_lines", cfg.bot.transcript_lines);
     std::string connector = "embedded";
@@ -436,6 +436,7 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
       r.problem(bot->get("connector"), "bot.connector", "must be embedded, webhook or rasa");
     }
     r.read(*bot, "bot.", "webhook_url", cfg.bot.webhook_url);
+    r.read(*bot, "bot.", "webhook_ca_file", cfg.bot.webhook_ca_file);
     r.read(*bot, "bot.", "webhook_secret", cfg.bot.webhook_secret);
     r.read_duration(*bot, "bot.", "webhook_timeout", cfg.bot.webhook_timeout);
     r.read_int(*bot, "bot.", "webhook_retries", cfg.bot.webhook_retries);

@@ -220,9 +220,10 @@ std::vector<config_problem> validate(const config& cfg) {
     add(problems, "runtime.max_throughput", "must be at least 1");
   }
   if (cfg.bot.connector != bot_connector::embedded) {
-    if (!cfg.bot.webhook_url.starts_with("http://")) {
+    if (!cfg.bot.webhook_url.starts_with("http://")
+        && !cfg.bot.webhook_url.starts_with("https://")) {
       add(problems, "bot.webhook_url",
-          "is required for the webhook and rasa connectors, as http://host:port/path");
+          "is required for the webhook and rasa connectors, as http(s)://host:port/path");
     }
     if (cfg.bot.webhook_timeout.count() <= 0) {
       add(problems, "bot.webhook_timeout", "must be longer than 0ms");

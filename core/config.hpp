@@ -196,7 +196,10 @@ struct bot_config {
   std::string rules_file = "conf/faq_bot.toml";
   int transcript_lines = 10;  ///< Recent lines sent in each `context`. 0–50.
   bot_connector connector = bot_connector::embedded;
-  std::string webhook_url;         ///< http://host:port/path; required for webhook and rasa.
+  std::string webhook_url;  ///< http(s)://host:port/path; required for webhook and rasa.
+  /// Certificate authorities (PEM) an https:// webhook is verified against; empty: the
+  /// system's.
+  std::string webhook_ca_file;
   std::string webhook_secret;      ///< Signs each body (HMAC-SHA256); empty: unsigned.
   duration webhook_timeout{5000};  ///< One attempt, connect to response. > 0.
   int webhook_retries = 3;         ///< Attempts after the first, with backoff. 0–20.

@@ -15,9 +15,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <simdjson.h>
 
 #include "core/json_writer.hpp"
@@ -245,9 +247,11 @@ struct webhook_bot::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  struct call_exchange;
+
   void attempt(bot_call call) {
     ++active;
-    auto exchange = std::make_shared<call_exchange>(io, std::move(call));
+    auto exchange = std::make_shared<call_exchange>(io, tls_context, std::move(call));
     auto& request = exchange->request;
     request.method(http::verb::post);
     request.target(target);
@@ -265,33 +269,61 @@ struct webhook_bot::impl : std::enable_shared_from_this<impl> {
     exchange->parser.body_limit(max_response_bytes);
 
     auto self = shared_from_this();
-    exchange->stream.expires_after(cfg.webhook_timeout);
-    exchange->stream.async_connect(
-        endpoints, [self, exchange](beast::error_code ec, const tcp::endpoint&) {
+    beast::get_lowest_layer(exchange->stream).expires_after(cfg.webhook_timeout);
+    beast::get_lowest_layer(exchange->stream)
+        .async_connect(endpoints, [self, exchange](beast::error_code ec, const tcp::endpoint&) {
           if (ec) {
             self->finished(exchange, "connect: " + ec.message());
             return;
           }
-          http::async_write(exchange->stream, exchange->request,
-                            [self, exchange](beast::error_code write_ec, std::size_t) {
-                              if (write_ec) {
-                                self->finished(exchange, "write: " + write_ec.message());
-                                return;
-                              }
-                              http::async_read(
-                                  exchange->stream, exchange->buffer, exchange->parser,
-                                  [self, exchange](beast::error_code read_ec, std::size_t) {
-                                    self->finished(exchange, read_ec ? "read: " + read_ec.message()
-                                                                     : std::string());
-                                  });
-                            });
+          if (!self->tls) {
+            self->exchange(exchange, beast::get_lowest_layer(exchange->stream));
+            return;
+          }
+          // The name the certificate must carry, and the name the server may choose its
+          // certificate by (SNI).
+          exchange->stream.set_verify_callback(asio::ssl::host_name_verification(self->host));
+          if (!SSL_set_tlsext_host_name(exchange->stream.native_handle(), self->host.c_str())) {
+            self->finished(exchange, "tls: cannot set the server name");
+            return;
+          }
+          exchange->stream.async_handshake(
+              asio::ssl::stream_base::client, [self, exchange](beast::error_code handshake_ec) {
+                if (handshake_ec) {
+                  self->finished(exchange, "tls handshake: " + handshake_ec.message());
+                  return;
+                }
+                self->exchange(exchange, exchange->stream);
+              });
         });
   }
 
-  struct call_exchange {
-    call_exchange(asio::io_context& context, bot_call c) : stream(context), call(std::move(c)) {}
+  /// Writes the request and reads the response on `stream`: the TCP stream, or the TLS
+  /// stream over it.
+  template <class Stream>
+  void exchange(const std::shared_ptr<call_exchange>& exchange, Stream& stream) {
+    auto self = shared_from_this();
+    http::async_write(stream, exchange->request,
+                      [self, exchange, &stream](beast::error_code write_ec, std::size_t) {
+                        if (write_ec) {
+                          self->finished(exchange, "write: " + write_ec.message());
+                          return;
+                        }
+                        http::async_read(
+                            stream, exchange->buffer, exchange->parser,
+                            [self, exchange](beast::error_code read_ec, std::size_t) {
+                              self->finished(
+                                  exchange, read_ec ? "read: " + read_ec.message() : std::string());
+                            });
+                      });
+  }
 
-    beast::tcp_stream stream;
+  struct call_exchange {
+    call_exchange(asio::io_context& context, asio::ssl::context& tls_context, bot_call c)
+        : stream(context, tls_context), call(std::move(c)) {}
+
+    /// Used as TLS only for an https:// URL; otherwise its TCP layer carries the request.
+    beast::ssl_stream<beast::tcp_stream> stream;
     bot_call call;
     http::request<http::string_body> request;
     beast::flat_buffer buffer;
@@ -302,9 +334,12 @@ struct webhook_bot::impl : std::enable_shared_from_this<impl> {
   /// came.
   void finished(const std::shared_ptr<call_exchange>& exchange, std::string failure) {
     --active;
+    // One connection per attempt, closed without a TLS close_notify: the response was read
+    // whole (its length known), so a truncation cannot pass for an answer.
     beast::error_code ignored;
-    exchange->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    exchange->stream.close();
+    auto& socket = beast::get_lowest_layer(exchange->stream).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(exchange->stream).close();
     bot_call& call = exchange->call;
 
     std::optional<ingress_event> reply;
@@ -408,6 +443,10 @@ struct webhook_bot::impl : std::enable_shared_from_this<impl> {
   std::string host;
   std::string target;
   tcp::resolver::results_type endpoints;
+  /// Set for an https:// URL: the peer is verified against the system's certificate
+  /// authorities, or `bot.webhook_ca_file`, and must carry the URL's host name.
+  bool tls = false;
+  asio::ssl::context tls_context{asio::ssl::context::tls_client};
   std::shared_ptr<bot_session> as_session;
   std::deque<bot_call> waiting;
   std::unordered_set<std::string> known;  ///< Deliveries waiting or in flight.
@@ -425,17 +464,43 @@ webhook_bot::~webhook_bot() {
 
 result<void> webhook_bot::start() {
   const std::string& url = impl_->cfg.webhook_url;
-  constexpr std::string_view scheme = "http://";
-  if (!url.starts_with(scheme)) {
-    return error{errc::config_invalid, "bot.webhook_url \"" + url + "\" must start with http://"};
+  std::string rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    impl_->tls = true;
+  } else {
+    return error{errc::config_invalid,
+                 "bot.webhook_url \"" + url + "\" must start with http:// or https://"};
   }
-  const std::string rest = url.substr(scheme.size());
+  if (impl_->tls) {
+    auto& context = impl_->tls_context;
+    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2
+                        | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1
+                        | asio::ssl::context::no_tlsv1_1);
+    context.set_verify_mode(asio::ssl::verify_peer);
+    beast::error_code ca_ec;
+    if (impl_->cfg.webhook_ca_file.empty()) {
+      context.set_default_verify_paths(ca_ec);
+    } else {
+      context.load_verify_file(impl_->cfg.webhook_ca_file, ca_ec);
+    }
+    if (ca_ec) {
+      return error{errc::config_invalid,
+                   "bot.webhook_ca_file \""
+                       + (impl_->cfg.webhook_ca_file.empty() ? std::string("(system)")
+                                                             : impl_->cfg.webhook_ca_file)
+                       + "\": " + ca_ec.message()};
+    }
+  }
   const auto slash = rest.find('/');
   const std::string authority = rest.substr(0, slash);
   impl_->target = slash == std::string::npos ? "/" : rest.substr(slash);
   const auto colon = authority.rfind(':');
   impl_->host = authority.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  const std::string port =
+      colon == std::string::npos ? (impl_->tls ? "443" : "80") : authority.substr(colon + 1);
   tcp::resolver resolver(impl_->io);
   beast::error_code ec;
   impl_->endpoints = resolver.resolve(impl_->host, port, ec);

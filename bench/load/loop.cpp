@@ -804,10 +804,28 @@ private:
       finish();
       return;
     }
+    settle_until_ = steady::now() + settle_time + drain_limit;
     drain_timer_.expires_after(settle_time);
     drain_timer_.async_wait([this](const boost::system::error_code& error) {
       if (!error) {
-        finish();
+        finish_once_answered();
+      }
+    });
+  }
+
+  // What the last states caused (delivery acks of the last replies, the agents' status) is
+  // answered before the end, within `drain_limit`.
+  void finish_once_answered() {
+    std::size_t pending = 0;
+    for_each_client([&pending](event_client& client) { pending += client.pending_acks(); });
+    if (pending == 0 || steady::now() >= settle_until_) {
+      finish();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds{20});
+    drain_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error) {
+        finish_once_answered();
       }
     });
   }
@@ -911,6 +929,7 @@ private:
   bool finished_ = false;
   steady::time_point window_start_;
   steady::time_point window_end_;
+  steady::time_point settle_until_;
   loop_report report_;
 };
 

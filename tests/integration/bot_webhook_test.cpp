@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,8 +14,10 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,13 +47,28 @@ struct bot_request {
   }
 };
 
-/// A bot over HTTP on 127.0.0.1: answers each request with what `answer` returns (status,
-/// body), given how many requests came before. Bounded: each connection is served within 2 s.
+/// The certificate and key an HTTPS bot serves.
+struct tls_files {
+  std::string certificate;
+  std::string key;
+};
+
+/// A bot over HTTP (or HTTPS, with `tls`) on 127.0.0.1: answers each request with what
+/// `answer` returns (status, body), given how many requests came before. Bounded: each
+/// connection is served within 2 s.
 class http_bot {
 public:
   using answerer = std::function<std::pair<int, std::string>(const bot_request&, int seen)>;
 
-  explicit http_bot(answerer answer) : answer_(std::move(answer)) {
+  explicit http_bot(answerer answer, std::optional<tls_files> tls = std::nullopt)
+      : answer_(std::move(answer)) {
+    if (tls) {
+      tls_ = SSL_CTX_new(TLS_server_method());
+      if (SSL_CTX_use_certificate_chain_file(tls_, tls->certificate.c_str()) != 1
+          || SSL_CTX_use_PrivateKey_file(tls_, tls->key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        ADD_FAILURE() << "the test bot cannot load its certificate";
+      }
+    }
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     const int one = 1;
     ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -69,7 +87,13 @@ public:
     stopping_ = true;
     thread_.join();
     ::close(listener_);
+    if (tls_ != nullptr) {
+      SSL_CTX_free(tls_);
+    }
   }
+
+  /// TLS handshakes that failed: a client that did not trust the certificate.
+  int failed_handshakes() const { return failed_handshakes_.load(); }
 
   std::uint16_t port() const { return port_; }
 
@@ -100,23 +124,47 @@ private:
       if (fd < 0) {
         continue;
       }
-      handle(fd);
+      SSL* ssl = nullptr;
+      if (tls_ != nullptr) {
+        // Blocking, bounded by the socket timeouts.
+        timeval two_seconds{2, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two_seconds, sizeof(two_seconds));
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &two_seconds, sizeof(two_seconds));
+        ssl = SSL_new(tls_);
+        SSL_set_fd(ssl, fd);
+        if (SSL_accept(ssl) != 1) {
+          ++failed_handshakes_;
+          SSL_free(ssl);
+          ::close(fd);
+          continue;
+        }
+      }
+      handle(fd, ssl);
+      if (ssl != nullptr) {
+        SSL_shutdown(ssl);
+        SSL_free(ssl);
+      }
       ::close(fd);
     }
   }
 
-  void handle(int fd) {
+  void handle(int fd, SSL* ssl) {
     std::string data;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{2};
     std::size_t header_end = std::string::npos;
     std::size_t content_length = 0;
     while (std::chrono::steady_clock::now() < deadline) {
-      pollfd pfd{fd, POLLIN, 0};
-      if (::poll(&pfd, 1, 50) <= 0) {
-        continue;
-      }
       char chunk[8192];
-      const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+      ssize_t n = 0;
+      if (ssl != nullptr) {
+        n = SSL_read(ssl, chunk, sizeof(chunk));
+      } else {
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, 1, 50) <= 0) {
+          continue;
+        }
+        n = ::recv(fd, chunk, sizeof(chunk), 0);
+      }
       if (n <= 0) {
         return;
       }
@@ -156,10 +204,16 @@ private:
         "HTTP/1.1 " + std::to_string(status)
         + " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size())
         + "\r\nConnection: close\r\n\r\n" + body;
-    ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+    if (ssl != nullptr) {
+      SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+    } else {
+      ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+    }
   }
 
   answerer answer_;
+  SSL_CTX* tls_ = nullptr;
+  std::atomic<int> failed_handshakes_{0};
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -239,6 +293,97 @@ TEST_F(BotWebhookTest, ASignedRequestIsRetriedWithTheSameDeliveryAndItsResponseI
   // Answered once: no third request after the reply.
   std::this_thread::sleep_for(milliseconds{1500});
   EXPECT_EQ(bot.requests().size(), 2u);
+}
+
+/// A certificate for 127.0.0.1 made for the test, in a directory removed afterwards.
+class certificate_dir {
+public:
+  certificate_dir() {
+    char pattern[] = "/tmp/blendroute-webhook-tls-XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) {
+      dir_ = pattern;
+    }
+    const std::string command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+        " -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "
+        + dir_ + "/key.pem -out " + dir_ + "/cert.pem 2>/dev/null";
+    made_ = !dir_.empty() && std::system(command.c_str()) == 0;
+  }
+
+  ~certificate_dir() { std::filesystem::remove_all(dir_); }
+
+  bool made() const { return made_; }
+
+  tls_files files() const { return {dir_ + "/cert.pem", dir_ + "/key.pem"}; }
+
+private:
+  std::string dir_;
+  bool made_ = false;
+};
+
+TEST_F(BotWebhookTest, AnHttpsWebhookIsVerifiedAgainstTheConfiguredAuthorityAndAnswers) {
+  certificate_dir certificate;
+  ASSERT_TRUE(certificate.made()) << "openssl could not make a certificate";
+  http_bot bot(
+      [](const bot_request&, int) -> std::pair<int, std::string> {
+        return {200, R"({"text":"Hello over TLS","outcome":"continue"})"};
+      },
+      certificate.files());
+  ASSERT_TRUE(
+      server_.start({"--set", "bot.connector=webhook", "--set",
+                     "bot.webhook_url=https://127.0.0.1:" + std::to_string(bot.port()) + "/bot",
+                     "--set", "bot.webhook_ca_file=" + certificate.files().certificate, "--set",
+                     "bot.webhook_secret=s3cret"}))
+      << server_.log();
+  wire_client gateway;
+  connect(gateway, "gateway");
+  gateway.send_line(R"({"type":"customer.message","id":"tls-1","conv":"tls-c1","text":"hello"})");
+  ASSERT_TRUE(gateway.ack("tls-1"));
+  auto reply = gateway.wait_for(
+      [](const frame& f) {
+        return f.get("type") == "customer.deliver" && f.get("conv") == "tls-c1";
+      },
+      milliseconds{10000});
+  ASSERT_TRUE(reply.has_value()) << "no reply from the HTTPS bot";
+  EXPECT_EQ(reply->get("text"), "Hello over TLS");
+  const auto requests = bot.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].header("x-blendroute-signature"),
+            "sha256=" + hmac_hex("s3cret", requests[0].body));
+}
+
+TEST_F(BotWebhookTest, AnHttpsWebhookWhoseCertificateNoAuthoritySignedGetsNoRequest) {
+  certificate_dir certificate;
+  ASSERT_TRUE(certificate.made()) << "openssl could not make a certificate";
+  http_bot bot(
+      [](const bot_request&, int) -> std::pair<int, std::string> {
+        return {200, R"({"text":"should never be asked","outcome":"continue"})"};
+      },
+      certificate.files());
+  // The system's authorities only: the test's own certificate is not among them.
+  ASSERT_TRUE(
+      server_.start({"--set", "bot.connector=webhook", "--set",
+                     "bot.webhook_url=https://127.0.0.1:" + std::to_string(bot.port()) + "/bot",
+                     "--set", "bot.webhook_retries=0", "--set", "bot.webhook_timeout=2s"}))
+      << server_.log();
+  wire_client gateway;
+  connect(gateway, "gateway");
+  gateway.send_line(R"({"type":"customer.message","id":"tls-2","conv":"tls-c2","text":"hello"})");
+  ASSERT_TRUE(gateway.ack("tls-2"));
+  // Bounded: 100 polls of 50 ms.
+  for (int i = 0; i < 100 && server_.log().find("bot_webhook_failed") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  EXPECT_NE(server_.log().find("tls handshake"), std::string::npos) << server_.log();
+  EXPECT_GE(bot.failed_handshakes(), 1);
+  EXPECT_TRUE(bot.requests().empty()) << "a request reached a server that was not trusted";
+}
+
+TEST_F(BotWebhookTest, AnUnreadableAuthorityFileStopsTheStart) {
+  ASSERT_FALSE(server_.start({"--set", "bot.connector=webhook", "--set",
+                              "bot.webhook_url=https://127.0.0.1:1/bot", "--set",
+                              "bot.webhook_ca_file=/nonexistent/ca.pem"}));
+  EXPECT_NE(server_.log().find("bot.webhook_ca_file"), std::string::npos) << server_.log();
 }
 
 TEST_F(BotWebhookTest, ARasaCustomPayloadHandsTheConversationToAHuman) {
