@@ -491,10 +491,7 @@ std::optional<conversation_view> describe(const conversation_actor_state& st) {
   view.bot_turns = conv.bot_turns();
   view.transfers = conv.transfers();
   view.opened_at = conv.opened_at();
-  const auto& lines = conv.transcript();
-  const std::size_t keep =
-      std::min(lines.size(), static_cast<std::size_t>(st.ctx->cfg->bot.transcript_lines));
-  view.transcript.assign(lines.end() - static_cast<std::ptrdiff_t>(keep), lines.end());
+  view.transcript = conv.transcript(static_cast<std::size_t>(st.ctx->cfg->bot.transcript_lines));
   return view;
 }
 

@@ -142,6 +142,9 @@ result<void> conversation::check(const ingress_event& event) const {
 std::vector<effect> conversation::apply(const ingress_event& event, const tier_policy& tier,
                                         time_point now) {
   std::vector<effect> out;
+  // A message or a reply makes two to four effects of 720 bytes: growing the vector one
+  // doubling at a time moved each of them again, string by string.
+  out.reserve(4);
   switch (event.type) {
     case event_type::customer_message:
       on_customer_message(event, tier, now, out);
@@ -625,8 +628,7 @@ void conversation::restart_human_response(const tier_policy& tier, time_point no
 
 conversation_context conversation::context(time_point now, int lines) const {
   conversation_context ctx;
-  const std::size_t keep = std::min(transcript_.size(), static_cast<std::size_t>(lines));
-  ctx.transcript.assign(transcript_.end() - static_cast<std::ptrdiff_t>(keep), transcript_.end());
+  ctx.transcript = transcript(static_cast<std::size_t>(std::max(lines, 0)));
   ctx.customer = customer_;
   ctx.channel = channel_;
   if (findings_) {
@@ -729,10 +731,25 @@ std::vector<effect> conversation::fire_idle(time_point deadline, int stage, cons
 }
 
 void conversation::add_line(std::string speaker, std::string text, time_point now) {
-  if (transcript_.size() == max_transcript_lines) {
-    transcript_.erase(transcript_.begin());
+  transcript_line line{std::move(speaker), std::move(text), now};
+  if (transcript_.size() < max_transcript_lines) {
+    transcript_.push_back(std::move(line));
+    return;
   }
-  transcript_.push_back({std::move(speaker), std::move(text), now});
+  transcript_[transcript_oldest_] = std::move(line);
+  transcript_oldest_ = static_cast<std::uint8_t>((transcript_oldest_ + 1) % transcript_.size());
+}
+
+std::vector<transcript_line> conversation::transcript(std::size_t most) const {
+  const std::size_t count = transcript_.size();
+  const std::size_t keep = std::min(count, most);
+  std::vector<transcript_line> lines;
+  lines.reserve(keep);
+  // The newest line sits just before the oldest (or last, while the transcript is not full).
+  for (std::size_t i = count - keep; i < count; ++i) {
+    lines.push_back(transcript_[(transcript_oldest_ + i) % count]);
+  }
+  return lines;
 }
 
 void conversation::breach(sla_kind sla, time_point deadline, int level, escalation_action action,

@@ -174,7 +174,8 @@ public:
 
   const std::string& intent() const;
 
-  const std::vector<transcript_line>& transcript() const { return transcript_; }
+  /// The most recent `most` lines it keeps, oldest first.
+  std::vector<transcript_line> transcript(std::size_t most = max_transcript_lines) const;
 
   /// The context sent with bot requests and offers, with at most `lines` transcript lines.
   conversation_context context(time_point now, int lines) const;
@@ -262,6 +263,9 @@ private:
   bool agent_replied_ = false;  ///< Since the last escalation.
   bool overflowed_ = false;     ///< Moved to another tier because a queue was full.
   std::int8_t csat_ = 0;
+  /// Where the oldest line of a full transcript is: a full one is a ring, so that a long
+  /// conversation's new line takes the oldest one's place instead of moving the other 49.
+  std::uint8_t transcript_oldest_ = 0;
   std::int16_t bot_turns_ = 0;
   std::int32_t episode_ = 0;  ///< Bumped when a message after the resume window starts anew.
   std::int32_t reopens_ = 0;  ///< Reopened inside the resume window (counts against FCR).
@@ -275,7 +279,7 @@ private:
   std::unique_ptr<findings> findings_;
   std::unique_ptr<human_leg> human_;
   /// A vector, not a deque: an empty libstdc++ deque allocates ~600 bytes, and a million
-  /// conversations are held in memory.
+  /// conversations are held in memory. In order until it is full, a ring after that.
   std::vector<transcript_line> transcript_;
   std::uint64_t deliveries_ = 0;
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is

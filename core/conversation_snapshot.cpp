@@ -283,7 +283,7 @@ private:
       out.text(h.passback_note);
       out.time(h.escalated_at);
     }
-    write(out, c.transcript_);
+    write(out, c.transcript());  // Oldest first: a restored transcript is not yet a ring.
     out.unsigned_number(c.deliveries_);
     for (const auto& deadline : c.deadlines_) {
       out.time(deadline);
@@ -331,6 +331,7 @@ private:
       h.escalated_at = in.time();
     }
     read(in, c.transcript_);
+    c.transcript_oldest_ = 0;
     c.deliveries_ = in.unsigned_number();
     for (auto& deadline : c.deadlines_) {
       deadline = in.optional_time_value();

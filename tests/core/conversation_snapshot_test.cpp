@@ -296,6 +296,40 @@ TEST_F(ConversationSnapshotTest, TheRestoredConversationKeepsItsStateOwnerAndCou
   EXPECT_EQ(restored->inputs(), journal_.size());
 }
 
+TEST_F(ConversationSnapshotTest, AFullTranscriptComesBackInOrderAndGoesOnFromThere) {
+  customer("my card was stolen");
+  bot(bot_outcome::handoff);
+  offer("agent-1");
+  agent(event_type::agent_accept, "agent-1");
+  for (int i = 0; i < 40; ++i) {  // 82 lines: the transcript has wrapped around.
+    customer("question " + std::to_string(i));
+    agent(event_type::agent_reply, "agent-1");
+  }
+  conversation_rebuild rebuilt("c1");
+  for (const auto& input : journal_) {
+    rebuilt.apply(input, cfg_);
+  }
+  auto restored = decode_snapshot(encode_snapshot(rebuilt));
+  ASSERT_TRUE(restored.ok()) << restored.err().message;
+  auto texts = [](const conversation& conv) {
+    std::vector<std::string> out;
+    for (const auto& line : conv.transcript()) {
+      out.push_back(line.speaker + ": " + line.text);
+    }
+    return out;
+  };
+  ASSERT_EQ(texts(restored->conv()).size(), conversation::max_transcript_lines);
+  EXPECT_EQ(texts(restored->conv()), texts(rebuilt.conv()));
+  EXPECT_EQ(texts(rebuilt.conv()).back(), "agent:agent-1: agent says");
+
+  customer("one more");
+  rebuilt.apply(journal_.back(), cfg_);
+  restored->apply(journal_.back(), cfg_);
+  EXPECT_EQ(texts(restored->conv()), texts(rebuilt.conv()));
+  EXPECT_EQ(texts(restored->conv()).back(), "customer: one more");
+  EXPECT_EQ(encode_snapshot(*restored), encode_snapshot(rebuilt));
+}
+
 TEST_F(ConversationSnapshotTest, ADamagedSnapshotIsAnErrorNotAWrongConversation) {
   customer("hello");
   bot(bot_outcome::continue_turn);

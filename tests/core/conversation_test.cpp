@@ -495,6 +495,30 @@ TEST_F(ConversationTest, AgentOfflineReturnsTheConversationToTheHeadOfItsQueue) 
   EXPECT_EQ(conv_.transcript().back().text, "context that must survive");
 }
 
+TEST_F(ConversationTest, ALongConversationKeepsItsNewestLinesInOrder) {
+  standard_.bot_max_turns = 1000;
+  step(customer("line 0"));
+  const std::size_t kept = conversation::max_transcript_lines;
+  for (std::size_t i = 1; i < kept + 13; ++i) {
+    step(bot(bot_outcome::continue_turn, "reply " + std::to_string(i)));
+    step(customer("line " + std::to_string(i)));
+  }
+
+  const auto lines = conv_.transcript();
+  ASSERT_EQ(lines.size(), kept);
+  EXPECT_EQ(lines.back().text, "line " + std::to_string(kept + 12));
+  EXPECT_EQ(lines[lines.size() - 2].text, "reply " + std::to_string(kept + 12));
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_LE(lines[i - 1].at, lines[i].at);
+    EXPECT_NE(lines[i - 1].text, lines[i].text);
+  }
+  const auto context = conv_.context(now_, 3);
+  ASSERT_EQ(context.transcript.size(), 3U);
+  EXPECT_EQ(context.transcript[0].text, "line " + std::to_string(kept + 11));
+  EXPECT_EQ(context.transcript[1].text, "reply " + std::to_string(kept + 12));
+  EXPECT_EQ(context.transcript[2].text, "line " + std::to_string(kept + 12));
+}
+
 TEST_F(ConversationTest, HumanResponseBreachNotifiesThenRaisesPriority) {
   auto effects = escalated();
   const time_point deadline = find(effects, effect::kind::arm_timer)->deadline;
