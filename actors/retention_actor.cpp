@@ -40,6 +40,9 @@ void sweep(router_context& ctx, session_broker& broker) {
         ctx.journal->forget(std::move(convs), time_point{}, note);
       });
   broker.forget(forgotten);
+  if (ctx.egress != nullptr && !forgotten.empty()) {
+    ctx.egress->forget_conversations(forgotten);
+  }
   ctx.journal->forget({}, before, note);
   if (expired > 0) {
     ctx.log_line(log_level::debug, component,

@@ -91,6 +91,10 @@ public:
 
   /// To every supervisor and admin connection.
   virtual void send_to_supervisors(const egress_frame& frame) = 0;
+
+  /// The retention of these finished conversations is over (their journal is deleted):
+  /// whatever the sink keeps about them, such as the gateway that carried them, can go.
+  virtual void forget_conversations(const std::vector<std::string>& convs) { (void)convs; }
 };
 
 }  // namespace blendroute

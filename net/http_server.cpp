@@ -629,6 +629,10 @@ private:
                  "Frames with a delivery id sent or waiting and not acknowledged.");
       net.sample("blendroute_pending_deliveries", {},
                  static_cast<double>(self->shared_.sessions.pending_deliveries()));
+      net.family("blendroute_carried_conversations", "gauge",
+                 "Conversations whose carrying gateway is on record (kept through retention).");
+      net.sample("blendroute_carried_conversations", {},
+                 static_cast<double>(self->shared_.sessions.carried_conversations()));
       auto& counters = self->shared_.sessions.counters();
       net.family("blendroute_open_connections", "gauge",
                  "Connections open per listener (http counts its WebSocket streams).");

@@ -131,6 +131,23 @@ void session_registry::carry(const std::string& conv, const std::shared_ptr<sess
   shard.gateways[conv] = gateway;
 }
 
+void session_registry::forget_conversations(const std::vector<std::string>& convs) {
+  for (const auto& conv : convs) {
+    auto& shard = carriers_[std::hash<std::string>{}(conv) % carrier_shards];
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    shard.gateways.erase(conv);
+  }
+}
+
+std::size_t session_registry::carried_conversations() const {
+  std::size_t count = 0;
+  for (const auto& shard : carriers_) {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    count += shard.gateways.size();
+  }
+  return count;
+}
+
 bool session_registry::may_acknowledge(const std::string& id, role who,
                                        const std::string& agent) const {
   return deliveries_.may_acknowledge(id, who, agent);

@@ -63,6 +63,13 @@ public:
   /// Records that `gateway` most recently sent a customer event for `conv`.
   void carry(const std::string& conv, const std::shared_ptr<session>& gateway);
 
+  /// Drops the carrying gateways of conversations whose retention is over; a customer who
+  /// writes again is carried anew by the gateway that brings the message.
+  void forget_conversations(const std::vector<std::string>& convs) override;
+
+  /// Conversations with a carrying gateway on record.
+  std::size_t carried_conversations() const;
+
   /// Whether a session of role `who` (agent `agent`) may acknowledge delivery `id`.
   bool may_acknowledge(const std::string& id, role who, const std::string& agent) const;
 
@@ -92,9 +99,9 @@ private:
   static constexpr std::size_t carrier_shards = 16;
 
   struct carrier_shard {
-    std::mutex mutex;
-    // TODO(net): entries stay after a conversation closes; drop them with the conversation
-    // once closed conversations are compacted.
+    mutable std::mutex mutex;
+    /// Kept through a conversation's retention (a customer may come back to it), then
+    /// dropped by forget_conversations with its journal.
     std::unordered_map<std::string, std::weak_ptr<session>> gateways;
   };
 

@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include "core/json_writer.hpp"
+#include "tests/integration/http_client.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/integration/wire_client.hpp"
 
@@ -480,6 +481,7 @@ TEST(Retention, AFinishedConversationAndItsIdsAreDeletedOnceTheirRetentionIsOver
   gateway.send_line(message);
   ASSERT_TRUE(gateway.ack("kept-1"));
   ASSERT_TRUE(supervisor.wait_for([](const frame& f) { return f.get("state") == "resolved"; }));
+  EXPECT_EQ(metric_value(server.http_port(), "blendroute_carried_conversations"), 1);
 
   // Bounded wait: resume window 200 ms, then retention 1 s, swept every 100 ms.
   bool swept = false;
@@ -488,6 +490,8 @@ TEST(Retention, AFinishedConversationAndItsIdsAreDeletedOnceTheirRetentionIsOver
     swept = server.log().find("retention_swept conversations=1") != std::string::npos;
   }
   ASSERT_TRUE(swept) << server.log();
+  // Nor does the router remember which gateway carried it.
+  EXPECT_EQ(metric_value(server.http_port(), "blendroute_carried_conversations"), 0);
 
   // The same id is new again, and the conversation starts afresh: its history is gone.
   gateway.send_line(message);

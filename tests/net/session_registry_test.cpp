@@ -1,0 +1,65 @@
+// The session registry: which gateway gets a conversation's replies, and for how long.
+#include "net/session_registry.hpp"
+
+#include <gtest/gtest.h>
+
+namespace blendroute::net {
+namespace {
+
+/// A connection that keeps what it was sent.
+class recording_session final : public session {
+public:
+  void deliver(std::shared_ptr<const std::string> line) override { lines.push_back(*line); }
+
+  std::vector<std::string> lines;
+};
+
+egress_frame reply_for(const std::string& conv, const std::string& delivery) {
+  egress_frame frame;
+  frame.type = egress_type::customer_deliver;
+  frame.conv = conv;
+  frame.delivery = delivery;
+  frame.text = "hello";
+  return frame;
+}
+
+TEST(SessionRegistry, RepliesGoToTheGatewayThatCarriesTheConversation) {
+  session_registry registry;
+  auto first = std::make_shared<recording_session>();
+  auto second = std::make_shared<recording_session>();
+  registry.add(first, role::gateway, {});
+  registry.add(second, role::gateway, {});
+  registry.carry("c1", second);
+
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(registry.send_to_gateway(reply_for("c1", "c1#" + std::to_string(i))));
+  }
+  EXPECT_EQ(second->lines.size(), 4U);
+  EXPECT_TRUE(first->lines.empty());
+}
+
+TEST(SessionRegistry, AForgottenConversationLosesItsCarrierAndAnyGatewayTakesItsReplies) {
+  session_registry registry;
+  auto first = std::make_shared<recording_session>();
+  auto second = std::make_shared<recording_session>();
+  registry.add(first, role::gateway, {});
+  registry.add(second, role::gateway, {});
+  registry.carry("c1", second);
+  registry.carry("c2", second);
+  registry.carry("c3", first);
+  ASSERT_EQ(registry.carried_conversations(), 3U);
+
+  registry.forget_conversations({"c1", "c3", "never-carried"});
+
+  EXPECT_EQ(registry.carried_conversations(), 1U);
+  // c2 keeps its gateway; c1 is answered by the gateways in turn, like an unknown one.
+  EXPECT_TRUE(registry.send_to_gateway(reply_for("c2", "c2#1")));
+  EXPECT_EQ(second->lines.size(), 1U);
+  EXPECT_TRUE(registry.send_to_gateway(reply_for("c1", "c1#1")));
+  EXPECT_TRUE(registry.send_to_gateway(reply_for("c1", "c1#2")));
+  EXPECT_EQ(first->lines.size() + second->lines.size(), 3U);
+  EXPECT_EQ(first->lines.size(), 1U);
+}
+
+}  // namespace
+}  // namespace blendroute::net
