@@ -154,6 +154,15 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         self->state.pool->release(agent, conv, self->state.ctx->clock());
         dispatch(self);
       },
+      [=](drop_atom, const std::string& conv) {
+        auto& st = self->state;
+        const auto holders = st.pool->drop_conversation(conv, st.ctx->clock());
+        for (const auto& agent : holders) {
+          st.ctx->log_line(log_level::warn, component,
+                           "conversation_dropped conv=" + conv + " agent=" + agent);
+        }
+        dispatch(self);  // What they held is free for the next conversation.
+      },
       [=](retry_atom) { dispatch(self); },
       [=](view_atom, pool_view_request& request) {
         const auto& st = self->state;

@@ -65,9 +65,10 @@ void restart(actor_type* self, const std::string& conv_id, const caf::actor_addr
   router_context& ctx = *st.ctx;
   auto give_up = [&](const std::string& why) {
     ctx.directory.erase_if(conv_id, failed);
-    // TODO(actors): a conversation given up keeps whatever place, offer or agent it held in
-    // the pool until the process restarts; an operator sees this error line and the failure
-    // counter. Releasing them needs the pool to drop a conversation by id on request.
+    // Its queue place and its agent's capacity would otherwise stay taken until a restart.
+    if (ctx.agent_pool) {
+      self->send(ctx.agent_pool, drop_atom_v, conv_id);
+    }
     ctx.log_line(log_level::error, component,
                  "conversation_given_up conv=" + conv_id + " tier=" + st.tier + " " + why);
   };

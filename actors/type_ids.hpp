@@ -113,6 +113,7 @@ CAF_ADD_ATOM(blendroute, blendroute::actors, sweep_atom, "sweep")
 CAF_ADD_ATOM(blendroute, blendroute::actors, presence_atom, "presence")
 CAF_ADD_ATOM(blendroute, blendroute::actors, view_atom, "view")
 CAF_ADD_ATOM(blendroute, blendroute::actors, reload_atom, "reload")
+CAF_ADD_ATOM(blendroute, blendroute::actors, drop_atom, "drop")
 
 CAF_END_TYPE_ID_BLOCK(blendroute)
 

@@ -156,6 +156,21 @@ void agent_pool::release(const std::string& agent, const std::string& conv, time
   });
 }
 
+std::vector<std::string> agent_pool::drop_conversation(const std::string& conv, time_point now) {
+  withdraw(conv);
+  std::vector<std::string> holders;
+  // A scan of every agent: this is for the rare conversation given up, not the hot path.
+  for (auto& [id, agent] : agents_) {
+    if (agent.conversations.count(conv) != 0) {
+      holders.push_back(id);
+    }
+  }
+  for (const auto& id : holders) {
+    release(id, conv, now);
+  }
+  return holders;
+}
+
 agent_record* agent_pool::choose_agent(const queue_entry& entry, time_point now) {
   const bool waits_for_preferred = !entry.preferred_agent.empty() && now < entry.prefer_until;
   if (!entry.target_agent.empty() || waits_for_preferred) {

@@ -89,6 +89,11 @@ public:
   /// `agent` no longer holds `conv` (resolved, declined, expired, transferred…).
   void release(const std::string& agent, const std::string& conv, time_point now);
 
+  /// Forgets `conv` wherever it is: out of its queue, and released by every agent holding
+  /// it (owned, or offered). For a conversation the router gave up on, which will never
+  /// release what it holds itself. Returns the agents that held it.
+  std::vector<std::string> drop_conversation(const std::string& conv, time_point now);
+
   /// Chooses the offers that can be made now: tiers by priority, oldest first within a
   /// tier, each to the eligible agent idle longest. Reserves the agents' capacity.
   std::vector<offer_decision> assign(time_point now);

@@ -387,6 +387,42 @@ TEST_F(ConversationActorTest, AFailedConversationIsRestartedFromItsJournalAndGoe
   }
 }
 
+TEST_F(ConversationActorTest, AConversationGivenUpAfterRepeatedFailuresFreesItsAgent) {
+  caf::actor tier_router = spawn_tier_router_actor(*system_, &ctx_, "standard");
+  caf::anon_send(tier_router, supervise_atom_v, conversation_, std::string("c1"));
+  announce("ana", {});  // Capacity 1.
+  submit(conversation_, customer("I want to report fraud"));
+  settle();
+  ASSERT_EQ(egress_.offered_to(), std::vector<std::string>{"ana"});
+
+  caf::actor second = spawn_conversation_actor(*system_, &ctx_, "c2");
+  ctx_.directory.insert("c2", second);
+  ingress_event other = customer("my card was stolen, fraud");
+  other.id = "m2";
+  other.conv = "c2";
+  submit(second, other);
+  settle();
+  ASSERT_EQ(egress_.offered_to().size(), 1u) << "ana is full: c2 waits in the queue";
+
+  // Restarted three times, then given up: its journal would only fail it again.
+  for (int failure = 1; failure <= 4; ++failure) {
+    auto current = ctx_.directory.find("c1");
+    ASSERT_TRUE(current.has_value()) << "failure " << failure;
+    caf::anon_send_exit(*current, caf::exit_reason::unhandled_exception);
+    settle();
+  }
+  EXPECT_FALSE(ctx_.directory.find("c1").has_value());
+  EXPECT_EQ(stats_->conversation_restarts(), 3u);
+
+  // The capacity c1 held goes to the conversation that waited for it.
+  ASSERT_EQ(egress_.offered_to().size(), 2u);
+  EXPECT_EQ(egress_.offered_to()[1], "ana");
+
+  for (const auto& handle : {second, tier_router}) {
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  }
+}
+
 TEST_F(ConversationActorTest, ABotAttemptBreachIsActedOnAtItsDeadlineAndNotAMillisecondBefore) {
   egress_.remote_bot = true;  // It never answers.
   submit(conversation_, customer("hello?"));

@@ -48,6 +48,27 @@ TEST_F(AgentPoolTest, PriorityConversationIsServedBeforeAnOlderStandardOne) {
   EXPECT_EQ(pool_.queue_depth("standard"), 1u);
 }
 
+TEST_F(AgentPoolTest, ADroppedConversationFreesItsAgentAndItsQueuePlace) {
+  queue("given-up", "standard");
+  announce("ana", 1);
+  auto offers = pool_.assign(now_);
+  ASSERT_EQ(offers.size(), 1u);
+  ASSERT_EQ(offers[0].conv, "given-up");
+  queue("waiting", "standard");
+  queue("also-given-up", "standard");
+  EXPECT_TRUE(pool_.assign(now_).empty()) << "ana is full";
+
+  EXPECT_EQ(pool_.drop_conversation("given-up", now_), std::vector<std::string>{"ana"});
+  EXPECT_TRUE(pool_.drop_conversation("also-given-up", now_).empty());
+
+  EXPECT_EQ(pool_.queue_depth("standard"), 1u);
+  offers = pool_.assign(now_);
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].conv, "waiting");
+  EXPECT_EQ(offers[0].agent, "ana");
+  EXPECT_EQ(pool_.queue_depth("standard"), 0u);
+}
+
 TEST_F(AgentPoolTest, OldestEscalationFirstWithinATier) {
   queue("first", "standard");
   queue("second", "standard");
