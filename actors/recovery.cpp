@@ -132,30 +132,6 @@ result<conversation_rebuild> rebuild_conversation_from_snapshot(
   return rebuild;
 }
 
-std::optional<caf::actor> restore_archived_conversation(caf::actor_system& system,
-                                                        router_context& ctx,
-                                                        const std::string& conv_id) {
-  auto history = ctx.journal->history(conv_id);
-  if (!history) {
-    ctx.log_line(log_level::error, component,
-                 "archived_restore_failed conv=" + conv_id + " error=" + history.err().message);
-    return std::nullopt;
-  }
-  auto rebuild = rebuild_conversation(conv_id, *history, *ctx.cfg);
-  if (!rebuild || !rebuild->conv().opened()) {
-    ctx.log_line(log_level::error, component,
-                 "archived_restore_failed conv=" + conv_id + " error="
-                     + (rebuild ? std::string("no opening record") : rebuild.err().message));
-    return std::nullopt;
-  }
-  const std::string tier = ctx.policy(rebuild->conv().tier()).name;
-  caf::actor restored = spawn_archived_conversation_actor(system, &ctx, rebuild->take());
-  caf::anon_send(ctx.tier_routers.at(tier), supervise_atom_v, restored, conv_id);
-  ctx.log_line(log_level::debug, component,
-               "archived_restored conv=" + conv_id + " records=" + std::to_string(history->size()));
-  return restored;
-}
-
 namespace {
 
 /// From the snapshot and the records after it; a snapshot that does not decode is logged
@@ -181,6 +157,33 @@ result<conversation_rebuild> rebuild_from_history(router_context& ctx, const std
 }
 
 }  // namespace
+
+result<conversation_rebuild> rebuild_latest(router_context& ctx, const std::string& conv_id) {
+  auto history = ctx.journal->history_since_snapshot(conv_id);
+  if (!history) {
+    return history.err();
+  }
+  return rebuild_from_history(ctx, conv_id, *history);
+}
+
+std::optional<caf::actor> restore_archived_conversation(caf::actor_system& system,
+                                                        router_context& ctx,
+                                                        const std::string& conv_id) {
+  auto rebuild = rebuild_latest(ctx, conv_id);
+  if (!rebuild || !rebuild->conv().opened()) {
+    ctx.log_line(log_level::error, component,
+                 "archived_restore_failed conv=" + conv_id + " error="
+                     + (rebuild ? std::string("no opening record") : rebuild.err().message));
+    return std::nullopt;
+  }
+  const std::string tier = ctx.policy(rebuild->conv().tier()).name;
+  caf::actor restored = spawn_archived_conversation_actor(system, &ctx, rebuild->take());
+  caf::anon_send(ctx.tier_routers.at(tier), supervise_atom_v, restored, conv_id);
+  ctx.log_line(
+      log_level::debug, component,
+      "archived_restored conv=" + conv_id + " records=" + std::to_string(rebuild->inputs()));
+  return restored;
+}
 
 result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
                                 session_broker& broker) {

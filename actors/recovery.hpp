@@ -31,6 +31,11 @@ result<conversation_rebuild> rebuild_conversation_from_snapshot(
     const std::string& conv, std::string_view snapshot, const std::vector<std::string>& payloads,
     const config& cfg);
 
+/// A conversation's state now, from its latest snapshot and the records after it (its whole
+/// journal when it has no snapshot, or one that does not decode). Reads the journal on the
+/// calling thread.
+result<conversation_rebuild> rebuild_latest(router_context& ctx, const std::string& conv_id);
+
 /// Rebuilds an archived (finished, actor let go) conversation from its journal into an actor
 /// supervised by its tier router, for an event that reached it. nullopt, logged, when its
 /// history cannot be read. Reads the journal on the calling thread.

@@ -55,11 +55,11 @@ bool within_budget(tier_router_state& st, const std::string& conv) {
   return ++budget.restarts <= max_restarts;
 }
 
-/// Rebuilds a failed conversation from its journal into a fresh actor that takes over the
-/// directory entry of the failed one (`failed`). The router's other actors still hold its
-/// queue place, offer and bot request; only its timers, which died with the actor, are
-/// armed again. Until then events for it reach the failed actor and are answered
-/// `unavailable` by their ack promise, so senders retry them.
+/// Rebuilds a failed conversation from its snapshot and journal into a fresh actor that takes over
+/// the directory entry of the failed one (`failed`). The router's other actors still hold its queue
+/// place, offer and bot request; only its timers, which died with the actor, are armed again. Until
+/// then events for it reach the failed actor and are answered `unavailable` by their ack promise,
+/// so senders retry them.
 void restart(actor_type* self, const std::string& conv_id, const caf::actor_addr& failed) {
   auto& st = self->state;
   router_context& ctx = *st.ctx;
@@ -77,12 +77,7 @@ void restart(actor_type* self, const std::string& conv_id, const caf::actor_addr
             + " within_s=" + std::to_string(std::chrono::seconds{restart_window}.count()));
     return;
   }
-  auto history = ctx.journal->history(conv_id);
-  if (!history) {
-    give_up("error=\"" + history.err().message + "\"");
-    return;
-  }
-  auto rebuild = rebuild_conversation(conv_id, *history, *ctx.cfg);
+  auto rebuild = rebuild_latest(ctx, conv_id);
   if (!rebuild) {
     give_up("error=\"" + rebuild.err().message + "\"");
     return;
