@@ -389,6 +389,11 @@ private:
       answer_supervisor(path, keep);
       return;
     }
+    if (*who == role::supervisor) {
+      // No event of DESIGN.md §5 is a supervisor's to send: the role may not call this.
+      reply_error(http::status::forbidden, "forbidden", "a supervisor sends no events", keep);
+      return;
+    }
     if (request.method() != http::verb::post) {
       reply_error(http::status::method_not_allowed, "method_not_allowed", "use POST", keep);
       return;

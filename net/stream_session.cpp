@@ -92,7 +92,9 @@ std::size_t stream_session::make_read_room(std::vector<char>& buffer, std::size_
 
 void stream_session::reject_oversized() {
   if (!authenticated_) {
-    reject_frame({errc::unauthorized, "the first frame must be a hello"});
+    // Before a hello the server buffers no more than a hello needs for anyone who connects.
+    reject_frame({errc::unauthorized, "the first frame must be a hello of at most "
+                                          + std::to_string(frame_limit()) + " bytes"});
     close_after_flush();
     return;
   }

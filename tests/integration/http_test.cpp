@@ -76,6 +76,10 @@ TEST_F(HttpTest, RequestErrorsGetTheirStatus) {
                                     "GET /v1/kpis HTTP/1.1\r\nHost: x\r\n"
                                     "Authorization: Bearer gateway-dev-token\r\n\r\n")),
             403);
+  // A supervisor watches: no event is its to send.
+  EXPECT_EQ(status_of(post(port, "supervisor-dev-token", "application/json",
+                           R"({"type":"customer.left","id":"s1","conv":"c"})")),
+            403);
   // The stream is a WebSocket: a plain GET is malformed for it, another method not allowed.
   EXPECT_EQ(status_of(http_exchange(port, "GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n")), 400);
   EXPECT_EQ(status_of(http_exchange(port,

@@ -576,6 +576,29 @@ TEST_F(ServerTest, WrongTokenIsUnauthorizedAndClosesTheConnection) {
   EXPECT_EQ(rejected->get("error.code"), "unauthorized");
 }
 
+TEST_F(ServerTest, AHelloOfUpTo4096BytesIsWelcomedAndALongerFirstFrameIsRefused) {
+  auto hello_of = [](std::size_t bytes) {
+    std::string line = R"({"type":"hello","role":"gateway","token":"gateway-dev-token","pad":")";
+    const std::string end = "\"}";
+    line += std::string(bytes - line.size() - end.size(), 'a');
+    return line + end;
+  };
+  wire_client fits;
+  ASSERT_TRUE(fits.connect(server_.port()));
+  fits.send_line(hello_of(4096));
+  EXPECT_TRUE(fits.wait_for([](const frame& f) { return f.get("type") == "welcome"; }));
+
+  wire_client longer;
+  ASSERT_TRUE(longer.connect(server_.port()));
+  longer.send_line(hello_of(4097));
+  auto refused = longer.wait_for([](const frame& f) { return f.get("type") == "ack"; });
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->get("error.code"), "unauthorized");
+  EXPECT_NE(refused->raw.find("at most 4096 bytes"), std::string::npos) << refused->raw;
+  longer.pump(milliseconds{1000});
+  EXPECT_TRUE(longer.closed());
+}
+
 TEST_F(ServerTest, AcceptingAStaleOfferIsRejected) {
   wire_client agent, gateway;
   connect(agent, "agent", "ana");
