@@ -542,12 +542,17 @@ private:
         std::string id = frame.event->id;
         std::string delivery =
             frame.event->type == event_type::delivery_ack ? frame.event->delivery : std::string{};
+        const event_type type = frame.event->type;
+        std::string agent = frame.event->agent;
         shared_.port.submit(
             std::move(*frame.event),
-            [complete, slot, id = std::move(id), delivery = std::move(delivery),
-             sessions = &shared_.sessions](actors::ack answer) {
+            [complete, slot, id = std::move(id), delivery = std::move(delivery), type,
+             agent = std::move(agent), sessions = &shared_.sessions](actors::ack answer) {
               if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
                 sessions->acknowledge(delivery);
+              }
+              if (answer.status == actors::ack_status::ok && !answer.conv.empty()) {
+                sessions->event_accepted(type, answer.conv, agent);
               }
               std::string ack_line;
               encode_ack(ack_line, id, answer);

@@ -80,6 +80,22 @@ public:
   /// go to another bot (or the embedded one) for a second answer.
   void bot_answered(const std::string& conv) { deliveries_.cancel_for_agent({}, conv); }
 
+  /// `agent` accepted or declined its offer of `conv`: the offer was received, and is not
+  /// re-sent (after a decline nothing it was sent about `conv` is, the revocation included).
+  void offer_answered(const std::string& agent, const std::string& conv) {
+    deliveries_.cancel_for_agent(agent, conv);
+  }
+
+  /// An accepted event (acked `ok`) of type `type` answered what was sent about `conv`: a
+  /// bot's reply its bot requests, an agent's accept or decline its offer.
+  void event_accepted(event_type type, const std::string& conv, const std::string& agent) {
+    if (type == event_type::bot_reply) {
+      bot_answered(conv);
+    } else if (type == event_type::agent_accept || type == event_type::agent_decline) {
+      offer_answered(agent, conv);
+    }
+  }
+
   /// Re-sends every delivery whose backoff is over. Call it regularly (the TCP listener
   /// does, every 100 ms).
   void resend_due();

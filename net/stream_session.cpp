@@ -174,29 +174,30 @@ void stream_session::handle_frame(const char* data, std::size_t length, std::siz
   // conversation. The ack callback runs before the event's effects are sent, so the first
   // reply already finds this gateway.
   const bool carries = role_ == role::gateway && is_customer_event(event.type);
-  const bool bot_answer = event.type == event_type::bot_reply;
+  const event_type type = event.type;
+  std::string agent = event.agent;
   const std::uint64_t seq = reserve_ack();
   std::string id = event.id;
   std::string delivery = delivery_ack ? event.delivery : std::string{};
-  listener_.port.submit(
-      std::move(event), [self = shared_from_this(), seq, id = std::move(id), carries, bot_answer,
-                         delivery = std::move(delivery)](actors::ack answer) {
-        auto& sessions = self->listener_.sessions;
-        if (bot_answer && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
-          sessions.bot_answered(answer.conv);
-        }
-        if (carries && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
-          sessions.carry(answer.conv, self);
-        }
-        // Re-sends stop once the ack is journaled (a duplicate ack was journaled before).
-        if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
-          sessions.acknowledge(delivery);
-        }
-        auto line = std::make_shared<std::string>();
-        encode_ack(*line, id, answer);
-        boost::asio::post(self->executor_,
-                          [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
-      });
+  listener_.port.submit(std::move(event), [self = shared_from_this(), seq, id = std::move(id),
+                                           carries, type, agent = std::move(agent),
+                                           delivery = std::move(delivery)](actors::ack answer) {
+    auto& sessions = self->listener_.sessions;
+    if (answer.status == actors::ack_status::ok && !answer.conv.empty()) {
+      sessions.event_accepted(type, answer.conv, agent);
+    }
+    if (carries && answer.status == actors::ack_status::ok && !answer.conv.empty()) {
+      sessions.carry(answer.conv, self);
+    }
+    // Re-sends stop once the ack is journaled (a duplicate ack was journaled before).
+    if (!delivery.empty() && answer.status != actors::ack_status::rejected) {
+      sessions.acknowledge(delivery);
+    }
+    auto line = std::make_shared<std::string>();
+    encode_ack(*line, id, answer);
+    boost::asio::post(self->executor_,
+                      [self, seq, line] { self->complete_ack(seq, std::move(*line)); });
+  });
 }
 
 void stream_session::authenticate(const decoded_frame& frame) {

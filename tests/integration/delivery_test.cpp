@@ -1,6 +1,7 @@
 // Delivery ids over the wire (DESIGN.md §5): a frame is sent again until its receiver acks
 // it, waits for a receiver that is away, and only its receiver may ack it.
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -91,6 +92,64 @@ TEST_F(DeliveryTest, AnAgentWhoseConnectionDroppedIsOfferedNothingUntilItReconne
   auto accepted = back->ack("right");
   ASSERT_TRUE(accepted.has_value());
   EXPECT_EQ(accepted->get("status"), "ok") << accepted->raw;
+}
+
+TEST_F(DeliveryTest, AnOfferTheAgentAnsweredIsNotSentToItAgain) {
+  auto ana = connect("agent", "ana");
+  auto bob = connect("agent", "bob");
+  for (auto* agent : {ana.get(), bob.get()}) {
+    const std::string id = agent == ana.get() ? "ana" : "bob";
+    agent->send_line(R"({"type":"agent.status","id":"s-)" + id + R"(","agent":")" + id
+                     + R"(","status":"available","capacity":1})");
+    ASSERT_TRUE(agent->ack("s-" + id));
+  }
+  auto gateway = connect("gateway");
+  gateway->send_line(
+      R"({"type":"customer.message","id":"f3","conv":"dl-3","text":"I need to report fraud on my card"})");
+  ASSERT_TRUE(gateway->ack("f3"));
+
+  // Whoever gets the offer declines it without acknowledging its delivery; the other one
+  // accepts the next offer, again without acknowledging it.
+  std::unique_ptr<wire_client>* first = nullptr;
+  std::optional<frame> offer;
+  for (int i = 0; i < 30 && !offer; ++i) {
+    for (auto* agent : {&ana, &bob}) {
+      if (!offer) {
+        offer = (*agent)->wait_for([](const frame& f) { return f.get("type") == "agent.offer"; },
+                                   milliseconds{100});
+        first = agent;
+      }
+    }
+  }
+  ASSERT_TRUE(offer.has_value()) << "nobody was offered the conversation";
+  auto& second = first == &ana ? bob : ana;
+  const std::string first_id = first == &ana ? "ana" : "bob";
+  const std::string second_id = first == &ana ? "bob" : "ana";
+  (*first)->send_line(R"({"type":"agent.decline","id":"d3","conv":"dl-3","agent":")" + first_id
+                      + R"(","offer":")" + offer->get("offer") + "\"}");
+  auto declined = (*first)->ack("d3");
+  ASSERT_TRUE(declined.has_value());
+  ASSERT_EQ(declined->get("status"), "ok") << declined->raw;
+
+  auto next = second->wait_for([](const frame& f) { return f.get("type") == "agent.offer"; },
+                               milliseconds{3000});
+  ASSERT_TRUE(next.has_value()) << "the declined conversation was not offered to the other";
+  second->send_line(R"({"type":"agent.accept","id":"a3","conv":"dl-3","agent":")" + second_id
+                    + R"(","offer":")" + next->get("offer") + "\"}");
+  auto accepted = second->ack("a3");
+  ASSERT_TRUE(accepted.has_value());
+  ASSERT_EQ(accepted->get("status"), "ok") << accepted->raw;
+
+  // Past the first two backoffs (1 s, then 2 s): neither offer comes again.
+  (*first)->drain();
+  second->drain();
+  (*first)->pump(milliseconds{3500});
+  second->pump(milliseconds{100});
+  for (auto* agent : {first, &second}) {
+    for (const auto& f : (*agent)->backlog()) {
+      EXPECT_NE(f.get("type"), "agent.offer") << "an answered offer was sent again: " << f.raw;
+    }
+  }
 }
 
 TEST_F(DeliveryTest, ARequestLeftByABotThatDisconnectsIsAnsweredByTheEmbeddedBot) {
