@@ -260,6 +260,9 @@ result<recovery_report> recover(caf::actor_system& system, router_context& ctx,
       }
 
       std::vector<effect> resume = rebuild->pending();
+      report.overdue_deadlines += static_cast<std::size_t>(std::count_if(
+          resume.begin(), resume.end(),
+          [&](const effect& e) { return e.what == effect::kind::arm_timer && e.at <= now; }));
       auto request = std::find_if(resume.begin(), resume.end(),
                                   [](const effect& e) { return e.what == effect::kind::enqueue; });
       if (request != resume.end()) {

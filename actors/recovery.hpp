@@ -53,6 +53,9 @@ struct recovery_report {
   std::size_t records = 0;          ///< Read and applied: those after a snapshot, or all.
   std::size_t from_snapshots = 0;   ///< Conversations that started from a snapshot.
   std::size_t snapshots_saved = 0;  ///< New snapshots of conversations with a long tail.
+  /// SLA deadlines that passed while the router was down: they fire as soon as they are
+  /// armed again, before any supervisor can connect to see the breach.
+  std::size_t overdue_deadlines = 0;
   duration took{0};
 };
 

@@ -120,6 +120,7 @@ result<recovery_report> router::recover() {
                    + " records=" + std::to_string(report->records)
                    + " from_snapshots=" + std::to_string(report->from_snapshots)
                    + " snapshots_saved=" + std::to_string(report->snapshots_saved)
+                   + " overdue_deadlines=" + std::to_string(report->overdue_deadlines)
                    + " took_ms=" + std::to_string(report->took.count()));
   return report;
 }

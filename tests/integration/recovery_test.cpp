@@ -279,6 +279,7 @@ TEST(Recovery, ADeadlineThatPassedWhileTheServerWasDownFiresAtStart) {
   // Down for longer than the whole human-response SLA.
   std::this_thread::sleep_for(milliseconds{1500});
   ASSERT_TRUE(server.start(args)) << server.log();
+  EXPECT_NE(server.log().find("overdue_deadlines=1 "), std::string::npos) << server.log();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
   while (server.log().find("sla_breach conv=late sla=human_response level=1") == std::string::npos
          && std::chrono::steady_clock::now() < deadline) {
