@@ -630,6 +630,27 @@ private:
     });
   }
 
+  /// The conversation id of a path segment, percent-decoded; none (the error answered) for
+  /// a segment that holds a raw '/' or nothing (404: no such conversation) or a broken
+  /// %-escape (400: a malformed request).
+  std::optional<std::string> conversation_id_of(std::string_view segment, bool keep) {
+    if (segment.empty() || segment.find('/') != std::string_view::npos) {
+      reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+      return std::nullopt;
+    }
+    auto conv = percent_decoded(segment);
+    if (!conv) {
+      reply_error(http::status::bad_request, "bad_request",
+                  "the conversation id holds a malformed %-escape", keep);
+      return std::nullopt;
+    }
+    if (conv->empty()) {
+      reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+      return std::nullopt;
+    }
+    return conv;
+  }
+
   /// `GET /metrics`: the router's metrics and the network layer's own.
   void answer_metrics(bool keep) {
     auto self = this->shared_from_this();
@@ -717,10 +738,8 @@ private:
     if (path.size() > prefix.size() + timeline_suffix.size() && path.ends_with(timeline_suffix)) {
       const std::string_view segment =
           path.substr(prefix.size(), path.size() - prefix.size() - timeline_suffix.size());
-      const auto conv =
-          segment.find('/') == std::string_view::npos ? percent_decoded(segment) : std::nullopt;
-      if (!conv || conv->empty()) {
-        reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+      const auto conv = conversation_id_of(segment, keep);
+      if (!conv) {
         return;
       }
       shared_.port.query_timeline(*conv, [self, keep, send, conv = *conv](
@@ -738,10 +757,8 @@ private:
       return;
     }
     const std::string_view segment = path.substr(prefix.size());
-    const auto conv =
-        segment.find('/') == std::string_view::npos ? percent_decoded(segment) : std::nullopt;
-    if (!conv || conv->empty()) {
-      reply_error(http::status::not_found, "not_found", "no such conversation", keep);
+    const auto conv = conversation_id_of(segment, keep);
+    if (!conv) {
       return;
     }
     shared_.port.query_conversation(

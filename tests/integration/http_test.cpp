@@ -356,6 +356,8 @@ TEST_F(HttpTest, TheTimelineExplainsWhyAConversationIsWithItsAgent) {
   EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/a%2Fb")), 200);
   EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/a%2Fb/timeline")), 200);
   EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/a/b")), 404);
+  EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/%zz")), 400);
+  EXPECT_EQ(status_of(get(port, "supervisor-dev-token", "/v1/conversations/a%2/timeline")), 400);
   EXPECT_EQ(status_of(get(port, "gateway-dev-token", "/v1/conversations/tl%20c/timeline")), 403);
 }
 
