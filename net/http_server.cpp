@@ -113,7 +113,9 @@ std::optional<role> role_of(const auth_config& auth, std::string_view authorizat
       || lowercase(authorization.substr(0, scheme.size())) != scheme) {
     return std::nullopt;
   }
-  const std::string_view token = authorization.substr(scheme.size());
+  std::string_view token = authorization.substr(scheme.size());
+  // RFC 6750 §2.1 allows one or more spaces after the scheme.
+  token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
   const std::pair<role, const std::string*> tokens[] = {
       {role::gateway, &auth.gateway},       {role::bot, &auth.bot},     {role::agent, &auth.agent},
       {role::supervisor, &auth.supervisor}, {role::admin, &auth.admin},

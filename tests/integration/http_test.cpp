@@ -100,6 +100,13 @@ TEST_F(HttpTest, HeadersAreReadTheWayHttpDefinesThem) {
                         + std::to_string(event.size()) + "\r\n\r\n" + event);
   EXPECT_EQ(status_of(response), 200) << response;
   EXPECT_NE(response.find(R"("id":"k1")"), std::string::npos) << response;
+
+  // Several spaces may follow the scheme (RFC 6750 §2.1).
+  const std::string spaced =
+      http_exchange(port,
+                    "GET /v1/queues HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    "Authorization: Bearer   supervisor-dev-token\r\n\r\n");
+  EXPECT_EQ(status_of(spaced), 200) << spaced;
 }
 
 TEST_F(HttpTest, AnEventOverTheFrameLimitIsRefusedAsOnTcp) {
