@@ -81,7 +81,7 @@ private:
     hello_timer_.async_wait([self = self()](boost::system::error_code wait_ec) {
       if (!wait_ec && !self->authenticated()) {
         self->listener_.log_line(log_level::debug, "hello_timeout peer=" + self->peer());
-        self->shutdown();
+        self->close_after_flush();  // With a close frame (1008), as a failed hello gets.
       }
     });
     handshake_done_ = true;

@@ -267,6 +267,16 @@ TEST_F(WebSocketTest, AFrameBeforeHelloIsUnauthorizedAndClosesTheStream) {
   EXPECT_EQ(*code, websocket::close_code::policy_error);
 }
 
+TEST(WebSocketHello, AStreamWithoutAHelloInTimeIsClosedWithAPolicyViolation) {
+  server_process server;
+  ASSERT_TRUE(server.start({"--set", "listen.hello_timeout=300ms"})) << server.log();
+  ws_client client;
+  ASSERT_TRUE(client.connect(server.http_port()));
+  auto code = client.closed_by_server(milliseconds{5000});
+  ASSERT_TRUE(code.has_value()) << "the stream stayed open";
+  EXPECT_EQ(*code, websocket::close_code::policy_error);
+}
+
 TEST_F(WebSocketTest, AWrongTokenIsUnauthorized) {
   ws_client client;
   ASSERT_TRUE(client.connect(server_.http_port()));
