@@ -45,9 +45,18 @@ void supervise(actor_type* self, const caf::actor& conversation_actor, const std
   self->state.conversations.emplace(conversation_actor.address(), conv);
 }
 
+/// Budgets kept before the ones whose window is over are dropped: many conversations
+/// failing over the months must not grow the table.
+constexpr std::size_t budgets_kept = 1024;
+
 /// Whether `conv` may be restarted once more now.
 bool within_budget(tier_router_state& st, const std::string& conv) {
   const auto now = std::chrono::steady_clock::now();
+  if (st.restarts.size() >= budgets_kept) {
+    std::erase_if(st.restarts, [&](const auto& entry) {
+      return now - entry.second.window_start > restart_window;
+    });
+  }
   restart_budget& budget = st.restarts[conv];
   if (now - budget.window_start > restart_window) {
     budget = {now, 0};
