@@ -42,7 +42,10 @@ struct pending_work {
 // behavior (BM_ConversationActor_ResidentMemory); keep what every actor holds small.
 struct conversation_actor_state {
   router_context* ctx = nullptr;
-  std::optional<conversation> conv;
+  /// Behind a pointer, not inline: a restored conversation waits in CAF's spawn arguments
+  /// until its first message starts the actor, and would otherwise be held twice, once
+  /// there and once as this state's empty room (BM_OpenConversationActor_ResidentMemory).
+  std::unique_ptr<conversation> conv;
   bool committing = false;  ///< A write is in flight, or a failed one waits to be retried.
   std::unique_ptr<pending_work> work;
   std::chrono::steady_clock::time_point queued_since;  ///< Last time it asked for an agent.
@@ -546,24 +549,34 @@ caf::behavior conversation_behavior(actor_type* self) {
 
 caf::behavior conversation_actor(actor_type* self, router_context* ctx, std::string conv_id) {
   self->state.ctx = ctx;
-  self->state.conv.emplace(std::move(conv_id));
+  self->state.conv = std::make_unique<conversation>(std::move(conv_id));
   return conversation_behavior(self);
 }
 
-caf::behavior restored_conversation_actor(actor_type* self, router_context* ctx, conversation conv,
+caf::behavior restored_conversation_actor(actor_type* self, router_context* ctx,
+                                          std::unique_ptr<conversation> conv,
                                           std::vector<effect> resume) {
   auto& st = self->state;
   st.ctx = ctx;
-  st.conv.emplace(std::move(conv));
+  st.conv = std::move(conv);
   carry_out(self, resume, ctx->clock());
   arm_passivation(self);
   return conversation_behavior(self);
 }
 
-caf::behavior archived_conversation_actor(actor_type* self, router_context* ctx,
-                                          conversation conv) {
+/// An open conversation restored lazily: its pending work was carried out by the thread
+/// that restored it, so only the conversation waits for the actor to start.
+caf::behavior waiting_restored_conversation_actor(actor_type* self, router_context* ctx,
+                                                  std::unique_ptr<conversation> conv) {
   self->state.ctx = ctx;
-  self->state.conv.emplace(std::move(conv));
+  self->state.conv = std::move(conv);
+  return conversation_behavior(self);
+}
+
+caf::behavior archived_conversation_actor(actor_type* self, router_context* ctx,
+                                          std::unique_ptr<conversation> conv) {
+  self->state.ctx = ctx;
+  self->state.conv = std::move(conv);
   // Its resume window is over: passivating it at once would race the event it was
   // restored for. Handling that event arms the passivation.
   return conversation_behavior(self);
@@ -604,25 +617,28 @@ caf::actor spawn_conversation_actor(caf::actor_system& system, router_context* c
 caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_context* ctx,
                                              conversation conv, std::vector<effect> resume,
                                              std::vector<bot_request_msg>* bot_requests) {
-  if (!is_open(conv.state())) {
+  auto restored_conv = std::make_unique<conversation>(std::move(conv));
+  if (!is_open(restored_conv->state())) {
     // A finished one inside its resume window: it arms its passivation when it starts.
-    return system.spawn(restored_conversation_actor, ctx, std::move(conv), std::move(resume));
+    return system.spawn(restored_conversation_actor, ctx, std::move(restored_conv),
+                        std::move(resume));
   }
   // An open one starts only with its first message (a timer, an event): a million of them
   // restored at once would otherwise all be scheduled to start while the journal is still
   // being read. Its pending work is carried out here, on the restoring thread.
   const time_point now = ctx->clock();
-  attach_context(*ctx, conv, resume, now);
-  const std::string conv_id = conv.id();
-  caf::actor restored = system.spawn<caf::lazy_init>(restored_conversation_actor, ctx,
-                                                     std::move(conv), std::vector<effect>{});
+  attach_context(*ctx, *restored_conv, resume, now);
+  const std::string conv_id = restored_conv->id();
+  caf::actor restored = system.spawn<caf::lazy_init>(waiting_restored_conversation_actor, ctx,
+                                                     std::move(restored_conv));
   dispatch_effects(*ctx, conv_id, restored.address(), resume, now, bot_requests);
   return restored;
 }
 
 caf::actor spawn_archived_conversation_actor(caf::actor_system& system, router_context* ctx,
                                              conversation conv) {
-  return system.spawn(archived_conversation_actor, ctx, std::move(conv));
+  return system.spawn(archived_conversation_actor, ctx,
+                      std::make_unique<conversation>(std::move(conv)));
 }
 
 }  // namespace blendroute::actors
