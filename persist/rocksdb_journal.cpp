@@ -905,8 +905,6 @@ private:
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
   std::uint64_t next_sequence_;  ///< Touched only by the commit thread after start.
-  rocksdb::WriteBatch batch_;    ///< The group being written; the commit thread's only.
-  std::string key_;              ///< The record key being built; the commit thread's only.
   dedupe_index dedupe_;
 
   static constexpr std::size_t tail_slots = 1 << 20;
