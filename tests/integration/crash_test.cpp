@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -219,20 +220,34 @@ private:
     inspect.push_back(conv);
   }
   std::string history;
-  if (server.run_tool(inspect, history) == 3) {
+  const int inspected = server.run_tool(inspect, history);
+  if (inspected == 3) {
     return ::testing::AssertionFailure() << "journal inspect failed: " << history;
+  }
+  // With several conversations each line is `<conv>\t<record>`; with one, just the record.
+  std::map<std::string, std::string> records_of;
+  std::istringstream lines(history);
+  for (std::string line; std::getline(lines, line);) {
+    if (acknowledged.size() == 1) {
+      records_of[acknowledged.begin()->first] += line + "\n";
+    } else if (const auto tab = line.find('\t'); tab != std::string::npos) {
+      records_of[line.substr(0, tab)] += line.substr(tab + 1) + "\n";
+    }
   }
   std::string missing;
   for (const auto& [conv, ids] : acknowledged) {
+    const std::string& records = records_of[conv];
     for (const auto& id : ids) {
-      if (history.find(conv + "\t") == std::string::npos
-          || history.find("\"id\":\"" + id + "\"") == std::string::npos) {
+      if (records.find("\"id\":\"" + id + "\"") == std::string::npos) {
         missing += " " + conv + "/" + id;
       }
     }
   }
   if (!missing.empty()) {
-    return ::testing::AssertionFailure() << "acknowledged but not journaled:" << missing;
+    return ::testing::AssertionFailure()
+           << "acknowledged but not journaled:" << missing << "\njournal inspect exited "
+           << inspected << ", its output begins:\n"
+           << history.substr(0, 2000);
   }
   return ::testing::AssertionSuccess();
 }

@@ -114,10 +114,16 @@ TEST_F(TlsTest, ATcpSessionOverTlsSaysHelloAndGetsItsAcks) {
       io, stream, [&](auto done) { asio::async_write(stream, asio::buffer(frames), done); },
       milliseconds{5000}));
   std::string received;
-  for (int round = 0; round < 50 && received.find(R"("id":"tls-1")") == std::string::npos;
+  // One deadline for all the reads: a read that times out closes the stream, so each read
+  // may wait for whatever is left of it (a slow journal fsync must not fail the test).
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds{10'000};
+  for (int round = 0; round < 50 && received.find(R"("id":"tls-1")") == std::string::npos
+                      && std::chrono::steady_clock::now() < deadline;
        ++round) {
     char chunk[4096];
     std::size_t got = 0;
+    const auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     run_bounded(
         io, stream,
         [&](auto done) {
@@ -127,7 +133,7 @@ TEST_F(TlsTest, ATcpSessionOverTlsSaysHelloAndGetsItsAcks) {
                                    done(ec, n);
                                  });
         },
-        milliseconds{200});
+        left);
     received.append(chunk, got);
   }
   EXPECT_NE(received.find(R"("type":"welcome")"), std::string::npos) << received;
