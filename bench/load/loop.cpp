@@ -154,8 +154,11 @@ public:
       io_.run();
     }
     if (check) {
-      const auto after = fetch_server_snapshot(
-          options_.common.http_addr, options_.common.supervisor_token, server_check_timeout);
+      const server_snapshot after =
+          server_after_
+              ? *server_after_
+              : fetch_server_snapshot(options_.common.http_addr, options_.common.supervisor_token,
+                                      server_check_timeout);
       report_.check =
           cross_check(server_before_, after,
                       std::chrono::duration<double>(steady::now() - run_start).count(), tally_);
@@ -819,13 +822,47 @@ private:
     std::size_t pending = 0;
     for_each_client([&pending](event_client& client) { pending += client.pending_acks(); });
     if (pending == 0 || steady::now() >= settle_until_) {
-      finish();
+      read_server_then_finish();
       return;
     }
     drain_timer_.expires_after(std::chrono::milliseconds{20});
     drain_timer_.async_wait([this](const boost::system::error_code& error) {
       if (!error) {
         finish_once_answered();
+      }
+    });
+  }
+
+  // The server is read while the supervisor still listens: the breach frames of what it
+  // counted last are then still received, within `drain_limit`, before the run ends.
+  void read_server_then_finish() {
+    if (options_.common.http_addr.empty() || !supervisor_) {
+      finish();
+      return;
+    }
+    // A blocking read of at most `server_check_timeout`; the connections' bytes wait in
+    // their sockets meanwhile.
+    server_after_ = fetch_server_snapshot(options_.common.http_addr,
+                                          options_.common.supervisor_token, server_check_timeout);
+    breaches_until_ = steady::now() + drain_limit;
+    finish_once_breaches_seen();
+  }
+
+  void finish_once_breaches_seen() {
+    // The breaches still firing send notices the gateways acknowledge: those acks are waited
+    // for as well.
+    std::size_t pending = 0;
+    for_each_client([&pending](event_client& client) { pending += client.pending_acks(); });
+    const bool seen = !server_after_ || !server_after_->error.empty()
+                      || saw_counted_breaches(server_before_, *server_after_, tally_);
+    if ((seen && pending == 0) || steady::now() >= breaches_until_) {
+      finish();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds{20});
+    drain_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error) {
+        finish_once_breaches_seen();
       }
     });
   }
@@ -911,6 +948,10 @@ private:
   std::unordered_set<std::string> breaches_seen_;
   tool_tally tally_;
   server_snapshot server_before_;
+  /// Read at the end of the run while the connections were still open; unset when the run
+  /// ended otherwise (a failure, no supervisor), and then read after they closed.
+  std::optional<server_snapshot> server_after_;
+  steady::time_point breaches_until_;
 
   // Reused for every frame sent; a frame is built and handed to a client in one go.
   json_writer json_;

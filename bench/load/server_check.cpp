@@ -98,6 +98,29 @@ std::uint64_t sample_change(const server_snapshot& before, const server_snapshot
   return to > from ? static_cast<std::uint64_t>(std::llround(to - from)) : 0;
 }
 
+constexpr std::string_view breach_prefix = "blendroute_sla_breaches_total{tier=\"";
+
+std::string breach_sample(const std::string& tier, const std::string& sla) {
+  return std::string(breach_prefix) + tier + "\",sla=\"" + sla + "\"}";
+}
+
+/// Calls `visit(tier, sla, key)` for every breach counter of `snapshot`.
+template <class Visit>
+void for_each_breach_sample(const server_snapshot& snapshot, Visit&& visit) {
+  for (const auto& [key, value] : snapshot.samples) {
+    if (!key.starts_with(breach_prefix)) {
+      continue;
+    }
+    const auto tier_end = key.find('"', breach_prefix.size());
+    const auto sla_start = key.find("sla=\"", tier_end);
+    if (tier_end == std::string::npos || sla_start == std::string::npos) {
+      continue;
+    }
+    visit(key.substr(breach_prefix.size(), tier_end - breach_prefix.size()),
+          key.substr(sla_start + 5, key.size() - sla_start - 7), key);
+  }
+}
+
 }  // namespace
 
 std::map<std::string, double> parse_prometheus_samples(const std::string& text) {
@@ -146,10 +169,26 @@ server_snapshot fetch_server_snapshot(const std::string& http_addr,
   return snapshot;
 }
 
+bool saw_counted_breaches(const server_snapshot& before, const server_snapshot& after,
+                          const tool_tally& tool) {
+  bool all_seen = true;
+  for_each_breach_sample(
+      after, [&](const std::string& tier, const std::string& sla, const std::string& key) {
+        std::uint64_t seen = 0;
+        if (const auto by_tier = tool.breaches.find(tier); by_tier != tool.breaches.end()) {
+          if (const auto by_sla = by_tier->second.find(sla); by_sla != by_tier->second.end()) {
+            seen = by_sla->second;
+          }
+        }
+        all_seen = all_seen && seen >= sample_change(before, after, key);
+      });
+  return all_seen;
+}
+
 std::size_t server_check::disagreements() const {
   std::size_t count = 0;
   for (const auto& row : rows) {
-    count += row.tool != row.server ? 1 : 0;
+    count += row.agrees() ? 0 : 1;
   }
   return count;
 }
@@ -227,30 +266,18 @@ server_check cross_check(const server_snapshot& before, const server_snapshot& a
   for (const auto& [tier, by_sla] : tool.breaches) {
     for (const auto& [sla, count] : by_sla) {
       check.rows.push_back({tier + " " + sla + " breaches", count,
-                            sample_change(before, after,
-                                          "blendroute_sla_breaches_total{tier=\"" + tier
-                                              + "\",sla=\"" + sla + "\"}")});
+                            sample_change(before, after, breach_sample(tier, sla)), true});
     }
   }
   // Breaches the server counted in tiers or SLAs the tool saw none of.
-  for (const auto& [key, value] : after.samples) {
-    static constexpr std::string_view prefix = "blendroute_sla_breaches_total{tier=\"";
-    if (!key.starts_with(prefix)) {
-      continue;
-    }
-    const auto tier_end = key.find('"', prefix.size());
-    const auto sla_start = key.find("sla=\"", tier_end);
-    if (tier_end == std::string::npos || sla_start == std::string::npos) {
-      continue;
-    }
-    const std::string tier = key.substr(prefix.size(), tier_end - prefix.size());
-    const std::string sla = key.substr(sla_start + 5, key.size() - sla_start - 7);
-    const auto change = sample_change(before, after, key);
-    const bool seen = tool.breaches.contains(tier) && tool.breaches.at(tier).contains(sla);
-    if (change > 0 && !seen) {
-      check.rows.push_back({tier + " " + sla + " breaches", 0, change});
-    }
-  }
+  for_each_breach_sample(
+      after, [&](const std::string& tier, const std::string& sla, const std::string& key) {
+        const auto change = sample_change(before, after, key);
+        const bool seen = tool.breaches.contains(tier) && tool.breaches.at(tier).contains(sla);
+        if (change > 0 && !seen) {
+          check.rows.push_back({tier + " " + sla + " breaches", 0, change, true});
+        }
+      });
   return check;
 }
 
@@ -266,7 +293,11 @@ void print_server_check(std::ostream& out, const server_check& check) {
   for (const auto& row : check.rows) {
     out << "  " << std::string(report_label_width, ' ') << pad(row.figure, 34)
         << with_commas(row.tool) << " / " << with_commas(row.server)
-        << (row.tool == row.server ? "" : "  DIFFERS") << "\n";
+        << (!row.agrees()           ? "  DIFFERS"
+            : row.tool > row.server ? "  (" + with_commas(row.tool - row.server)
+                                          + " more fired after the server was read)"
+                                    : std::string())
+        << "\n";
   }
   for (const auto& line : check.kpis) {
     out << "  " << std::string(report_label_width, ' ') << line << "\n";
@@ -291,6 +322,8 @@ void write_server_check(json_writer& json, const server_check& check) {
         .unsigned_integer(row.tool)
         .key("server")
         .unsigned_integer(row.server)
+        .key("agrees")
+        .boolean(row.agrees())
         .end_object();
   }
   json.end_array().key("kpis").begin_array();

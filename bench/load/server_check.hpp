@@ -68,6 +68,12 @@ struct check_row {
   std::string figure;
   std::uint64_t tool = 0;
   std::uint64_t server = 0;
+  /// Breaches fire on the server's clock, also after the server was read (conversations the
+  /// run left open keep breaching): the tool agrees when it saw at least what the server
+  /// had counted, and a breach counted but never delivered is what the row catches.
+  bool at_least = false;
+
+  bool agrees() const { return at_least ? tool >= server : tool == server; }
 };
 
 /// The comparison of a run: the server's change between the snapshots against the tool's
@@ -91,6 +97,11 @@ struct server_check {
 /// run, the KPI rows get a caveat.
 server_check cross_check(const server_snapshot& before, const server_snapshot& after,
                          double run_seconds, const tool_tally& tool);
+
+/// Whether `tool` has seen every breach the server counted between `before` and `after`
+/// (the breach frames of the last ones may still be on their way when the server is read).
+bool saw_counted_breaches(const server_snapshot& before, const server_snapshot& after,
+                          const tool_tally& tool);
 
 /// Prints the comparison for people, one row a line.
 void print_server_check(std::ostream& out, const server_check& check);

@@ -75,6 +75,33 @@ TEST(ServerCheck, ADifferenceIsReportedOnBothSides) {
   EXPECT_TRUE(unseen_breaches);
 }
 
+TEST(ServerCheck, BreachesThatFiredAfterTheServerWasReadAreNoDisagreement) {
+  tool_tally tool;
+  tool.customer_messages_ok = 100;
+  tool.breaches["standard"]["bot_attempt"] = 5;
+  // The server had counted 3 when it was read; 2 more reached the supervisor afterwards.
+  const auto more = cross_check(snapshot(0, 0, 0), snapshot(100, 3, 0), 5, tool);
+  EXPECT_EQ(more.disagreements(), 0u);
+  // Fewer seen than counted is a breach that never reached the supervisor.
+  tool.breaches["standard"]["bot_attempt"] = 2;
+  const auto fewer = cross_check(snapshot(0, 0, 0), snapshot(100, 3, 0), 5, tool);
+  EXPECT_EQ(fewer.disagreements(), 1u);
+}
+
+TEST(ServerCheck, TheToolWaitsUntilItSawEveryBreachTheServerCounted) {
+  tool_tally tool;
+  const auto before = snapshot(0, 1, 0);
+  const auto after = snapshot(0, 4, 0);
+  tool.breaches["standard"]["bot_attempt"] = 2;
+  EXPECT_FALSE(saw_counted_breaches(before, after, tool));
+  tool.breaches["standard"]["bot_attempt"] = 3;
+  EXPECT_TRUE(saw_counted_breaches(before, after, tool));
+  // A tier the tool saw no breach of at all.
+  auto other_tier = after;
+  other_tier.samples[R"(blendroute_sla_breaches_total{tier="priority",sla="offer_accept"})"] = 1;
+  EXPECT_FALSE(saw_counted_breaches(before, other_tier, tool));
+}
+
 TEST(ServerCheck, AWindowThatSlidDuringTheRunIsACaveat) {
   tool_tally tool;
   auto before = snapshot(0, 0, 0);
