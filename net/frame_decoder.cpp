@@ -659,13 +659,16 @@ void frame_decoder::decode_into(decoded_frame& out, const char* data, std::size_
   hello_frame hello;
   std::optional<error> first_error;
   // Every field is visited, so that a syntax error anywhere in the object is found.
-  for (auto field : object) {
-    simdjson::ondemand::raw_json_string raw_key;
-    if (auto code = field.key().get(raw_key)) {
+  for (auto field_or_error : object) {
+    // The field and its value are used where they are, not copied out of simdjson's
+    // results: copying them cost a stalled store-to-load forwarding per field.
+    simdjson::ondemand::field field;
+    if (auto code = std::move(field_or_error).get(field)) {
       out.err = json_error(code);
       out.id = event.id;
       return;
     }
+    const simdjson::ondemand::raw_json_string raw_key = field.key();
     // A key without escapes is its raw text; only the rare escaped one is unescaped.
     std::string_view key = key_token(raw_key);
     if (key.find('\\') != std::string_view::npos) {
@@ -675,12 +678,7 @@ void frame_decoder::decode_into(decoded_frame& out, const char* data, std::size_
         return;
       }
     }
-    simdjson::ondemand::value value;
-    if (auto code = field.value().get(value)) {
-      out.err = json_error(code);
-      out.id = event.id;
-      return;
-    }
+    simdjson::ondemand::value& value = field.value();
     // `key` stays valid: it is in the frame, or simdjson's string buffer, which only grows.
     auto err = read_field(key, value, event, raw, hello);
     if (err && !first_error) {
