@@ -188,8 +188,7 @@ std::shared_ptr<session> session_registry::gateway_for(const std::string& conv) 
   return gateways_[next_gateway_.fetch_add(1, std::memory_order_relaxed) % gateways_.size()];
 }
 
-bool session_registry::send_line(const delivery_receiver& to,
-                                 const std::shared_ptr<const std::string>& line) {
+std::vector<std::shared_ptr<session>> session_registry::receivers(const delivery_receiver& to) {
   std::vector<std::shared_ptr<session>> targets;
   switch (to.what) {
     case delivery_receiver::kind::bot: {
@@ -212,21 +211,35 @@ bool session_registry::send_line(const delivery_receiver& to,
       }
       break;
   }
-  for (auto& target : targets) {
+  return targets;
+}
+
+bool session_registry::send_line(const delivery_receiver& to,
+                                 const std::shared_ptr<const std::string>& line) {
+  const auto targets = receivers(to);
+  for (const auto& target : targets) {
     target->deliver(line);
   }
   return !targets.empty();
 }
 
+// A delivery is tracked before its frame leaves: a receiver may acknowledge it (from another
+// I/O thread) before this actor thread runs again, and an acknowledgement of a delivery not
+// tracked yet would be lost, the delivery then re-sent, and anyone allowed to acknowledge it.
+
 bool session_registry::send_to_bot(const egress_frame& frame) {
   auto line = encode(frame);
   const delivery_receiver to{delivery_receiver::kind::bot, {}, frame.conv};
-  if (!send_line(to, line)) {
+  const auto targets = receivers(to);
+  if (targets.empty()) {
     return false;  // The embedded bot answers; nothing to re-send.
   }
   if (!frame.delivery.empty()) {
-    deliveries_.track_bot_request(frame.delivery, std::make_shared<const egress_frame>(frame),
-                                  std::move(line), delivery_tracker::clock::now());
+    deliveries_.track_bot_request(frame.delivery, std::make_shared<const egress_frame>(frame), line,
+                                  delivery_tracker::clock::now());
+  }
+  for (const auto& target : targets) {
+    target->deliver(line);
   }
   return true;
 }
@@ -236,23 +249,23 @@ bool session_registry::send_to_agent(const std::string& agent, const egress_fram
     // What the agent was sent about this conversation is moot now.
     deliveries_.cancel_for_agent(agent, frame.conv);
   }
-  auto line = encode(frame);
-  const delivery_receiver to{delivery_receiver::kind::agent, agent, frame.conv};
-  const bool sent = send_line(to, line);
-  if (!frame.delivery.empty()) {
-    deliveries_.track(frame.delivery, to, std::move(line), sent, delivery_tracker::clock::now());
-  }
-  return sent;
+  return send_tracked({delivery_receiver::kind::agent, agent, frame.conv}, frame);
 }
 
 bool session_registry::send_to_gateway(const egress_frame& frame) {
+  return send_tracked({delivery_receiver::kind::gateway, {}, frame.conv}, frame);
+}
+
+bool session_registry::send_tracked(const delivery_receiver& to, const egress_frame& frame) {
   auto line = encode(frame);
-  const delivery_receiver to{delivery_receiver::kind::gateway, {}, frame.conv};
-  const bool sent = send_line(to, line);
+  const auto targets = receivers(to);
   if (!frame.delivery.empty()) {
-    deliveries_.track(frame.delivery, to, std::move(line), sent, delivery_tracker::clock::now());
+    deliveries_.track(frame.delivery, to, line, !targets.empty(), delivery_tracker::clock::now());
   }
-  return sent;
+  for (const auto& target : targets) {
+    target->deliver(line);
+  }
+  return !targets.empty();
 }
 
 void session_registry::send_to_supervisors(const egress_frame& frame) {

@@ -126,8 +126,15 @@ private:
   /// Removes a session with mutex_ held; true when it was its agent's last.
   bool remove_locked(const session* s, role who, const std::string& agent);
 
+  /// The sessions that receive `to` now (one bot round-robin, every connection of an agent,
+  /// the carrying gateway); empty when none is connected.
+  std::vector<std::shared_ptr<session>> receivers(const delivery_receiver& to);
+
   /// Sends `line` to whoever receives `to` now; false when nobody is connected.
   bool send_line(const delivery_receiver& to, const std::shared_ptr<const std::string>& line);
+
+  /// Tracks `frame`'s delivery (if it has one), then sends it to `to`'s receivers.
+  bool send_tracked(const delivery_receiver& to, const egress_frame& frame);
 
   /// The live gateway carrying `conv`, else any connected gateway, else null.
   std::shared_ptr<session> gateway_for(const std::string& conv);

@@ -61,5 +61,49 @@ TEST(SessionRegistry, AForgottenConversationLosesItsCarrierAndAnyGatewayTakesIts
   EXPECT_EQ(first->lines.size(), 1U);
 }
 
+/// A receiver as fast as an I/O thread can be: it acknowledges each delivery while the
+/// router is still sending it.
+class acknowledging_session final : public session {
+public:
+  acknowledging_session(session_registry& registry, role who, std::string agent)
+      : registry_(registry), who_(who), agent_(std::move(agent)) {}
+
+  void deliver(std::shared_ptr<const std::string> line) override {
+    const auto at = line->find("\"delivery\":\"");
+    ASSERT_NE(at, std::string::npos) << *line;
+    const auto start = at + 12;
+    const std::string delivery = line->substr(start, line->find('"', start) - start);
+    // Someone else may not acknowledge it; its receiver may.
+    others_refused = !registry_.may_acknowledge(delivery, role::gateway, {});
+    if (registry_.may_acknowledge(delivery, who_, agent_)) {
+      registry_.acknowledge(delivery);
+    }
+  }
+
+  bool others_refused = false;
+
+private:
+  session_registry& registry_;
+  role who_;
+  std::string agent_;
+};
+
+TEST(SessionRegistry, ADeliveryAcknowledgedWhileItIsBeingSentIsKnownAndNotSentAgain) {
+  session_registry registry;
+  auto ana = std::make_shared<acknowledging_session>(registry, role::agent, "ana");
+  registry.add(ana, role::agent, "ana");
+  egress_frame offer;
+  offer.type = egress_type::agent_offer;
+  offer.conv = "c1";
+  offer.agent = "ana";
+  offer.offer = "o1";
+  offer.delivery = "c1#1.1";
+
+  ASSERT_TRUE(registry.send_to_agent("ana", offer));
+
+  EXPECT_TRUE(ana->others_refused) << "the delivery was not tracked when it reached ana";
+  EXPECT_EQ(registry.pending_deliveries(), 0U) << "ana's acknowledgement was lost";
+}
+
 }  // namespace
 }  // namespace blendroute::net
