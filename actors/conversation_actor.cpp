@@ -2,9 +2,11 @@
 #include "actors/conversation_actor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <list>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <variant>
 
 #include <caf/all.hpp>
@@ -38,6 +40,18 @@ struct pending_work {
   std::list<conversation_input> backlog;
 };
 
+/// The clock's ids of the timers a conversation armed in its own steps, so that a timer it
+/// no longer wants (a bot attempt the bot answered, a silence the customer broke) is
+/// cancelled instead of waking the actor later only to be ignored. Behind a pointer, like
+/// the pending work: a conversation not yet opened holds none.
+struct held_timers {
+  std::array<sla_clock::timer_id, sla_kinds> sla{};  ///< By sla_kind.
+  sla_clock::timer_id idle = 0;
+  sla_clock::timer_id passivation = 0;
+  /// The finish time the passivation timer was armed for, so that it is armed once per finish.
+  time_point passivation_armed_for;
+};
+
 // An idle conversation actor costs about 1.5 KB resident, 1.2 KB of it CAF's own actor and
 // behavior (BM_ConversationActor_ResidentMemory); keep what every actor holds small.
 struct conversation_actor_state {
@@ -49,14 +63,20 @@ struct conversation_actor_state {
   bool committing = false;  ///< A write is in flight, or a failed one waits to be retried.
   std::unique_ptr<pending_work> work;
   std::chrono::steady_clock::time_point queued_since;  ///< Last time it asked for an agent.
-  /// The finish time a passivation timer was armed for, so that it is armed once per finish.
-  time_point passivation_armed_for;
+  std::unique_ptr<held_timers> timers;
 
   pending_work& busy() {
     if (!work) {
       work = std::make_unique<pending_work>();
     }
     return *work;
+  }
+
+  held_timers& held() {
+    if (!timers) {
+      timers = std::make_unique<held_timers>();
+    }
+    return *timers;
   }
 
   bool has_backlog() const { return work && !work->backlog.empty(); }
@@ -110,8 +130,11 @@ void attach_context(const router_context& ctx, const conversation& conv,
 /// is journaled: frames leave, the pool and the bot connector are asked, timers are armed.
 /// Runs in the conversation's actor, and at recovery on the thread that restores it, before
 /// the actor has handled anything. Contexts must be attached already.
+///
+/// `held` (when not null) keeps the ids of the timers armed, each replacing and cancelling the
+/// one it supersedes.
 void dispatch_effects(router_context& ctx, const std::string& conv, const caf::actor_addr& actor,
-                      std::vector<effect>& effects, time_point now,
+                      std::vector<effect>& effects, time_point now, held_timers* held,
                       std::vector<bot_request_msg>* bot_requests = nullptr) {
   const bool debug = ctx.log != nullptr && ctx.log->enabled(log_level::debug);
   for (auto& e : effects) {
@@ -168,12 +191,22 @@ void dispatch_effects(router_context& ctx, const std::string& conv, const caf::a
       case effect::kind::relax_skills:
         caf::anon_send(ctx.agent_pool, relax_atom_v, conv);
         break;
-      case effect::kind::arm_idle_timer:
-        ctx.timers->arm(actor, {timer_due::kind::idle, e.sla, e.deadline, e.level}, e.at);
+      case effect::kind::arm_idle_timer: {
+        const auto id =
+            ctx.timers->arm(actor, {timer_due::kind::idle, e.sla, e.deadline, e.level}, e.at);
+        if (held != nullptr) {
+          ctx.timers->cancel(std::exchange(held->idle, id));
+        }
         break;
-      case effect::kind::arm_timer:
-        ctx.timers->arm(actor, {timer_due::kind::sla, e.sla, e.deadline, e.level}, e.at);
+      }
+      case effect::kind::arm_timer: {
+        const auto id =
+            ctx.timers->arm(actor, {timer_due::kind::sla, e.sla, e.deadline, e.level}, e.at);
+        if (held != nullptr) {
+          ctx.timers->cancel(std::exchange(held->sla[static_cast<std::size_t>(e.sla)], id));
+        }
         break;
+      }
     }
   }
 }
@@ -248,10 +281,36 @@ void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_
   }
 }
 
+/// Cancels the timers held for deadlines the conversation no longer has: the step that just
+/// ran disarmed them (an answered bot attempt, an accepted offer, a customer who wrote).
+void cancel_disarmed_timers(router_context& ctx, const conversation& conv, held_timers& held) {
+  for (std::size_t sla = 0; sla < held.sla.size(); ++sla) {
+    if (held.sla[sla] != 0 && !conv.armed_deadline(static_cast<sla_kind>(sla))) {
+      ctx.timers->cancel(std::exchange(held.sla[sla], 0));
+    }
+  }
+  if (held.idle != 0 && !conv.idle_deadline()) {
+    ctx.timers->cancel(std::exchange(held.idle, 0));
+  }
+  if (held.passivation != 0 && is_open(conv.state())) {
+    ctx.timers->cancel(std::exchange(held.passivation, 0));  // Reopened.
+  }
+}
+
+void cancel_held_timers(router_context& ctx, held_timers& held) {
+  for (auto& id : held.sla) {
+    ctx.timers->cancel(std::exchange(id, 0));
+  }
+  ctx.timers->cancel(std::exchange(held.idle, 0));
+  ctx.timers->cancel(std::exchange(held.passivation, 0));
+}
+
 void carry_out(actor_type* self, std::vector<effect>& effects, time_point now) {
   auto& st = self->state;
   attach_context(*st.ctx, *st.conv, effects, now);
-  dispatch_effects(*st.ctx, st.conv->id(), self->address(), effects, now);
+  held_timers& held = st.held();
+  dispatch_effects(*st.ctx, st.conv->id(), self->address(), effects, now, &held);
+  cancel_disarmed_timers(*st.ctx, *st.conv, held);
 }
 
 void process_next(actor_type* self);
@@ -261,14 +320,16 @@ void process_next(actor_type* self);
 void arm_passivation(actor_type* self) {
   auto& st = self->state;
   const conversation& conv = *st.conv;
-  if (is_open(conv.state()) || st.passivation_armed_for == conv.finished_at()) {
+  held_timers& held = st.held();
+  if (is_open(conv.state()) || held.passivation_armed_for == conv.finished_at()) {
     return;
   }
-  st.passivation_armed_for = conv.finished_at();
+  held.passivation_armed_for = conv.finished_at();
   const tier_policy& tier = st.ctx->policy(conv.tier());
-  st.ctx->timers->arm(self->address(),
-                      {timer_due::kind::passivate, sla_kind::bot_attempt, conv.finished_at(), 0},
-                      conv.finished_at() + tier.resume_window);
+  const auto id = st.ctx->timers->arm(
+      self->address(), {timer_due::kind::passivate, sla_kind::bot_attempt, conv.finished_at(), 0},
+      conv.finished_at() + tier.resume_window);
+  st.ctx->timers->cancel(std::exchange(held.passivation, id));
 }
 
 /// Leaves the directory, then forwards whatever still reaches this actor to the router,
@@ -283,6 +344,10 @@ void passivate(actor_type* self) {
   ctx->lingering.insert(conv_id + "#" + std::to_string(self->id()),
                         caf::actor_cast<caf::actor>(self));
   ctx->log_line(log_level::debug, component, "conversation_passivated conv=" + conv_id);
+  if (st.timers) {
+    cancel_held_timers(*ctx, *st.timers);
+    st.timers.reset();
+  }
   st.conv.reset();
   self->become([=](conversation_msg& msg) {
     if (auto* envelope = std::get_if<ingress_envelope>(&msg.what)) {
@@ -505,10 +570,11 @@ void on_passivation_due(actor_type* self, time_point finished) {
   }
   if (st.committing || st.has_backlog()) {
     // A late event is being applied: look again shortly.
-    st.ctx->timers->arm(
+    const auto id = st.ctx->timers->arm(
         self->address(),
         {timer_due::kind::passivate, sla_kind::bot_attempt, st.conv->finished_at(), 0},
         st.ctx->clock() + std::chrono::seconds{1});
+    st.ctx->timers->cancel(std::exchange(st.held().passivation, id));
     return;
   }
   passivate(self);
@@ -631,7 +697,9 @@ caf::actor spawn_restored_conversation_actor(caf::actor_system& system, router_c
   const std::string conv_id = restored_conv->id();
   caf::actor restored = system.spawn<caf::lazy_init>(waiting_restored_conversation_actor, ctx,
                                                      std::move(restored_conv));
-  dispatch_effects(*ctx, conv_id, restored.address(), resume, now, bot_requests);
+  // The restoring thread cannot reach the actor's state: these timers are not held, and fire
+  // (to be ignored if stale) instead of being cancelled.
+  dispatch_effects(*ctx, conv_id, restored.address(), resume, now, nullptr, bot_requests);
   return restored;
 }
 

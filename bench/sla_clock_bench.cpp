@@ -30,6 +30,24 @@ void BM_SlaClock_Arm(benchmark::State& state) {
 
 BENCHMARK(BM_SlaClock_Arm);
 
+/// Arming a timer and cancelling it, as a conversation does when the bot answers before its
+/// bot_attempt deadline, with `range(0)` other timers armed (the heap's depth).
+void BM_SlaClock_ArmAndCancel(benchmark::State& state) {
+  sla_clock clock(router_now, [](const caf::actor_addr&, const timer_due&) {});
+  const time_point far = router_now() + std::chrono::hours{1};
+  timer_due due;
+  for (std::int64_t i = 0; i < state.range(0); ++i) {
+    clock.arm({}, due, far + duration{i});
+  }
+  for (auto _ : state) {
+    clock.cancel(clock.arm({}, due, far));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["heap_entries"] = static_cast<double>(clock.heap_entries());
+}
+
+BENCHMARK(BM_SlaClock_ArmAndCancel)->Arg(0)->Arg(1'000'000);
+
 /// Arms `range(0)` timers due over the next 5 s, then measures how late each one fires
 /// (microseconds past its millisecond deadline). Reports p50, p99 and max lateness.
 void BM_SlaClock_FireLatenessWithManyArmed(benchmark::State& state) {

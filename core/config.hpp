@@ -17,6 +17,9 @@ namespace blendroute {
 /// The four service levels of a tier (DESIGN.md §3).
 enum class sla_kind : std::uint8_t { bot_attempt, bot_max_turns, human_response, offer_accept };
 
+/// How many kinds of SLA there are, for arrays indexed by sla_kind.
+constexpr std::size_t sla_kinds = 4;
+
 /// What an escalation step does when it runs.
 enum class escalation_action : std::uint8_t {
   escalate,

@@ -112,6 +112,9 @@ public:
   std::vector<effect> fire_sla(sla_kind sla, time_point deadline, int level,
                                const tier_policy& tier, time_point now);
 
+  /// The silence the idle timer is armed for, if it is armed.
+  optional_time idle_deadline() const { return idle_deadline_; }
+
   /// Whether the idle timer (`deadline`) armed earlier is still the current one.
   bool idle_timer_is_current(time_point deadline) const {
     return idle_deadline_ && *idle_deadline_ == deadline;

@@ -163,6 +163,11 @@ public:
 
   std::size_t count() const { return sent_.size(); }
 
+  std::size_t count(egress_type type) const {
+    return static_cast<std::size_t>(std::count_if(
+        sent_.begin(), sent_.end(), [type](const auto& sent) { return sent.first.type == type; }));
+  }
+
   /// The states announced in `conversation.state` frames, in order.
   std::vector<std::string> states() const {
     std::vector<std::string> out;
@@ -447,6 +452,26 @@ TEST_F(ConversationActorTest, ABotAttemptBreachIsActedOnAtItsDeadlineAndNotAMill
   EXPECT_TRUE(journal_.wrote("sla_breach")) << "journaled before it was announced";
   EXPECT_EQ(egress_.states(), (std::vector<std::string>{"bot", "queued"}));
   EXPECT_EQ(stats_->breaches("standard", sla_kind::bot_attempt), 1u);
+}
+
+TEST_F(ConversationActorTest, ATimerTheConversationNoLongerWantsIsCancelledInsteadOfFiring) {
+  const auto& tier = *ctx_.cfg->find_tier("standard");
+  ASSERT_GT(tier.idle_warning.count(), 0) << "the test needs the idle timer";
+  submit(conversation_, customer("hello?"));
+  settle();  // The embedded bot answers at once: its bot_attempt timer is moot.
+  ingress_event second = customer("and another thing");
+  second.id = "m2";
+  submit(conversation_, second);
+  settle();  // The customer wrote: the idle timer of the first answer is moot too.
+  ASSERT_EQ(egress_.states(), std::vector<std::string>{"bot"});
+
+  EXPECT_EQ(timers_->armed(), 1u) << "only the idle timer of the last answer is wanted";
+  now_ += tier.bot_attempt;
+  EXPECT_EQ(timers_->fire_due(), 0u) << "the answered bot attempts do not fire";
+  now_ += tier.idle_warning;
+  EXPECT_EQ(timers_->fire_due(), 1u);
+  settle();
+  EXPECT_EQ(egress_.count(egress_type::customer_deliver), 3u) << "two answers and a warning";
 }
 
 TEST_F(ConversationActorTest, ABotReplyNamingAnIntentRequiresTheSkillsConfiguredForIt) {
