@@ -1,8 +1,6 @@
 // `blendroute-load closed` and `open`: synthetic conversations, paced by acks or by a Poisson
 // arrival rate, with the agents, bots and supervisor of the scenario played by the tool.
 
-#include "bench/load/loop.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -24,6 +22,7 @@
 #include "bench/load/endpoint.hpp"
 #include "bench/load/http_event_client.hpp"
 #include "bench/load/json_writer.hpp"
+#include "bench/load/loop.hpp"
 #include "bench/load/loop_report.hpp"
 #include "bench/load/plot.hpp"
 #include "bench/load/report_format.hpp"
@@ -434,7 +433,7 @@ private:
     const auto now = steady::now();
     while (next_arrival_ <= now) {
       const auto lag = now - next_arrival_;
-      if (lag > late_after && measuring_) {
+      if (lag > late_after && window_.is_open()) {
         ++report_.sent_late;
         report_.worst_send_lag = std::max(
             report_.worst_send_lag, std::chrono::duration_cast<std::chrono::nanoseconds>(lag));
@@ -505,7 +504,7 @@ private:
     if (!live.awaiting_reply) {
       live.awaiting_reply = intended;
     }
-    if (first && live.wants_human && measuring_) {
+    if (first && live.wants_human && window_.is_open()) {
       escalating_.emplace(slot.conv, intended);  // The first offer for it closes the measurement.
     }
   }
@@ -526,7 +525,7 @@ private:
   void on_gateway_frame(std::size_t gateway, const frame& f) {
     if (f.type == "customer.deliver" && f.from != "router") {
       if (auto* live = live_for(f.conv); live != nullptr && live->awaiting_reply) {
-        if (in_window(*live->awaiting_reply)) {
+        if (window_.holds(*live->awaiting_reply)) {
           report_.reply.record(steady::now() - *live->awaiting_reply);
         }
         live->awaiting_reply.reset();
@@ -618,7 +617,7 @@ private:
       return;  // Long gone from the tool's view: only acked.
     }
     if (!live->awaiting_bot.empty()) {
-      if (in_window(live->awaiting_bot.front())) {
+      if (window_.holds(live->awaiting_bot.front())) {
         report_.message_to_bot_request.record(steady::now() - live->awaiting_bot.front());
       }
       live->awaiting_bot.erase(live->awaiting_bot.begin());
@@ -650,12 +649,6 @@ private:
     }
     json_.end_object();
     reply_on.send(json_.str(), id, other_tag);
-  }
-
-  // Whether a message sent at `sent` belongs to the measured window: its latencies count even
-  // when the answer comes after the window, or the slow answers would drop out of the figures.
-  bool in_window(steady::time_point sent) const {
-    return (measuring_ || stopping_) && sent >= window_start_ && (measuring_ || sent < window_end_);
   }
 
   // Every conversation the supervisor sees counts, this run's or not: the server check
@@ -701,8 +694,7 @@ private:
       return;
     }
 
-    measuring_ = true;
-    window_start_ = steady::now();
+    window_.open(steady::now());
     phase_timer_.expires_after(options_.duration);
     phase_timer_.async_wait([this](const boost::system::error_code& error) {
       if (!error) {
@@ -717,11 +709,11 @@ private:
       return;
     }
 
-    measuring_ = false;
+    const auto now = steady::now();
     stopping_ = true;
-    window_end_ = steady::now();
+    window_.close(now);
     tick_timer_.cancel();
-    report_.measured_seconds = std::chrono::duration<double>(steady::now() - window_start_).count();
+    report_.close_window(now - window_.start());
     drain_timer_.expires_after(scenario_.think + drain_limit);
     drain_timer_.async_wait([this](const boost::system::error_code& error) {
       if (!error) {
@@ -761,15 +753,9 @@ private:
       if (event.status == "ok") {
         ++tally_.customer_messages_ok;
       }
-      if (measuring_) {
-        report_.ingress_ack.record(event.latency);
-        ++report_.acks_by_status[event.status.empty() ? "missing" : std::string(event.status)];
-        report_.count_ack_at(steady::now() - window_start_);
-      } else if (stopping_) {
-        ++report_.drain_acks;
-      } else {
-        ++report_.warmup_acks;
-      }
+      // Its latency counts when it was sent in the window, like every other latency; the
+      // ack itself counts towards the throughput when it arrives there.
+      report_.count_customer_ack(window_, steady::now(), event.latency, event.status);
       // Closed loop: the slot sends its next message, whatever became of this one (a rejected
       // message had no effect).
       if (!open()) {
@@ -873,10 +859,10 @@ private:
     }
     log_ << "error " << component_ << " " << reason << std::endl;
     report_.failures.push_back(reason);
-    if (measuring_) {
-      report_.measured_seconds =
-          std::chrono::duration<double>(steady::now() - window_start_).count();
-      measuring_ = false;
+    if (window_.is_open()) {
+      const auto now = steady::now();
+      window_.close(now);
+      report_.close_window(now - window_.start());
     }
     finish();
   }
@@ -964,12 +950,11 @@ private:
   std::uint64_t acks_at_last_progress_ = 0;
   steady::time_point next_arrival_;
   bool started_ = false;
-  bool measuring_ = false;
+  /// Sending stopped at the end of the window; what is in flight drains.
   bool stopping_ = false;
   bool settling_ = false;
   bool finished_ = false;
-  steady::time_point window_start_;
-  steady::time_point window_end_;
+  measured_window window_;
   steady::time_point settle_until_;
   loop_report report_;
 };

@@ -1,11 +1,10 @@
 // The measured outcome of a closed- or open-loop run, printed for people and written as JSON.
 
-#include "bench/load/loop_report.hpp"
-
 #include <algorithm>
 #include <cstdio>
 
 #include "bench/load/json_writer.hpp"
+#include "bench/load/loop_report.hpp"
 #include "bench/load/report_format.hpp"
 
 namespace blendroute::load {
@@ -16,6 +15,32 @@ std::uint64_t loop_report::measured_acks() const {
     total += count;
   }
   return total;
+}
+
+void loop_report::count_customer_ack(const measured_window& window,
+                                     measured_window::clock::time_point arrived,
+                                     std::chrono::nanoseconds latency, std::string_view status) {
+  if (window.holds(arrived - latency)) {
+    ingress_ack.record(latency);
+  }
+  switch (window.phase_of(arrived)) {
+    case measured_window::phase::window:
+      ++acks_by_status[status.empty() ? "missing" : std::string(status)];
+      count_ack_at(arrived - window.start());
+      break;
+    case measured_window::phase::warmup:
+      ++warmup_acks;
+      break;
+    case measured_window::phase::drain:
+      ++drain_acks;
+      break;
+  }
+}
+
+void loop_report::close_window(std::chrono::nanoseconds length) {
+  measured_seconds = std::chrono::duration<double>(length).count();
+  const auto whole = std::chrono::duration_cast<std::chrono::seconds>(length).count();
+  acks_per_second.resize(static_cast<std::size_t>(std::max<std::int64_t>(0, whole)), 0);
 }
 
 double loop_report::events_per_second() const {
@@ -57,10 +82,9 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
   std::snprintf(throughput, sizeof throughput, "%.1f events/s over %.2f s",
                 report.events_per_second(), report.measured_seconds);
   out << label("throughput") << throughput << "\n";
-  if (report.acks_per_second.size() > 1) {
-    // The last second is partial; the whole ones say whether the rate held.
-    std::vector<std::uint64_t> whole(report.acks_per_second.begin(),
-                                     report.acks_per_second.end() - 1);
+  if (!report.acks_per_second.empty()) {
+    // Whole seconds only (`close_window`): they say whether the rate held.
+    std::vector<std::uint64_t> whole = report.acks_per_second;
     std::sort(whole.begin(), whole.end());
     out << label("per second") << "min " << with_commas(whole.front()) << "  median "
         << with_commas(whole[whole.size() / 2]) << "  max " << with_commas(whole.back()) << "  ("

@@ -7,6 +7,7 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/load/report.hpp"
@@ -14,9 +15,60 @@
 
 namespace blendroute::load {
 
+/// The measured window of a run on the steady clock: it opens after the warm-up and closes
+/// when the run stops sending (the drain follows).
+///
+/// A message sent inside it is measured whenever its answer comes, the drain included, or
+/// the slowest answers would drop out of the latencies; an ack counts towards the throughput
+/// when it arrives inside it.
+class measured_window {
+public:
+  using clock = std::chrono::steady_clock;
+
+  /// Where a moment falls: before the window, in it, or after it.
+  enum class phase { warmup, window, drain };
+
+  void open(clock::time_point at) {
+    start_ = at;
+    opened_ = true;
+  }
+
+  /// Closes the window at `at`; does nothing unless it is open.
+  void close(clock::time_point at) {
+    if (is_open()) {
+      end_ = at;
+      closed_ = true;
+    }
+  }
+
+  bool is_open() const { return opened_ && !closed_; }
+
+  bool is_closed() const { return closed_; }
+
+  clock::time_point start() const { return start_; }
+
+  /// Where `at` falls. Precondition: `at` is not later than now (the window may still close).
+  phase phase_of(clock::time_point at) const {
+    if (!opened_ || at < start_) {
+      return phase::warmup;
+    }
+    return closed_ && at >= end_ ? phase::drain : phase::window;
+  }
+
+  /// Whether a message sent (open loop: due) at `sent` is measured.
+  bool holds(clock::time_point sent) const { return phase_of(sent) == phase::window; }
+
+private:
+  clock::time_point start_;
+  clock::time_point end_;
+  bool opened_ = false;
+  bool closed_ = false;
+};
+
 /// Everything a `closed` or `open` run measured. Plain data: filled by the run, read by the
-/// printers. Only acks that arrived inside the measured window (after the warm-up) are
-/// counted in `acks_by_status`, `ingress_ack` and the throughput.
+/// printers. `ingress_ack`, like every latency, counts the customer messages sent in the
+/// measured window, whenever their acks come; `acks_by_status` and the throughput count the
+/// acks that arrive in the window.
 struct loop_report {
   /// `closed` or `open`.
   std::string mode = "closed";
@@ -41,7 +93,8 @@ struct loop_report {
   std::map<std::string, std::uint64_t> acks_by_status;
   /// Rejections of the whole run by error code.
   std::map<std::string, std::uint64_t> rejected_by_code;
-  /// Ingress→ack latency of the measured window: frame written to ack read.
+  /// Ingress→ack latency of the messages sent in the measured window: frame written (open
+  /// loop: its arrival time) to ack read.
   latency_histogram ingress_ack;
   /// Acks outside the window: during the warm-up, and after it ended (the drain).
   std::uint64_t warmup_acks = 0;
@@ -103,8 +156,15 @@ struct loop_report {
   /// Why the run failed, one line each; empty on success.
   std::vector<std::string> failures;
 
-  /// Acks of the measured window per second of it: [0] the first second.
+  /// Acks of the measured window per whole second of it: [0] the first second. While the
+  /// window runs it may end with the second under way; `close_window()` cuts that off.
   std::vector<std::uint64_t> acks_per_second;
+
+  /// Counts the ack of a customer message that arrived at `arrived`, `latency` after the
+  /// message was sent (open loop: due): its latency when it was sent in `window`, its status
+  /// and second when it arrived there, else the warm-up or drain count.
+  void count_customer_ack(const measured_window& window, measured_window::clock::time_point arrived,
+                          std::chrono::nanoseconds latency, std::string_view status);
 
   /// Counts an ack of the measured window, `since_start` after the window began.
   void count_ack_at(std::chrono::steady_clock::duration since_start) {
@@ -115,6 +175,11 @@ struct loop_report {
     }
     ++acks_per_second[second];
   }
+
+  /// Records that the window ran for `length`: `measured_seconds`, and `acks_per_second`
+  /// holding exactly its whole seconds (a second without acks counts 0, the partial last
+  /// second is left out).
+  void close_window(std::chrono::nanoseconds length);
 
   /// Acks of the measured window.
   std::uint64_t measured_acks() const;
