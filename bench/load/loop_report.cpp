@@ -1,13 +1,29 @@
 // The measured outcome of a closed- or open-loop run, printed for people and written as JSON.
 
+#include "bench/load/loop_report.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
 #include "bench/load/json_writer.hpp"
-#include "bench/load/loop_report.hpp"
 #include "bench/load/report_format.hpp"
 
 namespace blendroute::load {
+
+namespace {
+
+// "50 ms", "0.5 ms", "1.5 s", "0 s": a think time of `--think 50ms` must not read as 0.1 s.
+std::string think_time(double seconds) {
+  char text[32];
+  if (seconds > 0 && seconds < 1) {
+    std::snprintf(text, sizeof text, "%g ms", seconds * 1e3);
+  } else {
+    std::snprintf(text, sizeof text, "%g s", seconds);
+  }
+  return text;
+}
+
+}  // namespace
 
 std::uint64_t loop_report::measured_acks() const {
   std::uint64_t total = 0;
@@ -90,13 +106,12 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
         << with_commas(whole[whole.size() / 2]) << "  max " << with_commas(whole.back()) << "  ("
         << whole.size() << " whole seconds)\n";
   }
-  out << label("ingress->ack") << percentiles(report.ingress_ack, true) << "\n";
+  out << label("ingress->ack") << percentiles(report.ingress_ack) << "\n";
   if (report.message_to_bot_request.count() > 0) {
-    out << label("message->bot.request") << percentiles(report.message_to_bot_request, true)
-        << "\n";
+    out << label("message->bot.request") << percentiles(report.message_to_bot_request) << "\n";
   }
   if (report.message_to_offer.count() > 0 || report.offers_missing > 0) {
-    out << label("message->offer") << percentiles(report.message_to_offer, true) << "\n";
+    out << label("message->offer") << percentiles(report.message_to_offer) << "\n";
   }
   if (report.offers_missing > 0) {
     out << label("no offer") << with_commas(report.offers_missing)
@@ -104,7 +119,7 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
            "above: agents too few or too slow)\n";
   }
   if (report.reply.count() > 0) {
-    out << label("reply to customer") << percentiles(report.reply, true) << "\n";
+    out << label("reply to customer") << percentiles(report.reply) << "\n";
   }
   if (report.sent_late > 0) {
     char lag[96];
@@ -116,8 +131,9 @@ void print_loop_report(std::ostream& out, const loop_report& report) {
 
   char scenario[160];
   std::snprintf(scenario, sizeof scenario,
-                "%.0f %% ask for a human; %zu agents of capacity %zu, think %.1f s; %s",
-                report.escalate_share * 100, report.agents, report.capacity, report.think_seconds,
+                "%.0f %% ask for a human; %zu agents of capacity %zu, think %s; %s",
+                report.escalate_share * 100, report.agents, report.capacity,
+                think_time(report.think_seconds).c_str(),
                 report.bots > 0 ? (std::to_string(report.bots) + " bots played by the tool").c_str()
                                 : "the router's bot");
   out << label("scenario") << scenario << "\n";

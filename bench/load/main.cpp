@@ -45,7 +45,8 @@ void add_duration(CLI::App& app, const std::string& name, std::chrono::nanosecon
       ->default_str(format_duration(target));
 }
 
-void add_common_flags(CLI::App& app, common_options& options) {
+// `plot_help` says which pictures the mode draws.
+void add_common_flags(CLI::App& app, common_options& options, const std::string& plot_help) {
   app.add_option("--addr", options.addr, "router NDJSON TCP address, host:port")
       ->capture_default_str();
   app.add_option("--gateway-token", options.gateway_token, "token for role gateway")
@@ -65,8 +66,7 @@ void add_common_flags(CLI::App& app, common_options& options) {
   add_duration(app, "--timeout", options.timeout,
                "hard bound on the run; then report what is unfinished and exit 1");
   app.add_option("--json", options.json_path, "also write the report as JSON to this file");
-  app.add_option("--plot", options.plot_prefix,
-                 "write PREFIX-latency.svg and PREFIX-throughput.svg for people");
+  app.add_option("--plot", options.plot_prefix, plot_help);
   app.add_option("--compare", options.compare_path,
                  "compare with this saved --json report; exit 3 on a regression");
   app.add_option_function<std::string>(
@@ -89,7 +89,9 @@ void add_common_flags(CLI::App& app, common_options& options) {
 void add_replay(CLI::App& app, replay_options& options) {
   auto* replay = app.add_subcommand(
       "replay", "replay recorded conversations against a running router and report the outcome");
-  add_common_flags(*replay, options.common);
+  add_common_flags(*replay, options.common,
+                   "write PREFIX-latency.svg, the latency spectra, for people (no throughput "
+                   "picture: replay is paced by the data)");
   replay->add_option("--file", options.file, "conversations, one JSON object per line")
       ->capture_default_str();
   replay->add_option("--limit", options.limit, "replay only the first N conversations; 0 = all")
@@ -116,7 +118,9 @@ void add_replay(CLI::App& app, replay_options& options) {
 
 // Flags of both `closed` and `open`: the shape of the run and of the contact center.
 void add_loop_flags(CLI::App& command, loop_options& options) {
-  add_common_flags(command, options.common);
+  add_common_flags(command, options.common,
+                   "write PREFIX-latency.svg (the latency spectra) and PREFIX-throughput.svg "
+                   "(acks of each whole second of the window) for people");
   command.add_option("--connections", options.connections, "gateway connections, used round-robin")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();

@@ -66,7 +66,7 @@ struct common_options {
   std::chrono::nanoseconds timeout{defaults::timeout};
   /// Also write the report as JSON to this file; empty for none.
   std::string json_path;
-  /// Writes `<prefix>-latency.svg` (and `-throughput.svg`) when set.
+  /// Writes `<prefix>-latency.svg` (and, in `closed` and `open`, `-throughput.svg`) when set.
   std::string plot_prefix;
   /// A saved `--json` report to compare this run with; a regression exits 3.
   std::string compare_path;

@@ -164,9 +164,9 @@ void print_report(std::ostream& out, const replay_report& report) {
         << " of the abandoned left the bot unresolved after their last message\n";
   }
   print_sla_table(out, report);
-  out << label("ingress->ack") << percentiles(report.ingress_ack, true) << "\n";
-  out << label("message->bot reply") << percentiles(report.bot_reply, false) << "\n";
-  out << label("escalation->offer") << percentiles(report.escalation_offer, false) << "\n";
+  out << label("ingress->ack") << percentiles(report.ingress_ack) << "\n";
+  out << label("message->bot reply") << percentiles(report.bot_reply) << "\n";
+  out << label("escalation->offer") << percentiles(report.escalation_offer) << "\n";
   out << label("customer.deliver") << list_counts(report.replies_by_from, "none");
   if (report.redeliveries > 0) {
     out << "  (repeated deliveries " << with_commas(report.redeliveries) << ")";

@@ -32,19 +32,15 @@ std::string label(const char* text) {
   return "  " + pad(text, report_label_width);
 }
 
-std::string percentiles(const latency_histogram& h, bool full) {
+std::string percentiles(const latency_histogram& h) {
   if (h.count() == 0) {
     return "no samples";
   }
 
   std::string out = "p50 " + format_latency(h.percentile(50));
-  if (full) {
-    out += "  p90 " + format_latency(h.percentile(90));
-  }
+  out += "  p90 " + format_latency(h.percentile(90));
   out += "  p99 " + format_latency(h.percentile(99));
-  if (full) {
-    out += "  p99.9 " + format_latency(h.percentile(99.9));
-  }
+  out += "  p99.9 " + format_latency(h.percentile(99.9));
   out += "  max " + format_latency(h.max()) + "  (n=" + with_commas(h.count()) + ")";
   return out;
 }

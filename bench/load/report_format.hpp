@@ -25,8 +25,9 @@ std::string pad(std::string text, std::size_t width);
 /// A label of the human report: indented and padded to `report_label_width`.
 std::string label(const char* text);
 
-/// "p50 1.2 ms  p99 4 ms  max 9 ms  (n=1,000)"; `full` adds p90 and p99.9.
-std::string percentiles(const latency_histogram& h, bool full);
+/// "p50 1.2 ms  p90 2.1 ms  p99 4 ms  p99.9 8 ms  max 9 ms  (n=1,000)": the same set as the
+/// JSON's `write_histogram` (but the mean).
+std::string percentiles(const latency_histogram& h);
 
 /// "key 3, other 1" for a count map; `empty` when there is nothing.
 std::string list_counts(const std::map<std::string, std::uint64_t>& counts, const char* empty);

@@ -1,13 +1,13 @@
 // The report of blendroute-load closed/open: which acks and latencies it counts, and how it
 // prints them.
 
+#include "bench/load/loop_report.hpp"
+
 #include <chrono>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
-
-#include "bench/load/loop_report.hpp"
 
 namespace blendroute::load {
 namespace {
@@ -89,6 +89,23 @@ TEST_F(LoopReportTest, ASecondWithoutAcksCountsAsZero) {
   EXPECT_EQ(report_.acks_per_second, (std::vector<std::uint64_t>{1, 0, 0}));
   EXPECT_NE(printed().find("min 0  median 0  max 1  (3 whole seconds)"), std::string::npos)
       << printed();
+}
+
+TEST_F(LoopReportTest, AThinkTimeUnderASecondIsPrintedInMilliseconds) {
+  report_.think_seconds = 0.05;
+  EXPECT_NE(printed().find("think 50 ms;"), std::string::npos) << printed();
+  report_.think_seconds = 1.5;
+  EXPECT_NE(printed().find("think 1.5 s;"), std::string::npos) << printed();
+  report_.think_seconds = 0;
+  EXPECT_NE(printed().find("think 0 s;"), std::string::npos) << printed();
+}
+
+TEST_F(LoopReportTest, EveryLatencyShowsP90AndP999) {
+  ack(1s, 2ms);
+  const std::string out = printed();
+  const auto line = out.substr(out.find("ingress->ack"));
+  EXPECT_NE(line.find("p90 "), std::string::npos) << out;
+  EXPECT_NE(line.find("p99.9 "), std::string::npos) << out;
 }
 
 }  // namespace
