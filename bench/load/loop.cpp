@@ -1,6 +1,9 @@
 // `blendroute-load closed` and `open`: synthetic conversations, paced by acks or by a Poisson
 // arrival rate, with the agents, bots and supervisor of the scenario played by the tool.
 
+#include "bench/load/loop.hpp"
+
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -9,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -17,12 +21,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bench/load/agent_desk.hpp"
 #include "bench/load/compare.hpp"
 #include "bench/load/duration.hpp"
 #include "bench/load/endpoint.hpp"
 #include "bench/load/http_event_client.hpp"
 #include "bench/load/json_writer.hpp"
-#include "bench/load/loop.hpp"
 #include "bench/load/loop_report.hpp"
 #include "bench/load/plot.hpp"
 #include "bench/load/report_format.hpp"
@@ -102,13 +106,16 @@ struct live_conversation {
   std::vector<steady::time_point> awaiting_bot;
   /// The oldest message not yet answered to the customer; unset when nothing waits.
   std::optional<steady::time_point> awaiting_reply;
+  /// The ack of the conversation's last scripted message came: the router has applied
+  /// everything the customer will say.
+  bool customer_done = false;
 };
 
-// What an agent does once its think time is over.
-struct agent_work {
-  steady::time_point due;
-  std::size_t agent = 0;
+// A customer message of this run, by its id: its conversation and whether it is that
+// conversation's last scripted message.
+struct scripted_message {
   std::string conv;
+  bool last = false;
 };
 
 // Runs one run on the thread that calls `run()`; every callback runs there too.
@@ -128,7 +135,8 @@ public:
         phase_timer_(io_),
         drain_timer_(io_),
         progress_timer_(io_),
-        work_timer_(io_) {
+        work_timer_(io_),
+        desk_(options.scenario.think) {
     if (run_id_.empty()) {
       run_id_ = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -543,41 +551,74 @@ private:
       count_sla_opportunity(f.tier, "offer_accept");
       agent_event(agent, "agent.accept", f.conv, &f.offer);
     } else if (f.type == "agent.assigned") {
-      working_.insert(agent_key(agent, f.conv));
-      work_.push_back({steady::now() + scenario_.think, agent, f.conv});
-      if (work_.size() == 1) {
-        arm_work();
-      }
+      // A conversation the tool no longer follows (an older round, an earlier run's) has
+      // nothing more to come from its customer.
+      const auto* live = live_for(f.conv);
+      desk_.assigned(agent, f.conv, live == nullptr || live->customer_done, steady::now());
+      arm_work();
+    } else if (f.type == "agent.message") {
+      const auto message = scripted(f.id);
+      desk_.message(agent, f.conv, !message || message->last, steady::now());
+      arm_work();
     } else if (f.type == "agent.revoked" && f.offer.empty()) {
-      working_.erase(agent_key(agent, f.conv));  // Lost it: nothing left to resolve.
+      desk_.revoked(agent, f.conv);  // Lost it: nothing left to answer.
     }
     ack_delivery(*agents_[agent], f);
   }
 
-  std::string agent_key(std::size_t agent, const std::string& conv) const {
-    return std::to_string(agent) + "|" + conv;
+  // The ack of `conv`'s last scripted message came: the router has applied all of it.
+  void customer_done(const std::string& conv, steady::time_point now) {
+    if (auto* live = live_for(conv); live != nullptr) {
+      live->customer_done = true;
+    }
+    desk_.customer_done(conv, now);
+    arm_work();
   }
 
-  // The think time is the same for every conversation, so work falls due in the order it
-  // came: one timer for the oldest is enough.
+  // The customer message `id` of this run (as `send_message` names it: `<run>-<slot>-m<k>`);
+  // nullopt for an id of another run.
+  std::optional<scripted_message> scripted(std::string_view id) const {
+    const auto marker = id.rfind("-m");
+    if (id.size() <= run_id_.size() + 1 || id.compare(0, run_id_.size(), run_id_) != 0
+        || id[run_id_.size()] != '-' || marker == std::string_view::npos
+        || marker <= run_id_.size()) {
+      return std::nullopt;
+    }
+    const auto slot = id.substr(run_id_.size() + 1, marker - run_id_.size() - 1);
+    const auto digits = id.substr(marker + 2);
+    std::uint64_t k = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), k);
+    if (error != std::errc{} || end != digits.data() + digits.size()) {
+      return std::nullopt;
+    }
+    return scripted_message{
+        conv_prefix_ + std::string(slot) + "-" + std::to_string(k / options_.messages_per_conv),
+        k % options_.messages_per_conv == options_.messages_per_conv - 1};
+  }
+
+  // Waits for the agents' oldest work. The think time is the same for all of it, so it falls
+  // due in the order it came: while the timer waits, later work needs no timer of its own.
   void arm_work() {
-    work_timer_.expires_at(work_.front().due);
+    if (work_armed_ || !desk_.has_work() || settling_ || finished_) {
+      return;
+    }
+
+    work_armed_ = true;
+    work_timer_.expires_at(desk_.next_due());
     work_timer_.async_wait([this](const boost::system::error_code& error) {
-      if (error || finished_) {
-        return;
+      work_armed_ = false;
+      if (error || settling_ || finished_) {
+        return;  // Once settling, the agents are offline: what they still hold is requeued.
       }
-      const auto now = steady::now();
-      while (!work_.empty() && work_.front().due <= now) {
-        const auto work = std::move(work_.front());
-        work_.pop_front();
-        if (working_.erase(agent_key(work.agent, work.conv)) > 0) {
-          agent_event(work.agent, "agent.reply", work.conv, nullptr);
-          agent_event(work.agent, "agent.resolve", work.conv, nullptr);
+      steps_.clear();
+      desk_.take_due(steady::now(), steps_);
+      for (const auto& step : steps_) {
+        agent_event(step.agent, "agent.reply", step.conv, nullptr);
+        if (step.resolve) {
+          agent_event(step.agent, "agent.resolve", step.conv, nullptr);
         }
       }
-      if (!work_.empty()) {
-        arm_work();
-      }
+      arm_work();
       check_drained();
     });
   }
@@ -753,9 +794,13 @@ private:
       if (event.status == "ok") {
         ++tally_.customer_messages_ok;
       }
+      const auto now = steady::now();
       // Its latency counts when it was sent in the window, like every other latency; the
       // ack itself counts towards the throughput when it arrives there.
-      report_.count_customer_ack(window_, steady::now(), event.latency, event.status);
+      report_.count_customer_ack(window_, now, event.latency, event.status);
+      if (const auto message = scripted(event.id); message && message->last) {
+        customer_done(message->conv, now);
+      }
       // Closed loop: the slot sends its next message, whatever became of this one (a rejected
       // message had no effect).
       if (!open()) {
@@ -766,7 +811,7 @@ private:
   }
 
   void check_drained() {
-    if (!stopping_ || finished_ || settling_ || !work_.empty()) {
+    if (!stopping_ || finished_ || settling_ || desk_.has_work()) {
       return;
     }
     std::size_t pending = 0;
@@ -922,9 +967,9 @@ private:
   /// Escalating conversations of the window waiting for their first offer, with the
   /// arrival time of the message that asked for a human.
   std::unordered_map<std::string, steady::time_point> escalating_;
-  /// Agents' work in the order it falls due, and the (agent, conversation) pairs still owned.
-  std::deque<agent_work> work_;
-  std::unordered_set<std::string> working_;
+  /// What the agents owe their conversations, and whether `work_timer_` waits for it.
+  agent_desk desk_;
+  bool work_armed_ = false;
   /// Bot deliveries answered, the oldest forgotten first.
   std::unordered_set<std::string> answered_;
   std::deque<std::string> answered_order_;
@@ -942,6 +987,7 @@ private:
   // Reused for every frame sent; a frame is built and handed to a client in one go.
   json_writer json_;
   std::string text_;
+  std::vector<agent_step> steps_;
 
   std::size_t ready_ = 0;
   std::uint64_t arrivals_ = 0;

@@ -161,14 +161,15 @@ void add_loop_flags(CLI::App& command, loop_options& options) {
       ->capture_default_str();
   command
       .add_option("--agents", scenario.agents,
-                  "agent connections that accept every offer, reply and resolve after --think")
+                  "agent connections that accept every offer, answer each customer message after "
+                  "--think, and resolve after answering the conversation's last one")
       ->check(CLI::Range(0, 999))
       ->capture_default_str();
   command.add_option("--capacity", scenario.capacity, "concurrent conversations per agent")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   add_duration(command, "--think", scenario.think,
-               "how long an agent works on a conversation before replying and resolving");
+               "how long an agent works on a customer message before answering it");
   command
       .add_option("--bots", scenario.bots,
                   "bot connections played by the tool (measures message->bot.request); 0 leaves "

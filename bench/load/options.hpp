@@ -120,11 +120,12 @@ enum class loop_transport {
 struct scenario_options {
   /// Share of new conversations that ask for a human (0–1); the rest the bot contains.
   double escalate_share = 0;
-  /// Agent connections (`agent-01`, …) that accept every offer, reply and resolve.
+  /// Agent connections (`agent-01`, …) that accept every offer, answer each customer message
+  /// and resolve after answering the conversation's last (`--messages-per-conv`) one.
   std::size_t agents = 0;
   /// Concurrent conversations each agent announces; >= 1.
   std::size_t capacity = defaults::open_capacity;
-  /// How long an agent works on an assigned conversation before its reply and resolve.
+  /// How long an agent works on what the customer said before its reply (and resolve).
   std::chrono::nanoseconds think{0};
   /// Bot connections the tool plays itself; 0 leaves the bot to the router (the embedded
   /// bot, or whatever bots are connected). The tool's bot hands off the conversations that
