@@ -9,6 +9,7 @@ packages=(
   libhowardhinnant-date-dev tzdata
   libssl-dev openssl
   libabsl-dev
+  libgoogle-perftools-dev
   chromium
 )
 
