@@ -378,7 +378,7 @@ void begin(actor_type* self, conversation_input input) {
   persist::journal_record record;
   record.conv = conv.id();
   if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
-    auto allowed = conv.check(envelope->event);
+    auto allowed = conv.check(envelope->event, now);
     if (!allowed) {
       reject(*envelope, allowed.err(), ctx);
       return;

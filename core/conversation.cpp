@@ -104,7 +104,7 @@ std::string conversation::owner() const {
   return "none";
 }
 
-result<void> conversation::check(const ingress_event& event) const {
+result<void> conversation::check(const ingress_event& event, time_point now) const {
   // Only a customer message opens a conversation.
   if (!opened_ && event.type != event_type::customer_message) {
     return {errc::unknown_conversation, "conversation " + id_ + " does not exist"};
@@ -121,6 +121,12 @@ result<void> conversation::check(const ingress_event& event) const {
       if (state_ != conversation_state::offered || event.offer != offer_id()
           || event.agent != offered_agent()) {
         return {errc::stale_offer, "offer " + event.offer + " is not pending for " + event.agent};
+      }
+      // The offer ends at its deadline, as the timer that re-offers it fires then; an accept
+      // that comes while that timer waits to be handled must not win the conversation.
+      if (const auto& expires = deadlines_[index(sla_kind::offer_accept)];
+          expires && now >= *expires) {
+        return {errc::stale_offer, "offer " + event.offer + " expired"};
       }
       return {};
     case event_type::agent_reply:

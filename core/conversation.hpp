@@ -87,8 +87,10 @@ public:
   /// A conversation that no message has opened yet.
   explicit conversation(std::string id) : id_(std::move(id)) {}
 
-  /// Whether `event` may apply now. Errors: not_owner, stale_offer, unknown_conversation.
-  result<void> check(const ingress_event& event) const;
+  /// Whether `event` may apply at router time `now`. Errors: not_owner, stale_offer (also for
+  /// an offer whose accept deadline has come, even before its timer is handled),
+  /// unknown_conversation.
+  result<void> check(const ingress_event& event, time_point now) const;
 
   /// Applies an event that passed `check`. `tier` is the policy of the conversation's tier;
   /// for a conversation not yet opened it is the tier chosen by routing.

@@ -53,7 +53,7 @@ protected:
   }
 
   std::vector<effect> event(const ingress_event& e) {
-    EXPECT_TRUE(live_.check(e).ok());
+    EXPECT_TRUE(live_.check(e, now_).ok());
     journaled_input input{e, now_, live_.opened() ? std::string{} : std::string("standard")};
     journal_.push_back(std::move(input));
     return live_.apply(e, standard_, now_);

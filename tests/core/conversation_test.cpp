@@ -48,7 +48,7 @@ protected:
 
   /// Checks, then applies, as the conversation actor does.
   std::vector<effect> step(const ingress_event& e) {
-    auto allowed = conv_.check(e);
+    auto allowed = conv_.check(e, now_);
     EXPECT_TRUE(allowed.ok()) << (allowed.ok() ? "" : allowed.err().message);
     return conv_.apply(e, standard_, now_);
   }
@@ -223,8 +223,8 @@ TEST_F(ConversationTest, AcceptOfAnotherAgentsOfferIsStale) {
   auto wrong_offer = agent_event(event_type::agent_accept, "ana");
   wrong_offer.offer = "o0";
 
-  EXPECT_EQ(conv_.check(wrong_agent).err().code, errc::stale_offer);
-  EXPECT_EQ(conv_.check(wrong_offer).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check(wrong_agent, now_).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check(wrong_offer, now_).err().code, errc::stale_offer);
 }
 
 TEST_F(ConversationTest, AcceptAfterTheOfferExpiredIsStale) {
@@ -242,7 +242,22 @@ TEST_F(ConversationTest, AcceptAfterTheOfferExpiredIsStale) {
   ASSERT_NE(requeue, nullptr);
   EXPECT_TRUE(requeue->at_head);
   EXPECT_EQ(requeue->agent, "ana");  // Offered to ana again only when nobody else can take it.
-  EXPECT_EQ(conv_.check(accept).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check(accept, now_).err().code, errc::stale_offer);
+}
+
+TEST_F(ConversationTest, AnAcceptAtTheOfferDeadlineIsStaleEvenBeforeItsTimerFires) {
+  escalated();
+  auto offered = conv_.offer_made("ana", "o1", standard_, now_);
+  const time_point expires = find(offered, effect::kind::arm_timer)->deadline;
+  const auto accept = agent_event(event_type::agent_accept, "ana");
+  const auto decline = agent_event(event_type::agent_decline, "ana");
+
+  EXPECT_TRUE(conv_.check(accept, expires - std::chrono::milliseconds{1}).ok());
+  const auto late = conv_.check(accept, expires);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check(decline, expires).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.state(), conversation_state::offered) << "the timer re-offers it, not the accept";
 }
 
 TEST_F(ConversationTest, DeclineRequeuesAtTheHeadExcludingTheDecliningAgent) {
@@ -284,8 +299,8 @@ TEST_F(ConversationTest, CustomerMessageToAnOwnedConversationGoesToTheAgent) {
 TEST_F(ConversationTest, OnlyTheOwningAgentMayAct) {
   owned_by("ana");
   auto reply = agent_event(event_type::agent_reply, "bob");
-  EXPECT_EQ(conv_.check(reply).err().code, errc::not_owner);
-  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved)).err().code, errc::not_owner);
+  EXPECT_EQ(conv_.check(reply, now_).err().code, errc::not_owner);
+  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved), now_).err().code, errc::not_owner);
 }
 
 TEST_F(ConversationTest, TransferToASkillRevokesAndRequeuesCountingATransfer) {
@@ -519,6 +534,35 @@ TEST_F(ConversationTest, ALongConversationKeepsItsNewestLinesInOrder) {
   EXPECT_EQ(context.transcript[2].text, "line " + std::to_string(kept + 12));
 }
 
+TEST_F(ConversationTest, AnOfferContextHoldsWhatTheAgentNeedsToTakeOver) {
+  auto opening = customer("my card was stolen");
+  opening.attrs = {{"domain", "bank"}, {"plan", "gold"}};
+  step(opening);
+  auto handoff = bot(bot_outcome::handoff, "Connecting you to an agent.");
+  handoff.intent = "bank_fraud_report";
+  handoff.confidence = 0.83;
+  handoff.slots_json = R"({"card":"visa"})";
+  step(handoff);
+  now_ += seconds{7};
+  conv_.offer_made("ana", "o1", standard_, now_);
+
+  const conversation_context context = conv_.context(now_, 10);
+  ASSERT_EQ(context.transcript.size(), 2U);
+  EXPECT_EQ(context.transcript[0].speaker, "customer");
+  EXPECT_EQ(context.transcript[0].text, "my card was stolen");
+  EXPECT_EQ(context.transcript[1].speaker, "bot");
+  EXPECT_EQ(context.transcript[1].text, "Connecting you to an agent.");
+  EXPECT_EQ(context.attrs, opening.attrs);
+  EXPECT_EQ(context.customer, "cust-1");
+  EXPECT_EQ(context.channel, "webchat");
+  EXPECT_EQ(context.intent, "bank_fraud_report");
+  EXPECT_DOUBLE_EQ(context.confidence, 0.83);
+  EXPECT_EQ(context.slots_json, R"({"card":"visa"})");
+  EXPECT_EQ(context.bot_turns, 1);
+  EXPECT_EQ(context.waited_ms, 7000);
+  EXPECT_EQ(context.escalation_reason, "bot_handoff");
+}
+
 TEST_F(ConversationTest, HumanResponseBreachNotifiesThenRaisesPriority) {
   auto effects = escalated();
   const time_point deadline = find(effects, effect::kind::arm_timer)->deadline;
@@ -613,9 +657,9 @@ TEST_F(ConversationTest, FullQueueOverflowsOnceToTheTargetTier) {
 }
 
 TEST_F(ConversationTest, AgentEventForAnUnopenedConversationIsUnknown) {
-  EXPECT_EQ(conv_.check(agent_event(event_type::agent_reply, "ana")).err().code,
+  EXPECT_EQ(conv_.check(agent_event(event_type::agent_reply, "ana"), now_).err().code,
             errc::unknown_conversation);
-  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved)).err().code, errc::unknown_conversation);
+  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved), now_).err().code, errc::unknown_conversation);
 }
 
 TEST_F(ConversationTest, AnExpiredOfferIsReofferedEvenWithoutAMatrixStep) {
