@@ -45,10 +45,12 @@ struct journal_health {
   std::uint64_t failed_writes = 0;  ///< Group commits that failed since the start.
 };
 
-/// Makes the journal's file writes fail, as a full disk does, while `fail` is set. For the
-/// tests of disk faults; the server never sets it.
+/// Makes the journal's file writes fail, as a full disk does, while `fail` is set, and counts
+/// the syncs of its write-ahead log. For the tests of disk faults and of `journal.sync`; the
+/// server never sets it.
 struct write_faults {
   std::atomic<bool> fail{false};
+  std::atomic<std::uint64_t> log_syncs{0};  ///< Successful syncs of the write-ahead log.
 };
 
 /// What the RocksDB journal needs besides its configuration.

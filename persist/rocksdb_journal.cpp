@@ -121,7 +121,7 @@ std::string control_log_prefix(const std::string& subject) {
 /// A file whose writes fail while `faults.fail` is set, as on a full disk.
 class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
 public:
-  faulty_file(std::unique_ptr<rocksdb::FSWritableFile> file, const write_faults& faults)
+  faulty_file(std::unique_ptr<rocksdb::FSWritableFile> file, write_faults& faults)
       : FSWritableFileOwnerWrapper(std::move(file)), faults_(faults) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
@@ -141,12 +141,12 @@ public:
   }
 
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    return failing() ? full() : target()->Sync(options, dbg);
+    return counted(failing() ? full() : target()->Sync(options, dbg));
   }
 
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                           rocksdb::IODebugContext* dbg) override {
-    return failing() ? full() : target()->Fsync(options, dbg);
+    return counted(failing() ? full() : target()->Fsync(options, dbg));
   }
 
 private:
@@ -154,7 +154,14 @@ private:
 
   static rocksdb::IOStatus full() { return rocksdb::IOStatus::NoSpace("injected: disk full"); }
 
-  const write_faults& faults_;
+  rocksdb::IOStatus counted(rocksdb::IOStatus synced) {
+    if (synced.ok()) {
+      faults_.log_syncs.fetch_add(1, std::memory_order_relaxed);
+    }
+    return synced;
+  }
+
+  write_faults& faults_;
 };
 
 /// The file system of a journal under test, whose write-ahead log files are `faulty_file`s:
@@ -162,7 +169,7 @@ private:
 /// background flushes can leave it unable to resume until a restart; the journal logs that.)
 class faulty_file_system final : public rocksdb::FileSystemWrapper {
 public:
-  explicit faulty_file_system(const write_faults& faults)
+  explicit faulty_file_system(write_faults& faults)
       : FileSystemWrapper(rocksdb::FileSystem::Default()), faults_(faults) {}
 
   const char* Name() const override { return "blendroute.faulty"; }
@@ -208,7 +215,7 @@ private:
     return opened;
   }
 
-  const write_faults& faults_;
+  write_faults& faults_;
 };
 
 /// Tells the journal about errors RocksDB meets in its background work (a flush or a

@@ -73,6 +73,51 @@ TEST_P(RocksdbJournalTest, AConversationsRecordsReadBackInTheOrderTheyWereWritte
   j->close();
 }
 
+TEST_P(RocksdbJournalTest, EveryAckWaitsForTheLogSyncItsModePromisesAndBatchSyncsGroups) {
+  write_faults disk;  // Nothing fails; it counts the syncs of the write-ahead log.
+  auto j = open({nullptr, &disk});
+  ASSERT_NE(j, nullptr);
+  const std::uint64_t before = disk.log_syncs.load();
+
+  constexpr std::size_t appends = 40;
+  std::vector<std::uint64_t> synced_when_sent(appends);
+  std::vector<std::uint64_t> synced_when_acked(appends);
+  std::vector<std::future<bool>> written;
+  for (std::size_t i = 0; i < appends; ++i) {
+    auto done = std::make_shared<std::promise<bool>>();
+    written.push_back(done->get_future());
+    synced_when_sent[i] = disk.log_syncs.load();
+    j->append({{"c" + std::to_string(i % 4), "", "id-" + std::to_string(i), "payload"}},
+              [&, i, done](const result<void>& r) {
+                synced_when_acked[i] = disk.log_syncs.load();
+                done->set_value(r.ok());
+              });
+  }
+  for (auto& w : written) {
+    ASSERT_TRUE(w.get());
+  }
+  const std::uint64_t syncs = disk.log_syncs.load() - before;
+  j->close();
+
+  switch (GetParam()) {
+    case sync_mode::none:
+      EXPECT_EQ(syncs, 0u) << "none acks once the OS has the write";
+      break;
+    case sync_mode::batch:
+      for (std::size_t i = 0; i < appends; ++i) {
+        EXPECT_GT(synced_when_acked[i], synced_when_sent[i]) << "append " << i << " acked unsynced";
+      }
+      EXPECT_LT(syncs, appends) << "appends waiting together share one sync";
+      break;
+    case sync_mode::always:
+      for (std::size_t i = 0; i < appends; ++i) {
+        EXPECT_GT(synced_when_acked[i], synced_when_sent[i]) << "append " << i << " acked unsynced";
+      }
+      EXPECT_GE(syncs, appends) << "always syncs each append";
+      break;
+  }
+}
+
 TEST_P(RocksdbJournalTest, ControlRecordsKeepTheLatestStateAndTheTrailAcrossAReopen) {
   {
     auto j = open();
