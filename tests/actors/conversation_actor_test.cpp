@@ -474,6 +474,42 @@ TEST_F(ConversationActorTest, ATimerTheConversationNoLongerWantsIsCancelledInste
   EXPECT_EQ(egress_.count(egress_type::customer_deliver), 3u) << "two answers and a warning";
 }
 
+TEST_F(ConversationActorTest, BotRequestsAndOffersCarryTheConversationsContext) {
+  announce("ana", {});
+  egress_.remote_bot = true;
+  auto opening = customer("my card was stolen, I want to report fraud");
+  opening.attrs = {{"domain", "bank"}};
+  submit(conversation_, opening);
+  settle();
+  const auto request = egress_.first(egress_type::bot_request);
+  ASSERT_TRUE(request.has_value());
+  ASSERT_NE(request->first.context, nullptr);
+  ASSERT_EQ(request->first.context->transcript.size(), 1U);
+  EXPECT_EQ(request->first.context->transcript[0].text, opening.text);
+  EXPECT_EQ(request->first.context->attrs, opening.attrs);
+
+  ingress_event handoff;
+  handoff.type = event_type::bot_reply;
+  handoff.id = "b1";
+  handoff.conv = "c1";
+  handoff.text = "Connecting you.";
+  handoff.outcome = bot_outcome::handoff;
+  handoff.intent = "bank_fraud_report";
+  submit(conversation_, handoff);
+  settle();
+
+  const auto offer = egress_.first(egress_type::agent_offer);
+  ASSERT_TRUE(offer.has_value()) << "ana is free";
+  ASSERT_NE(offer->first.context, nullptr);
+  const conversation_context& context = *offer->first.context;
+  ASSERT_EQ(context.transcript.size(), 2U);
+  EXPECT_EQ(context.transcript[1].text, "Connecting you.");
+  EXPECT_EQ(context.intent, "bank_fraud_report");
+  EXPECT_EQ(context.bot_turns, 1);
+  EXPECT_EQ(context.escalation_reason, "bot_handoff");
+  EXPECT_EQ(context.attrs, opening.attrs);
+}
+
 TEST_F(ConversationActorTest, ABotReplyNamingAnIntentRequiresTheSkillsConfiguredForIt) {
   config cfg = *ctx_.cfg;
   cfg.intent_skills = {{"bank_fraud_report", {"fraud"}}};
