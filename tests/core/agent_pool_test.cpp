@@ -215,6 +215,21 @@ TEST_F(AgentPoolTest, OfflineAgentGivesBackItsConversations) {
   EXPECT_TRUE(pool_.find_agent("ana")->conversations.empty());
 }
 
+TEST_F(AgentPoolTest, AConversationReturnedAtTheHeadIsServedBeforeOlderWaitingOnes) {
+  queue("waiting-longest", "standard");
+  now_ += seconds{30};
+  queue("waiting", "standard");
+  now_ += seconds{30};
+  // Its agent went offline: it goes back in front of the queue, not behind it.
+  queue("returned", "standard", {}, true);
+  announce("ana", 1);
+
+  auto offers = pool_.assign(now_);
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].conv, "returned");
+  EXPECT_EQ(pool_.queue_depth("standard"), 2u);
+}
+
 TEST_F(AgentPoolTest, OfferIdsAreUnique) {
   announce("ana", 5);
   queue("c1", "standard");
