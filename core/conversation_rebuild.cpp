@@ -5,6 +5,12 @@
 
 namespace blendroute {
 
+// TODO(persist): a rebuild applies every record under today's tier policy. A tier setting
+// changed by a reload while conversations were open (bot_max_turns lowered, say) can make a
+// rebuild take a turn the live conversation never took, and refuse the records after it
+// (`journal verify` and recovery report them). Journal each reload's tier policies as a
+// control record and apply each record under the policy in force at its time; worth doing
+// before operators tune tiers live on a busy router.
 void conversation_rebuild::apply(const journaled_input& input, const config& cfg) {
   const time_point now = input.at;
   ++inputs_;
