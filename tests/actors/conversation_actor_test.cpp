@@ -98,13 +98,16 @@ public:
 
   std::size_t written() const { return written_.size(); }
 
-  bool wrote(const std::string& kind) const {
-    for (const auto& record : written_) {
-      if (record.payload.find("\"kind\":\"" + kind + "\"") != std::string::npos) {
-        return true;
+  bool wrote(const std::string& kind) const { return records_through(kind) != 0; }
+
+  /// How many records were written up to and including the first one of `kind`; 0 if none.
+  std::size_t records_through(const std::string& kind) const {
+    for (std::size_t i = 0; i < written_.size(); ++i) {
+      if (written_[i].payload.find("\"kind\":\"" + kind + "\"") != std::string::npos) {
+        return i + 1;
       }
     }
-    return false;
+    return 0;
   }
 
 private:
@@ -162,6 +165,9 @@ public:
   }
 
   std::size_t count() const { return sent_.size(); }
+
+  /// Every frame sent, in order, with the journal size when it left.
+  const std::vector<std::pair<egress_frame, std::size_t>>& all() const { return sent_; }
 
   std::size_t count(egress_type type) const {
     return static_cast<std::size_t>(std::count_if(
@@ -449,7 +455,9 @@ TEST_F(ConversationActorTest, ABotAttemptBreachIsActedOnAtItsDeadlineAndNotAMill
   EXPECT_EQ(breach->first.sla, "bot_attempt");
   EXPECT_EQ(breach->first.deadline, deadline);
   EXPECT_EQ(breach->first.at, deadline) << "acted on at the deadline itself";
-  EXPECT_TRUE(journal_.wrote("sla_breach")) << "journaled before it was announced";
+  ASSERT_TRUE(journal_.wrote("sla_breach"));
+  EXPECT_GE(breach->second, journal_.records_through("sla_breach"))
+      << "journaled before it was announced";
   EXPECT_EQ(egress_.states(), (std::vector<std::string>{"bot", "queued"}));
   EXPECT_EQ(stats_->breaches("standard", sla_kind::bot_attempt), 1u);
 }
@@ -508,6 +516,38 @@ TEST_F(ConversationActorTest, BotRequestsAndOffersCarryTheConversationsContext) 
   EXPECT_EQ(context.bot_turns, 1);
   EXPECT_EQ(context.escalation_reason, "bot_handoff");
   EXPECT_EQ(context.attrs, opening.attrs);
+}
+
+TEST_F(ConversationActorTest, EveryBreachIsAnnouncedAndCountedUnderItsTierAndSla) {
+  announce("ana", {"fraud"});
+  const time_point escalated_at = now_;
+  submit(conversation_, customer("I want to report fraud"));
+  settle();
+  ASSERT_TRUE(egress_.first(egress_type::agent_offer).has_value());
+  const auto& tier = *ctx_.cfg->find_tier("standard");
+
+  now_ = escalated_at + tier.offer_accept;  // ana never answers the offer.
+  EXPECT_EQ(timers_->fire_due(), 1u);
+  settle();
+  EXPECT_EQ(stats_->breaches("standard", sla_kind::offer_accept), 1u);
+  EXPECT_EQ(stats_->breaches("standard", sla_kind::human_response), 0u);
+
+  now_ = escalated_at + tier.human_response;  // Still nobody has answered the customer.
+  timers_->fire_due();
+  settle();
+  EXPECT_EQ(stats_->breaches("standard", sla_kind::human_response), 1u);
+  std::vector<std::string> announced;
+  for (const auto& sent : egress_.all()) {
+    if (sent.first.type == egress_type::sla_breach && sent.first.level == 1) {
+      announced.push_back(sent.first.sla);
+    }
+  }
+  EXPECT_NE(std::find(announced.begin(), announced.end(), "offer_accept"), announced.end());
+  EXPECT_NE(std::find(announced.begin(), announced.end(), "human_response"), announced.end());
+  EXPECT_EQ(stats_->breaches("standard", sla_kind::offer_accept),
+            static_cast<std::size_t>(
+                std::count(announced.begin(), announced.end(), std::string("offer_accept"))))
+      << "each offer that expired is one breach";
 }
 
 TEST_F(ConversationActorTest, ABotReplyNamingAnIntentRequiresTheSkillsConfiguredForIt) {

@@ -230,6 +230,20 @@ TEST_F(AgentPoolTest, AConversationReturnedAtTheHeadIsServedBeforeOlderWaitingOn
   EXPECT_EQ(pool_.queue_depth("standard"), 2u);
 }
 
+TEST_F(AgentPoolTest, ARaisedConversationGoesToTheHeadOfItsTierQueue) {
+  queue("oldest", "standard");
+  now_ += seconds{10};
+  queue("breached", "standard");  // Its human_response matrix says `priority`.
+  pool_.raise_priority("breached");
+  pool_.raise_priority("not-queued");  // Gone meanwhile: nothing to do.
+  announce("ana", 1);
+
+  auto offers = pool_.assign(now_);
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].conv, "breached");
+  EXPECT_EQ(pool_.queue_depth("standard"), 1u);
+}
+
 TEST_F(AgentPoolTest, OfferIdsAreUnique) {
   announce("ana", 5);
   queue("c1", "standard");
