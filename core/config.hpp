@@ -180,7 +180,9 @@ struct journal_config {
 
 /// The CAF actor runtime.
 struct runtime_config {
-  int scheduler_threads = 2;       ///< Worker threads. 1–256.
+  /// Worker threads. 1–256. One leaves the other core of a 2-core machine to the I/O and
+  /// journal threads, which was faster than two (docs/configuration.md).
+  int scheduler_threads = 1;
   std::string policy = "sharing";  ///< `sharing` or `stealing` (see DESIGN.md §9).
   int max_throughput = 300;        ///< Messages an actor handles per turn. ≥ 1.
 
