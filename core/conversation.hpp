@@ -288,7 +288,8 @@ private:
   std::vector<transcript_line> transcript_;
   std::uint64_t deliveries_ = 0;
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
-  /// stale. This is how cancelled timers are recognised: the SLA clock never cancels.
+  /// stale. The actor cancels the timers it no longer wants, but one may fire while it is
+  /// being cancelled, and those a recovery armed are not held: this check is what counts.
   std::array<optional_time, 4> deadlines_;
   /// Start of the customer's silence (the last message to them) while one is awaited.
   optional_time idle_deadline_;
