@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -281,6 +282,20 @@ TEST(CrashTest, RandomKillsLoseNoAcknowledgedEventAndLeaveAJournalThatExplainsIt
     verify.insert(verify.end(),
                   {"journal", "verify", "--timers-fired-by", std::to_string(back_at)});
     ASSERT_EQ(server.run_tool(verify, report), 0) << report;
+
+    if (round % 4 == 3) {
+      // A crash while the restart is still recovering: it journals the breaches of the
+      // deadlines that passed meanwhile and snapshots what it restores.
+      server.launch(args);
+      std::this_thread::sleep_for(milliseconds{std::uniform_int_distribution<int>(0, 60)(random)});
+      server.kill_now();
+      EXPECT_TRUE(journal_holds(server, args, driver.acknowledged_by_conversation()))
+          << "after a crash during recovery";
+      std::vector<std::string> verify_again = args;
+      verify_again.insert(verify_again.end(), {"journal", "verify"});
+      ASSERT_EQ(server.run_tool(verify_again, report), 0)
+          << "after a crash during recovery: " << report;
+    }
   }
   ASSERT_TRUE(server.start(args)) << server.log();
   ASSERT_TRUE(driver.connect(server));

@@ -44,6 +44,30 @@ int server_process::run_tool(const std::vector<std::string>& command, std::strin
 }
 
 bool server_process::start(const std::vector<std::string>& extra_args) {
+  launch(extra_args);
+
+  const std::string port_file = work_dir_ + "/port";
+  // Bounded: 200 polls of 50 ms.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    std::ifstream in(port_file);
+    unsigned port = 0;
+    unsigned http_port = 0;
+    if (in >> port >> http_port && port > 0 && http_port > 0) {
+      port_ = static_cast<std::uint16_t>(port);
+      http_port_ = static_cast<std::uint16_t>(http_port);
+      return true;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  return false;
+}
+
+void server_process::launch(const std::vector<std::string>& extra_args) {
   const std::string port_file = work_dir_ + "/port";
   std::filesystem::remove(port_file);
   std::vector<std::string> args = {
@@ -75,25 +99,6 @@ bool server_process::start(const std::vector<std::string>& extra_args) {
     execv(argv[0], argv.data());
     _exit(127);
   }
-
-  // Bounded: 200 polls of 50 ms.
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    std::ifstream in(port_file);
-    unsigned port = 0;
-    unsigned http_port = 0;
-    if (in >> port >> http_port && port > 0 && http_port > 0) {
-      port_ = static_cast<std::uint16_t>(port);
-      http_port_ = static_cast<std::uint16_t>(http_port);
-      return true;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
-  }
-  return false;
 }
 
 int server_process::stop(std::chrono::milliseconds timeout) {

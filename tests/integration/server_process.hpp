@@ -22,6 +22,10 @@ public:
   /// Returns false when it did not come up; `log()` then says why.
   bool start(const std::vector<std::string>& extra_args = {});
 
+  /// Starts the server with `extra_args` and returns at once, while it may still be
+  /// recovering, for a test that kills it there.
+  void launch(const std::vector<std::string>& extra_args = {});
+
   /// Sends SIGTERM and waits up to `timeout`; returns the exit status (-1 on timeout).
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds{10});
 
