@@ -1,24 +1,9 @@
 // The timer thread: sleeps until the earliest deadline, fires what is due in one batch.
 #include "actors/sla_clock.hpp"
 
-#include <algorithm>
 #include <limits>
 
 namespace blendroute::actors {
-namespace {
-
-/// Orders the heap so that the earliest entry is on top.
-struct later_first {
-  template <class Entry>
-  bool operator()(const Entry& a, const Entry& b) const {
-    return a.at > b.at;
-  }
-};
-
-/// Below this many entries the heap is never compacted: tombstones cost less than a pass.
-constexpr std::size_t min_entries_to_compact = 4096;
-
-}  // namespace
 
 sla_clock::sla_clock(std::function<time_point()> now, fire_function fire, mode m)
     : now_(std::move(now)), fire_(std::move(fire)) {
@@ -44,65 +29,83 @@ sla_clock::timer_id sla_clock::arm(caf::actor_addr target, const timer_due& due,
   slot& s = slots_[index];
   s.target = std::move(target);
   s.due = due;
-  ++live_;
 
   const bool earliest = heap_.empty() || at < heap_.front().at;
-  heap_.push_back({at, index, s.generation});
-  std::push_heap(heap_.begin(), heap_.end(), later_first{});
+  heap_.push_back({at, index});
+  s.heap_index = static_cast<std::uint32_t>(heap_.size() - 1);
+  restore_order(heap_.size() - 1);
   if (earliest) {
     wake_.notify_one();
   }
-  return (static_cast<timer_id>(s.generation) << 32) | index;
+  return (static_cast<timer_id>(slots_[index].generation) << 32) | index;
 }
 
 void sla_clock::cancel(timer_id id) {
   const auto index = static_cast<std::uint32_t>(id & 0xffff'ffffU);
   const auto generation = static_cast<std::uint32_t>(id >> 32);
   std::lock_guard<std::mutex> lock(mutex_);
-  if (id == 0 || index >= slots_.size() || slots_[index].generation != generation) {
+  // Generation 0 names no timer: 0 itself, and the retired slots.
+  if (generation == 0 || index >= slots_.size() || slots_[index].generation != generation) {
     return;  // Fired or cancelled already.
   }
-  free_slot(index);
-  compact_if_worth_it();
+  remove_at(slots_[index].heap_index);
 }
 
-void sla_clock::free_slot(std::uint32_t index) {
-  slot& s = slots_[index];
-  s.target =
-      caf::actor_addr{};  // The weak reference goes now, not when the deadline would have come.
-  --live_;
+void sla_clock::remove_at(std::size_t index) {
+  const std::uint32_t freed = heap_[index].slot;
+  const entry last = heap_.back();
+  heap_.pop_back();
+  if (index < heap_.size()) {
+    place(index, last);
+    restore_order(index);
+  }
+
+  slot& s = slots_[freed];
+  s.target = caf::actor_addr{};  // The weak reference goes now, not at the old deadline.
   if (s.generation == std::numeric_limits<std::uint32_t>::max()) {
     // Every id this slot could give is used up; retiring it keeps ids unique for good.
     s.generation = 0;
     return;
   }
   ++s.generation;
-  free_slots_.push_back(index);
+  free_slots_.push_back(freed);
 }
 
-void sla_clock::compact_if_worth_it() {
-  if (heap_.size() < min_entries_to_compact || heap_.size() < 2 * live_) {
-    return;
+void sla_clock::place(std::size_t index, const entry& e) {
+  heap_[index] = e;
+  slots_[e.slot].heap_index = static_cast<std::uint32_t>(index);
+}
+
+void sla_clock::restore_order(std::size_t index) {
+  const entry moving = heap_[index];
+  // Up, while earlier than its parent.
+  while (index > 0) {
+    const std::size_t parent = (index - 1) / 2;
+    if (!(moving.at < heap_[parent].at)) {
+      break;
+    }
+    place(index, heap_[parent]);
+    index = parent;
   }
-  heap_.erase(
-      std::remove_if(heap_.begin(), heap_.end(), [this](const entry& e) { return !live(e); }),
-      heap_.end());
-  std::make_heap(heap_.begin(), heap_.end(), later_first{});
-}
-
-sla_clock::entry sla_clock::pop_earliest() {
-  std::pop_heap(heap_.begin(), heap_.end(), later_first{});
-  const entry earliest = heap_.back();
-  heap_.pop_back();
-  return earliest;
+  // Down, while later than its earlier child.
+  for (;;) {
+    const std::size_t left = 2 * index + 1;
+    if (left >= heap_.size()) {
+      break;
+    }
+    const std::size_t right = left + 1;
+    const std::size_t earlier =
+        right < heap_.size() && heap_[right].at < heap_[left].at ? right : left;
+    if (!(heap_[earlier].at < moving.at)) {
+      break;
+    }
+    place(index, heap_[earlier]);
+    index = earlier;
+  }
+  place(index, moving);
 }
 
 std::size_t sla_clock::armed() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return live_;
-}
-
-std::size_t sla_clock::heap_entries() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return heap_.size();
 }
@@ -137,13 +140,9 @@ void sla_clock::take_due(time_point now, std::vector<fired_timer>& due) {
   // A timer is due at its deadline's millisecond, not before: router time is in
   // milliseconds, and a breach one millisecond early would be a false breach.
   while (!heap_.empty() && heap_.front().at <= now) {
-    const entry earliest = pop_earliest();
-    if (!live(earliest)) {
-      continue;  // Cancelled.
-    }
-    slot& s = slots_[earliest.slot];
+    slot& s = slots_[heap_.front().slot];
     due.push_back({std::move(s.target), s.due});
-    free_slot(earliest.slot);
+    remove_at(0);
   }
 }
 
@@ -151,10 +150,6 @@ void sla_clock::run() {
   std::vector<fired_timer> due;
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
-    // Tombstones on top would make the thread wake for nothing.
-    while (!heap_.empty() && !live(heap_.front())) {
-      pop_earliest();
-    }
     if (heap_.empty()) {
       wake_.wait(lock);
       continue;

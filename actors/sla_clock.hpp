@@ -25,15 +25,13 @@ struct timer_due {
   int level = 1;        ///< Escalation level, or idle stage.
 };
 
-/// A timer queue on its own thread. Arming costs a heap insertion under a lock; cancelling
-/// costs a lookup under the same lock and frees the timer's slot at once (CAF 0.17's
-/// delayed_send cannot be cancelled, costs ~256 B, keeps the receiver alive and runs through
-/// one clock thread; see ENVIRONMENT.md).
+/// A timer queue on its own thread. Arming and cancelling each cost a heap insertion or
+/// removal under a lock, O(log n), with no pass over all timers (CAF 0.17's delayed_send
+/// cannot be cancelled, costs ~256 B, keeps the receiver alive and runs through one clock
+/// thread; see ENVIRONMENT.md). Each timer costs about 56 bytes while armed.
 ///
-/// A cancelled timer leaves a 16-byte tombstone in the heap until its time comes or the heap
-/// is compacted (when tombstones outnumber live timers), so that cancelling never searches
-/// the heap. A conversation still checks every timer it receives against its own deadlines:
-/// a timer may fire on the clock thread while the conversation is cancelling it.
+/// A conversation still checks every timer it receives against its own deadlines: a timer
+/// may fire on the clock thread while the conversation is cancelling it.
 ///
 /// Timers hold weak references: a conversation actor that has stopped is simply skipped.
 class sla_clock {
@@ -61,11 +59,8 @@ public:
   /// Forgets the timer `id` if it has not fired yet, and releases its target. Thread-safe.
   void cancel(timer_id id);
 
-  /// Timers waiting (cancelled ones not counted).
+  /// Timers waiting.
   std::size_t armed() const;
-
-  /// Heap entries, tombstones of cancelled timers included: what the heap costs.
-  std::size_t heap_entries() const;
 
   /// Fires, on the calling thread, every timer due at `now()`; returns how many. Only for
   /// the manual mode.
@@ -79,14 +74,15 @@ private:
   struct slot {
     caf::actor_addr target;
     timer_due due;
-    std::uint32_t generation = 1;  ///< Bumped when the slot is freed; part of the timer id.
+    std::uint32_t heap_index = 0;  ///< Where its entry is in `heap_`, while armed.
+    /// Bumped when the slot is freed; part of the timer id. 0 retires the slot for good.
+    std::uint32_t generation = 1;
   };
 
-  /// A heap entry: where the timer is and which generation of its slot it was.
+  /// A heap entry: when, and which slot.
   struct entry {
     time_point at;
     std::uint32_t slot;
-    std::uint32_t generation;
   };
 
   struct fired_timer {
@@ -96,31 +92,26 @@ private:
 
   void run();
 
-  /// Moves every live timer due at `now` into `due`. Called with `mutex_` held.
+  /// Moves every timer due at `now` into `due`. Called with `mutex_` held.
   void take_due(time_point now, std::vector<fired_timer>& due);
 
-  /// Frees `index` for a later timer. Called with `mutex_` held.
-  void free_slot(std::uint32_t index);
+  /// Takes the entry at `index` out of the heap and frees its slot. Called with `mutex_` held.
+  void remove_at(std::size_t index);
 
-  /// Drops the tombstones from the heap once they outnumber the live timers, so that
-  /// cancelled long timers (idle warnings minutes away) do not pile up. Called with `mutex_`
-  /// held.
-  void compact_if_worth_it();
+  /// Moves the entry at `index` up or down until the heap is ordered again, keeping each
+  /// slot's `heap_index`. Called with `mutex_` held.
+  void restore_order(std::size_t index);
 
-  /// Whether `e` still names a live timer. Called with `mutex_` held.
-  bool live(const entry& e) const { return slots_[e.slot].generation == e.generation; }
-
-  /// Pops the earliest entry; the heap must not be empty. Called with `mutex_` held.
-  entry pop_earliest();
+  /// Puts `e` at `index` and tells its slot. Called with `mutex_` held.
+  void place(std::size_t index, const entry& e);
 
   std::function<time_point()> now_;
   fire_function fire_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<entry> heap_;  ///< A min-heap on `at`.
+  std::vector<entry> heap_;  ///< A binary min-heap on `at`.
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::size_t live_ = 0;
   bool stopping_ = false;
   std::thread thread_;
 };
