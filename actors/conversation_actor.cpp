@@ -42,8 +42,9 @@ struct pending_work {
 
 /// The clock's ids of the timers a conversation armed in its own steps, so that a timer it
 /// no longer wants (a bot attempt the bot answered, a silence the customer broke) is
-/// cancelled instead of waking the actor later only to be ignored. Behind a pointer, like
-/// the pending work: a conversation not yet opened holds none.
+/// cancelled instead of waking the actor later only to be ignored. Behind a pointer: it is
+/// made at the conversation's first step and goes when the conversation passivates, so that
+/// an actor spawned for a conversation not yet opened does not carry its 56 bytes.
 struct held_timers {
   std::array<sla_clock::timer_id, sla_kinds> sla{};  ///< By sla_kind.
   sla_clock::timer_id idle = 0;
@@ -85,6 +86,13 @@ struct conversation_actor_state {
 };
 
 using actor_type = caf::stateful_actor<conversation_actor_state>;
+
+/// The router time `envelope` reached the router: `now` less the time it waited since, for an
+/// event that queued behind a journal write.
+time_point arrived_at(const ingress_envelope& envelope, time_point now) {
+  const auto waited = std::chrono::steady_clock::now() - envelope.received;
+  return now - std::max(duration{0}, std::chrono::duration_cast<duration>(waited));
+}
 
 void reject(ingress_envelope& envelope, const error& err, router_context& ctx) {
   if (envelope.claimed) {
@@ -378,7 +386,10 @@ void begin(actor_type* self, conversation_input input) {
   persist::journal_record record;
   record.conv = conv.id();
   if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
-    auto allowed = conv.check(envelope->event, now);
+    auto allowed = conv.check(envelope->event);
+    if (allowed) {
+      allowed = conv.check_offer_in_time(envelope->event, arrived_at(*envelope, now));
+    }
     if (!allowed) {
       reject(*envelope, allowed.err(), ctx);
       return;

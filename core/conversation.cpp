@@ -104,7 +104,7 @@ std::string conversation::owner() const {
   return "none";
 }
 
-result<void> conversation::check(const ingress_event& event, time_point now) const {
+result<void> conversation::check(const ingress_event& event) const {
   // Only a customer message opens a conversation.
   if (!opened_ && event.type != event_type::customer_message) {
     return {errc::unknown_conversation, "conversation " + id_ + " does not exist"};
@@ -122,12 +122,6 @@ result<void> conversation::check(const ingress_event& event, time_point now) con
           || event.agent != offered_agent()) {
         return {errc::stale_offer, "offer " + event.offer + " is not pending for " + event.agent};
       }
-      // The offer ends at its deadline, as the timer that re-offers it fires then; an accept
-      // that comes while that timer waits to be handled must not win the conversation.
-      if (const auto& expires = deadlines_[index(sla_kind::offer_accept)];
-          expires && now >= *expires) {
-        return {errc::stale_offer, "offer " + event.offer + " expired"};
-      }
       return {};
     case event_type::agent_reply:
     case event_type::agent_transfer:
@@ -143,6 +137,20 @@ result<void> conversation::check(const ingress_event& event, time_point now) con
     default:
       return {};
   }
+}
+
+result<void> conversation::check_offer_in_time(const ingress_event& event,
+                                               time_point arrived) const {
+  if (event.type != event_type::agent_accept && event.type != event_type::agent_decline) {
+    return {};
+  }
+  // The offer ends at its deadline, when the timer that re-offers it fires; an accept that
+  // comes while that timer waits to be handled must not win the conversation.
+  if (const auto& expires = deadlines_[index(sla_kind::offer_accept)];
+      state_ == conversation_state::offered && expires && arrived >= *expires) {
+    return {errc::stale_offer, "offer " + event.offer + " expired"};
+  }
+  return {};
 }
 
 std::vector<effect> conversation::apply(const ingress_event& event, const tier_policy& tier,

@@ -87,10 +87,14 @@ public:
   /// A conversation that no message has opened yet.
   explicit conversation(std::string id) : id_(std::move(id)) {}
 
-  /// Whether `event` may apply at router time `now`. Errors: not_owner, stale_offer (also for
-  /// an offer whose accept deadline has come, even before its timer is handled),
-  /// unknown_conversation.
-  result<void> check(const ingress_event& event, time_point now) const;
+  /// Whether `event` may apply now. Errors: not_owner, stale_offer, unknown_conversation.
+  result<void> check(const ingress_event& event) const;
+
+  /// Whether an accept or decline that reached the router at `arrived` came before its
+  /// offer's deadline: stale_offer otherwise, even while the timer that re-offers it waits
+  /// to be handled. Only the live conversation asks; a rebuild takes the journal's word
+  /// that an accept it holds was in time, whatever `offer_accept` says by then.
+  result<void> check_offer_in_time(const ingress_event& event, time_point arrived) const;
 
   /// Applies an event that passed `check`. `tier` is the policy of the conversation's tier;
   /// for a conversation not yet opened it is the tier chosen by routing.
@@ -290,7 +294,7 @@ private:
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
   /// stale. The actor cancels the timers it no longer wants, but one may fire while it is
   /// being cancelled, and those a recovery armed are not held: this check is what counts.
-  std::array<optional_time, 4> deadlines_;
+  std::array<optional_time, sla_kinds> deadlines_;
   /// Start of the customer's silence (the last message to them) while one is awaited.
   optional_time idle_deadline_;
 };

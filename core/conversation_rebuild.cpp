@@ -32,7 +32,7 @@ void conversation_rebuild::apply(const journaled_input& input, const config& cfg
             // A message after the resume window applies to the old history, as live: the
             // passivated conversation is restored from its journal first (a follow_up
             // episode, its delivery ids counting on).
-            if (auto allowed = conv_.check(event, now); !allowed) {
+            if (auto allowed = conv_.check(event); !allowed) {
               return refuse(std::string(name(event.type)) + " " + event.id
                             + " refused: " + allowed.err().message);
             }

@@ -53,7 +53,7 @@ protected:
   }
 
   std::vector<effect> event(const ingress_event& e) {
-    EXPECT_TRUE(live_.check(e, now_).ok());
+    EXPECT_TRUE(live_.check(e).ok());
     journaled_input input{e, now_, live_.opened() ? std::string{} : std::string("standard")};
     journal_.push_back(std::move(input));
     return live_.apply(e, standard_, now_);
@@ -294,6 +294,24 @@ TEST_F(ConversationRebuildTest, ABreachJournaledBeforeAnSlaChangeStillAppliesAft
   EXPECT_TRUE(rebuilt.problems().empty()) << rebuilt.problems().front();
   EXPECT_EQ(rebuilt.conv().state(), conversation_state::queued);
   EXPECT_EQ(rebuilt.holding_agent(), "");
+}
+
+TEST_F(ConversationRebuildTest, AnAcceptInTimeStaysAppliedAfterOfferAcceptIsShortened) {
+  customer("my card was stolen");
+  bot(bot_outcome::handoff);
+  offer("agent-7", "o1");
+  now_ += standard_.offer_accept - seconds{3};  // In time under the live setting.
+  agent(event_type::agent_accept, "agent-7");
+  ASSERT_EQ(live_.state(), conversation_state::agent);
+
+  // The operator shortened offer_accept below the time that accept took, then restarted.
+  for (auto& tier : cfg_.tiers) {
+    tier.offer_accept = standard_.offer_accept / 2;
+  }
+  conversation_rebuild rebuilt = rebuild();
+  EXPECT_TRUE(rebuilt.problems().empty()) << rebuilt.problems().front();
+  EXPECT_EQ(rebuilt.conv().state(), conversation_state::agent);
+  EXPECT_EQ(rebuilt.conv().owner_agent(), "agent-7");
 }
 
 }  // namespace

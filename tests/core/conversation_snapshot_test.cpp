@@ -84,8 +84,7 @@ protected:
   }
 
   std::vector<effect> event(const ingress_event& e) {
-    EXPECT_TRUE(live_.check(e, now_).ok())
-        << name(e.type) << " " << live_.check(e, now_).err().message;
+    EXPECT_TRUE(live_.check(e).ok()) << name(e.type) << " " << live_.check(e).err().message;
     journal_.push_back({e, now_, live_.opened() ? std::string{} : std::string("standard")});
     auto effects = live_.apply(e, standard_, now_);
     remember(effects);

@@ -48,7 +48,7 @@ protected:
 
   /// Checks, then applies, as the conversation actor does.
   std::vector<effect> step(const ingress_event& e) {
-    auto allowed = conv_.check(e, now_);
+    auto allowed = conv_.check(e);
     EXPECT_TRUE(allowed.ok()) << (allowed.ok() ? "" : allowed.err().message);
     return conv_.apply(e, standard_, now_);
   }
@@ -223,8 +223,8 @@ TEST_F(ConversationTest, AcceptOfAnotherAgentsOfferIsStale) {
   auto wrong_offer = agent_event(event_type::agent_accept, "ana");
   wrong_offer.offer = "o0";
 
-  EXPECT_EQ(conv_.check(wrong_agent, now_).err().code, errc::stale_offer);
-  EXPECT_EQ(conv_.check(wrong_offer, now_).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check(wrong_agent).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check(wrong_offer).err().code, errc::stale_offer);
 }
 
 TEST_F(ConversationTest, AcceptAfterTheOfferExpiredIsStale) {
@@ -242,7 +242,7 @@ TEST_F(ConversationTest, AcceptAfterTheOfferExpiredIsStale) {
   ASSERT_NE(requeue, nullptr);
   EXPECT_TRUE(requeue->at_head);
   EXPECT_EQ(requeue->agent, "ana");  // Offered to ana again only when nobody else can take it.
-  EXPECT_EQ(conv_.check(accept, now_).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check(accept).err().code, errc::stale_offer);
 }
 
 TEST_F(ConversationTest, AnAcceptAtTheOfferDeadlineIsStaleEvenBeforeItsTimerFires) {
@@ -252,11 +252,12 @@ TEST_F(ConversationTest, AnAcceptAtTheOfferDeadlineIsStaleEvenBeforeItsTimerFire
   const auto accept = agent_event(event_type::agent_accept, "ana");
   const auto decline = agent_event(event_type::agent_decline, "ana");
 
-  EXPECT_TRUE(conv_.check(accept, expires - std::chrono::milliseconds{1}).ok());
-  const auto late = conv_.check(accept, expires);
+  EXPECT_TRUE(conv_.check(accept).ok()) << "the offer is still the pending one";
+  EXPECT_TRUE(conv_.check_offer_in_time(accept, expires - milliseconds{1}).ok());
+  const auto late = conv_.check_offer_in_time(accept, expires);
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.err().code, errc::stale_offer);
-  EXPECT_EQ(conv_.check(decline, expires).err().code, errc::stale_offer);
+  EXPECT_EQ(conv_.check_offer_in_time(decline, expires).err().code, errc::stale_offer);
   EXPECT_EQ(conv_.state(), conversation_state::offered) << "the timer re-offers it, not the accept";
 }
 
@@ -299,8 +300,8 @@ TEST_F(ConversationTest, CustomerMessageToAnOwnedConversationGoesToTheAgent) {
 TEST_F(ConversationTest, OnlyTheOwningAgentMayAct) {
   owned_by("ana");
   auto reply = agent_event(event_type::agent_reply, "bob");
-  EXPECT_EQ(conv_.check(reply, now_).err().code, errc::not_owner);
-  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved), now_).err().code, errc::not_owner);
+  EXPECT_EQ(conv_.check(reply).err().code, errc::not_owner);
+  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved)).err().code, errc::not_owner);
 }
 
 TEST_F(ConversationTest, TransferToASkillRevokesAndRequeuesCountingATransfer) {
@@ -657,9 +658,9 @@ TEST_F(ConversationTest, FullQueueOverflowsOnceToTheTargetTier) {
 }
 
 TEST_F(ConversationTest, AgentEventForAnUnopenedConversationIsUnknown) {
-  EXPECT_EQ(conv_.check(agent_event(event_type::agent_reply, "ana"), now_).err().code,
+  EXPECT_EQ(conv_.check(agent_event(event_type::agent_reply, "ana")).err().code,
             errc::unknown_conversation);
-  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved), now_).err().code, errc::unknown_conversation);
+  EXPECT_EQ(conv_.check(bot(bot_outcome::resolved)).err().code, errc::unknown_conversation);
 }
 
 TEST_F(ConversationTest, AnExpiredOfferIsReofferedEvenWithoutAMatrixStep) {
