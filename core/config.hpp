@@ -19,6 +19,8 @@ enum class sla_kind : std::uint8_t { bot_attempt, bot_max_turns, human_response,
 
 /// How many kinds of SLA there are, for arrays indexed by sla_kind.
 constexpr std::size_t sla_kinds = 4;
+static_assert(static_cast<std::size_t>(sla_kind::offer_accept) + 1 == sla_kinds,
+              "sla_kinds counts every sla_kind");
 
 /// What an escalation step does when it runs.
 enum class escalation_action : std::uint8_t {

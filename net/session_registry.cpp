@@ -188,7 +188,8 @@ std::shared_ptr<session> session_registry::gateway_for(const std::string& conv) 
   return gateways_[next_gateway_.fetch_add(1, std::memory_order_relaxed) % gateways_.size()];
 }
 
-std::vector<std::shared_ptr<session>> session_registry::receivers(const delivery_receiver& to) {
+std::vector<std::shared_ptr<session>> session_registry::find_receivers(
+    const delivery_receiver& to) {
   std::vector<std::shared_ptr<session>> targets;
   switch (to.what) {
     case delivery_receiver::kind::bot: {
@@ -216,21 +217,17 @@ std::vector<std::shared_ptr<session>> session_registry::receivers(const delivery
 
 bool session_registry::send_line(const delivery_receiver& to,
                                  const std::shared_ptr<const std::string>& line) {
-  const auto targets = receivers(to);
+  const auto targets = find_receivers(to);
   for (const auto& target : targets) {
     target->deliver(line);
   }
   return !targets.empty();
 }
 
-// A delivery is tracked before its frame leaves: a receiver may acknowledge it (from another
-// I/O thread) before this actor thread runs again, and an acknowledgement of a delivery not
-// tracked yet would be lost, the delivery then re-sent, and anyone allowed to acknowledge it.
-
 bool session_registry::send_to_bot(const egress_frame& frame) {
   auto line = encode(frame);
   const delivery_receiver to{delivery_receiver::kind::bot, {}, frame.conv};
-  const auto targets = receivers(to);
+  const auto targets = find_receivers(to);
   if (targets.empty()) {
     return false;  // The embedded bot answers; nothing to re-send.
   }
@@ -258,7 +255,7 @@ bool session_registry::send_to_gateway(const egress_frame& frame) {
 
 bool session_registry::send_tracked(const delivery_receiver& to, const egress_frame& frame) {
   auto line = encode(frame);
-  const auto targets = receivers(to);
+  const auto targets = find_receivers(to);
   if (!frame.delivery.empty()) {
     deliveries_.track(frame.delivery, to, line, !targets.empty(), delivery_tracker::clock::now());
   }

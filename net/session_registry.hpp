@@ -128,12 +128,15 @@ private:
 
   /// The sessions that receive `to` now (one bot round-robin, every connection of an agent,
   /// the carrying gateway); empty when none is connected.
-  std::vector<std::shared_ptr<session>> receivers(const delivery_receiver& to);
+  std::vector<std::shared_ptr<session>> find_receivers(const delivery_receiver& to);
 
   /// Sends `line` to whoever receives `to` now; false when nobody is connected.
   bool send_line(const delivery_receiver& to, const std::shared_ptr<const std::string>& line);
 
-  /// Tracks `frame`'s delivery (if it has one), then sends it to `to`'s receivers.
+  /// Tracks `frame`'s delivery (if it has one), then sends it to `to`'s receivers. Tracked
+  /// first because a receiver may acknowledge it from another I/O thread before this actor
+  /// thread runs again: an acknowledgement of a delivery not tracked yet would be refused
+  /// (`not_owner`) and the delivery re-sent although it had arrived.
   bool send_tracked(const delivery_receiver& to, const egress_frame& frame);
 
   /// The live gateway carrying `conv`, else any connected gateway, else null.
