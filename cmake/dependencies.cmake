@@ -32,12 +32,17 @@ endif()
 # gperftools' tcmalloc (minimal) for the server, the load tool and the benchmarks. The router
 # allocates on one thread and frees on another all the time (a frame decoded on the I/O
 # thread dies in an actor, a journal record made by an actor dies on the commit thread), and
-# glibc's arenas lock on every such free once a thread's cache is full: the closed loop spent
-# 86-96 us of server CPU per message with glibc against 63-74 us with tcmalloc, and held an
-# idle conversation actor in 1.58 KB against 1.56 KB (docs/operations.md, "Memory
-# allocator"). Sanitizers and libFuzzer bring their own allocator, so it stays out of those.
+# with glibc's allocator the threads then wait on each other's arena locks (most of the
+# router's futex calls in a strace of the closed loop): the closed loop spent 87-96 us of
+# server CPU per message with glibc against 63-77 us with tcmalloc, which holds an idle
+# conversation actor in 1.58 KB against 1.56 KB (docs/operations.md, "Memory allocator").
+# Sanitizers and libFuzzer bring their own allocator, so it stays out of those; configure
+# with -DBLENDROUTE_TCMALLOC=OFF for valgrind or a sanitizer set up some other way.
 add_library(blendroute::allocator INTERFACE IMPORTED)
-if(BLENDROUTE_TCMALLOC AND (BLENDROUTE_FUZZ OR CMAKE_CXX_FLAGS MATCHES "-fsanitize"))
+string(TOUPPER "${CMAKE_BUILD_TYPE}" blendroute_build_type)
+set(blendroute_all_flags
+    "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${blendroute_build_type}} ${CMAKE_EXE_LINKER_FLAGS}")
+if(BLENDROUTE_TCMALLOC AND (BLENDROUTE_FUZZ OR blendroute_all_flags MATCHES "-fsanitize"))
   message(STATUS "blendroute: sanitizer build, tcmalloc left out")
 elseif(BLENDROUTE_TCMALLOC)
   find_library(TCMALLOC_LIBRARY NAMES tcmalloc_minimal REQUIRED)
