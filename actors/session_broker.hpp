@@ -15,6 +15,11 @@ namespace blendroute::actors {
 
 /// Maps (channel, customer) to the customer's conversation, and the ids a gateway used for
 /// it since to that conversation. Thread-safe; I/O threads resolve before dispatching.
+///
+/// TODO(actors): aliases are not journaled, so a restart forgets them until the customer
+/// writes again under the alias (recovery restores only the (channel, customer) map); a
+/// `customer.left` under a forgotten alias is refused as unknown_conversation. Journal the
+/// gateway's id with the message that made it an alias if gateways are seen to rely on it.
 class session_broker {
 public:
   /// The conversation a customer event belongs to. A `customer.message` that names a new
