@@ -54,6 +54,42 @@ std::string status_ok(const std::optional<frame>& ack) {
   return ack ? ack->get("status") : std::string("no ack");
 }
 
+TEST(Recovery, ACustomerWritingUnderAnAliasAfterAKillContinuesTheSameConversation) {
+  server_process server;
+  ASSERT_TRUE(server.start()) << server.log();
+  const auto message = [](const std::string& conv, const std::string& id, const std::string& text) {
+    return R"({"type":"customer.message","id":")" + id + R"(","conv":")" + conv
+           + R"(","customer":"cust-9","channel":"sms","text":")" + text + "\"}";
+  };
+  const auto reply_to = [](const std::string& conv) {
+    return [conv](const frame& f) {
+      return f.get("type") == "customer.deliver" && f.get("conv") == conv;
+    };
+  };
+  {
+    connections before;
+    ASSERT_TRUE(before.connect(server));
+    before.gateway.send_line(message("first", "m1", "hello there"));
+    ASSERT_EQ(status_ok(before.gateway.ack("m1")), "ok");
+    ASSERT_TRUE(before.gateway.wait_for(reply_to("first")));
+    // The customer's new session on the same channel comes with a new id: an alias.
+    before.gateway.send_line(message("second", "m2", "me again"));
+    ASSERT_EQ(status_ok(before.gateway.ack("m2")), "ok");
+    ASSERT_TRUE(before.gateway.wait_for(reply_to("first")));
+  }
+  server.kill_now();
+
+  ASSERT_TRUE(server.start()) << server.log();
+  connections after;
+  ASSERT_TRUE(after.connect(server));
+  after.gateway.send_line(message("second", "m3", "still there?"));
+  ASSERT_EQ(status_ok(after.gateway.ack("m3")), "ok");
+  auto reply =
+      after.gateway.wait_for([](const frame& f) { return f.get("type") == "customer.deliver"; });
+  ASSERT_TRUE(reply.has_value()) << server.log();
+  EXPECT_EQ(reply->get("conv"), "first") << "the alias opened a conversation of its own";
+}
+
 TEST(Recovery, AfterAKillEveryOpenConversationComesBackWithItsOwnerQueueAndBot) {
   server_process server;
   ASSERT_TRUE(server.start()) << server.log();
