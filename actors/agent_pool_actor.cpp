@@ -199,10 +199,11 @@ caf::behavior agent_pool_actor(actor_type* self, router_context* ctx) {
         record.payload = journal_event(envelope.event, self->state.ctx->clock());
         auto pending = std::make_shared<ingress_envelope>(std::move(envelope));
         caf::actor me = caf::actor_cast<caf::actor>(self);
-        self->state.ctx->journal->append({std::move(record)}, [me, pending](const result<void>& r) {
-          caf::anon_send(me, settle_atom_v, std::move(*pending), r.ok(),
-                         r.ok() ? std::string{} : r.err().message);
-        });
+        self->state.ctx->journal->append_record(
+            std::move(record), [me, pending](const result<void>& r) {
+              caf::anon_send(me, settle_atom_v, std::move(*pending), r.ok(),
+                             r.ok() ? std::string{} : r.err().message);
+            });
       },
       [=](settle_atom, ingress_envelope& envelope, bool written, const std::string& failure) {
         auto& state = self->state;

@@ -441,8 +441,8 @@ void begin(actor_type* self, conversation_input input) {
   if (auto* envelope = std::get_if<ingress_envelope>(&work.in_flight)) {
     promise = envelope->done;
   }
-  ctx.journal->append({std::move(record)}, [me, promise,
-                                            conv_id = conv.id()](const result<void>& written) {
+  ctx.journal->append_record(std::move(record), [me, promise,
+                                                 conv_id = conv.id()](const result<void>& written) {
     // Should this actor fail before it answers, the event is answered by what the journal
     // did with it: applied from the journal by the restarted actor, or not written at all.
     promise.settle_unanswered(

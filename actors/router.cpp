@@ -177,7 +177,7 @@ void router::dispatch(ingress_envelope envelope) {
     }
     record.dedupe_id = event.id;
     record.payload = journal_event(event, ctx.clock());
-    ctx.journal->append({std::move(record)}, [done = envelope.done](const result<void>& r) {
+    ctx.journal->append_record(std::move(record), [done = envelope.done](const result<void>& r) {
       if (r.ok()) {
         done(ack::accepted());
       } else {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/config.hpp"
@@ -78,6 +79,14 @@ public:
   /// Queues `records` for the next group commit; `done` runs when they are written. Records
   /// of one append are written atomically and in order.
   virtual void append(std::vector<journal_record> records, commit_callback done) = 0;
+
+  /// Appends one record. A braced `append({record}, …)` would copy it: the elements of an
+  /// initializer list are const, and a record's payload is a few hundred bytes.
+  void append_record(journal_record record, commit_callback done) {
+    std::vector<journal_record> records;
+    records.push_back(std::move(record));
+    append(std::move(records), std::move(done));
+  }
 
   /// Claims ingress id `id`. `fresh` means the caller owns it until it appends a record
   /// carrying it (which makes it permanent) or calls `release` (a rejected event, whose id
