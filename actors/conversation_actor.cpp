@@ -387,7 +387,9 @@ void begin(actor_type* self, conversation_input input) {
   record.conv = conv.id();
   if (auto* envelope = std::get_if<ingress_envelope>(&input)) {
     auto allowed = conv.check(envelope->event);
-    if (allowed) {
+    // Only an offered conversation has an offer to be late for; the clock read that dates
+    // the arrival stays off every other event's path.
+    if (allowed && conv.state() == conversation_state::offered) {
       allowed = conv.check_offer_in_time(envelope->event, arrived_at(*envelope, now));
     }
     if (!allowed) {
