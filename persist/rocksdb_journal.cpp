@@ -1,10 +1,16 @@
 // The RocksDB journal: column families, one commit thread, group commit per sync mode.
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -117,6 +123,119 @@ std::string control_state_key(const std::string& subject) {
 std::string control_log_prefix(const std::string& subject) {
   return "control/" + subject + "/log/";
 }
+
+/// RocksDB's own diagnostic log, the `LOG` file in the journal's directory, written here
+/// rather than by RocksDB. RocksDB's file logger keeps using its writer after a write failed,
+/// and Debian's RocksDB, built with assertions, then aborts the process: a full disk would
+/// crash the router at RocksDB's next log line instead of making it refuse events. This log
+/// drops a line it cannot write. Warnings and errors also reach the router's own log.
+class rocksdb_diagnostic_log final : public rocksdb::Logger {
+public:
+  rocksdb_diagnostic_log(const std::string& directory, log_sink* sink)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), path_(directory + "/LOG"), sink_(sink) {
+    open_file();
+  }
+
+  ~rocksdb_diagnostic_log() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+
+  rocksdb_diagnostic_log(const rocksdb_diagnostic_log&) = delete;
+  rocksdb_diagnostic_log& operator=(const rocksdb_diagnostic_log&) = delete;
+
+  using rocksdb::Logger::Logv;
+
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) {
+      return;
+    }
+    char text[2048];
+    const int length = std::vsnprintf(text, sizeof(text), format, ap);
+    if (length < 0) {
+      return;
+    }
+    const std::string_view message(text,
+                                   std::min(static_cast<std::size_t>(length), sizeof(text) - 1));
+    std::string line = timestamp();
+    line.append(level_name(level));
+    line.append(message);
+    line.push_back('\n');
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (fd_ >= 0) {
+        // A line that cannot be written (a full disk) is dropped; the next one is tried.
+        const ssize_t written = ::write(fd_, line.data(), line.size());
+        if (written > 0) {
+          size_ += static_cast<std::size_t>(written);
+        }
+        if (size_ > rotate_at) {
+          // It is appended to across restarts; two files bound it, as `LOG` and `LOG.old`.
+          ::close(fd_);
+          std::error_code ignored;
+          std::filesystem::rename(path_, path_ + ".old", ignored);
+          open_file();
+        }
+      }
+    }
+    if (sink_ != nullptr && level >= rocksdb::InfoLogLevel::WARN_LEVEL
+        && level <= rocksdb::InfoLogLevel::FATAL_LEVEL) {
+      const log_level ours =
+          level == rocksdb::InfoLogLevel::WARN_LEVEL ? log_level::warn : log_level::error;
+      if (sink_->enabled(ours)) {
+        sink_->write(ours, "persist.rocksdb", message);
+      }
+    }
+  }
+
+private:
+  static constexpr std::size_t rotate_at = std::size_t{64} << 20;
+
+  void open_file() {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+    struct stat status {};
+
+    size_ = fd_ >= 0 && ::fstat(fd_, &status) == 0 ? static_cast<std::size_t>(status.st_size) : 0;
+  }
+
+  static std::string timestamp() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count()
+        % 1'000'000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[48];
+    const std::size_t length = std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(stamp + length, sizeof(stamp) - length, ".%06lldZ ",
+                  static_cast<long long>(micros));
+    return stamp;
+  }
+
+  static std::string_view level_name(rocksdb::InfoLogLevel level) {
+    switch (level) {
+      case rocksdb::InfoLogLevel::DEBUG_LEVEL:
+        return "[DEBUG] ";
+      case rocksdb::InfoLogLevel::WARN_LEVEL:
+        return "[WARN] ";
+      case rocksdb::InfoLogLevel::ERROR_LEVEL:
+        return "[ERROR] ";
+      case rocksdb::InfoLogLevel::FATAL_LEVEL:
+        return "[FATAL] ";
+      default:
+        return "";
+    }
+  }
+
+  const std::string path_;
+  log_sink* const sink_;
+  std::mutex mutex_;
+  int fd_ = -1;           ///< Under mutex_ after construction.
+  std::size_t size_ = 0;  ///< Of the open file; under mutex_.
+};
 
 /// A file whose writes fail while `faults.fail` is set, as on a full disk.
 class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
@@ -950,16 +1069,15 @@ private:
 
 result<std::unique_ptr<journal>> open_rocksdb_journal(const journal_config& cfg,
                                                       journal_options journal_opts) {
-  // RocksDB creates the journal's directory, not its parents (a fresh `var/`).
+  // Made here, parents and all, not by RocksDB: its diagnostic log opens inside it first.
   std::error_code made;
-  if (const auto parent = std::filesystem::path(cfg.path).parent_path(); !parent.empty()) {
-    std::filesystem::create_directories(parent, made);
-  }
+  std::filesystem::create_directories(cfg.path, made);
   if (made) {
     return error{errc::journal_io,
-                 "creating the parent directory of " + cfg.path + ": " + made.message()};
+                 "creating the journal directory " + cfg.path + ": " + made.message()};
   }
   rocksdb::Options options;
+  options.info_log = std::make_shared<rocksdb_diagnostic_log>(cfg.path, journal_opts.log);
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   // After a crash the last WAL record may be torn; anything worse must stop the start-up

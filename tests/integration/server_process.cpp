@@ -91,6 +91,9 @@ void server_process::launch(const std::vector<std::string>& extra_args) {
     const int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(log_fd, STDERR_FILENO);
     dup2(log_fd, STDOUT_FILENO);
+    for (const auto& [name, value] : environment_) {
+      setenv(name.c_str(), value.c_str(), 1);
+    }
     std::vector<char*> argv;
     for (auto& arg : args) {
       argv.push_back(arg.data());

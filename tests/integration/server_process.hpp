@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace blendroute::testing {
@@ -35,6 +36,12 @@ public:
   /// Sends `number` (SIGHUP for a reload) to the running server.
   void signal(int number);
 
+  /// Environment variables set for the next start() or launch() only (LD_PRELOAD for an
+  /// injected fault), on top of the test's own; empty for none.
+  void use_environment(std::vector<std::pair<std::string, std::string>> variables) {
+    environment_ = std::move(variables);
+  }
+
   /// The configuration file the next start() and run_tool() use; the repository's
   /// conf/blendroute.toml by default.
   void use_config(std::string path) { config_path_ = std::move(path); }
@@ -55,6 +62,7 @@ public:
 
 private:
   std::string config_path_ = BLENDROUTE_SOURCE_DIR "/conf/blendroute.toml";
+  std::vector<std::pair<std::string, std::string>> environment_;
   std::string work_dir_;
   std::string journal_dir_;
   std::string log_path_;
