@@ -17,6 +17,7 @@ ingress_event embedded_reply(const egress_frame& request, const faq_bot& bot) {
   ingress_event reply;
   reply.type = event_type::bot_reply;
   reply.id = "embedded-bot:" + request.delivery;
+  reply.delivery = request.delivery;  // So that a late answer to an earlier leg is refused.
   reply.conv = request.conv;
   reply.text = answer.text;
   reply.outcome = answer.outcome;

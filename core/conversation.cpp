@@ -2,6 +2,7 @@
 #include "core/conversation.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace blendroute {
 namespace {
@@ -114,6 +115,12 @@ result<void> conversation::check(const ingress_event& event) const {
     case event_type::bot_reply:
       if (state_ != conversation_state::bot) {
         return {errc::not_owner, "the bot does not own conversation " + id_};
+      }
+      // A reply may name the request it answers (the embedded bot's and the webhook's do):
+      // a late answer to an earlier leg must not count as a turn of this one.
+      if (!event.delivery.empty() && !awaits_bot_reply_to(event.delivery)) {
+        return {errc::not_owner, "bot request " + event.delivery + " of conversation " + id_
+                                     + " is no longer awaited"};
       }
       return {};
     case event_type::agent_accept:
@@ -667,6 +674,9 @@ void conversation::set_state(conversation_state next, const std::string& reason,
                              std::vector<effect>& out) {
   if (next != state_) {
     idle_deadline_.reset();
+    if (next == conversation_state::bot) {
+      bot_leg_from_ = deliveries_;
+    }
   }
   state_ = next;
   egress_frame announce = frame(egress_type::conversation_state, now);
@@ -780,6 +790,21 @@ std::string conversation::next_delivery() {
   // The episode's opening time makes ids unique across episodes, and across actors of the
   // same conversation id (a finished conversation's actor is passivated).
   return id_ + "#" + std::to_string(unix_ms(opened_at_)) + "." + std::to_string(++deliveries_);
+}
+
+bool conversation::awaits_bot_reply_to(std::string_view delivery) const {
+  const std::string episode = id_ + "#" + std::to_string(unix_ms(opened_at_)) + ".";
+  if (!delivery.starts_with(episode)) {
+    return false;  // Another episode's, or not this conversation's at all.
+  }
+  delivery.remove_prefix(episode.size());
+  std::uint64_t number = 0;
+  const auto [end, failed] =
+      std::from_chars(delivery.data(), delivery.data() + delivery.size(), number);
+  if (failed != std::errc{} || end != delivery.data() + delivery.size()) {
+    return false;
+  }
+  return number > bot_leg_from_ && number <= deliveries_;
 }
 
 egress_frame conversation::frame(egress_type type, time_point now) const {

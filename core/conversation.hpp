@@ -229,6 +229,8 @@ private:
   void breach(sla_kind sla, time_point deadline, int level, escalation_action action,
               time_point now, std::vector<effect>& out);
   std::string next_delivery();
+  /// Whether `delivery` is a request this conversation sent in the bot's current leg.
+  bool awaits_bot_reply_to(std::string_view delivery) const;
   egress_frame frame(egress_type type, time_point now) const;
 
   /// What routing and the bot have learnt about the customer's need. Allocated by the first
@@ -291,6 +293,10 @@ private:
   /// conversations are held in memory. In order until it is full, a ring after that.
   std::vector<transcript_line> transcript_;
   std::uint64_t deliveries_ = 0;
+  /// `deliveries_` when the bot last took the conversation over. A bot reply that names a
+  /// request numbered up to this one answers a leg that is over: a previous episode, or the
+  /// bot's turn before an escalation and a pass-back.
+  std::uint64_t bot_leg_from_ = 0;
   /// The armed deadline of each SLA (indexed by sla_kind); a timer whose deadline differs is
   /// stale. The actor cancels the timers it no longer wants, but one may fire while it is
   /// being cancelled, and those a recovery armed are not held: this check is what counts.

@@ -14,7 +14,9 @@ namespace {
 
 // Bump on any change of the layout below: an older snapshot then fails to decode, and
 // recovery replays that conversation's whole journal, which is always correct.
-constexpr std::uint8_t snapshot_version = 1;
+/// Version 2 added the bot's leg (`bot_leg_from_`); version 1 snapshots still decode, as
+/// conversations whose bot may answer any request of the episode.
+constexpr std::uint8_t snapshot_version = 2;
 
 class snapshot_writer {
 public:
@@ -225,8 +227,8 @@ public:
     out.texts(rebuild.problems_);
   }
 
-  static void read(snapshot_reader& in, conversation_rebuild& rebuild) {
-    read(in, rebuild.conv_);
+  static void read(snapshot_reader& in, conversation_rebuild& rebuild, std::uint64_t version) {
+    read(in, rebuild.conv_, version);
     rebuild.inputs_ = in.unsigned_number();
     for (auto& timer : rebuild.timers_) {
       read(in, timer);
@@ -285,13 +287,14 @@ private:
     }
     write(out, c.transcript());  // Oldest first: a restored transcript is not yet a ring.
     out.unsigned_number(c.deliveries_);
+    out.unsigned_number(c.bot_leg_from_);
     for (const auto& deadline : c.deadlines_) {
       out.time(deadline);
     }
     out.time(c.idle_deadline_);
   }
 
-  static void read(snapshot_reader& in, conversation& c) {
+  static void read(snapshot_reader& in, conversation& c, std::uint64_t version) {
     c.id_ = in.text();
     c.opened_ = in.flag();
     c.state_ = in.enumeration(conversation_state::closed);
@@ -333,6 +336,7 @@ private:
     read(in, c.transcript_);
     c.transcript_oldest_ = 0;
     c.deliveries_ = in.unsigned_number();
+    c.bot_leg_from_ = version >= 2 ? in.unsigned_number() : 0;
     for (auto& deadline : c.deadlines_) {
       deadline = in.optional_time_value();
     }
@@ -499,12 +503,13 @@ std::string encode_snapshot(const conversation_rebuild& rebuild) {
 result<conversation_rebuild> decode_snapshot(std::string_view bytes) {
   snapshot_reader in(bytes);
   const std::uint64_t version = in.unsigned_number();
-  if (in.failed() || version != snapshot_version) {
-    return error{errc::journal_io, "snapshot of version " + std::to_string(version) + ", not "
+  if (in.failed() || version < 1 || version > snapshot_version) {
+    return error{errc::journal_io, "snapshot of version " + std::to_string(version)
+                                       + "; this router reads versions 1 to "
                                        + std::to_string(snapshot_version)};
   }
   conversation_rebuild rebuild{std::string{}};
-  snapshot_codec::read(in, rebuild);
+  snapshot_codec::read(in, rebuild, version);
   if (in.failed()) {
     return error{errc::journal_io, "snapshot cut short or damaged"};
   }

@@ -378,6 +378,7 @@ struct webhook_bot::impl : std::enable_shared_from_this<impl> {
     } else {
       reply->id = reply_id(call.delivery);
       reply->conv = call.conv;
+      reply->delivery = call.delivery;  // So that a late answer to an earlier leg is refused.
       submit(std::move(*reply), call.delivery, call.conv);
     }
     pump();

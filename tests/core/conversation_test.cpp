@@ -499,6 +499,66 @@ TEST_F(ConversationTest, MessageAfterTheResumeWindowStartsALinkedEpisode) {
   EXPECT_EQ(conv_.opened_at(), now_);
 }
 
+/// The delivery id of the last bot request among `effects`.
+std::string bot_request_delivery(const std::vector<effect>& effects) {
+  for (auto e = effects.rbegin(); e != effects.rend(); ++e) {
+    if (e->what == effect::kind::to_bot && e->frame.type == egress_type::bot_request) {
+      return e->frame.delivery;
+    }
+  }
+  return {};
+}
+
+TEST_F(ConversationTest, ALateBotReplyToAnAbandonedEpisodeIsRefusedAndTakesNoTurnOfTheNext) {
+  const std::string first_request = bot_request_delivery(step(customer("hello")));
+  ASSERT_FALSE(first_request.empty());
+  ingress_event left;
+  left.type = event_type::customer_left;
+  left.id = "left";
+  left.conv = "c1";
+  step(left);
+  // The customer comes back in the same millisecond, before the bot's answer to the first
+  // request arrives.
+  const std::string second_request = bot_request_delivery(step(customer("hello again")));
+  ASSERT_FALSE(second_request.empty());
+  EXPECT_NE(second_request, first_request);
+
+  auto late = bot(bot_outcome::continue_turn);
+  late.delivery = first_request;
+  const auto refused = conv_.check(late);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.err().code, errc::not_owner);
+  EXPECT_EQ(conv_.bot_turns(), 0);
+
+  auto current = bot(bot_outcome::continue_turn);
+  current.delivery = second_request;
+  step(current);
+  EXPECT_EQ(conv_.bot_turns(), 1);
+}
+
+TEST_F(ConversationTest, ABotReplyToARequestFromBeforeAPassbackIsRefused) {
+  const std::string before = bot_request_delivery(step(customer("hello")));
+  step(bot(bot_outcome::handoff));
+  conv_.offer_made("ana", "o1", standard_, now_);
+  step(agent_event(event_type::agent_accept, "ana"));
+  step(agent_event(event_type::agent_passback, "ana"));
+  ASSERT_EQ(conv_.state(), conversation_state::bot);
+
+  auto late = bot(bot_outcome::continue_turn);
+  late.delivery = before;
+  EXPECT_FALSE(conv_.check(late).ok());
+  // A delivery the conversation never sent, and another conversation's, are refused too.
+  late.delivery = before + "9";
+  EXPECT_FALSE(conv_.check(late).ok());
+  late.delivery = "c2" + before.substr(2);
+  EXPECT_FALSE(conv_.check(late).ok());
+
+  const std::string after = bot_request_delivery(step(customer("one more thing")));
+  auto current = bot(bot_outcome::continue_turn);
+  current.delivery = after;
+  EXPECT_TRUE(conv_.check(current).ok());
+}
+
 TEST_F(ConversationTest, AgentOfflineReturnsTheConversationToTheHeadOfItsQueue) {
   owned_by("ana");
   step(customer("context that must survive"));
