@@ -17,6 +17,7 @@ struct raw_fields {
   bool has_type = false, has_conv = false, has_text = false, has_outcome = false;
   bool has_status = false, has_score = false, has_agent = false, has_offer = false;
   bool has_delivery = false, has_role = false, has_token = false, has_id = false;
+  bool has_to_agent = false, has_to_skill = false;
   std::string_view type, outcome, status, role;
 };
 
@@ -369,8 +370,6 @@ constexpr plain_string_field plain_string_fields[] = {
     {"channel", &ingress_event::channel},
     {"lang", &ingress_event::lang},
     {"intent", &ingress_event::intent},
-    {"to_agent", &ingress_event::to_agent},
-    {"to_skill", &ingress_event::to_skill},
     {"note", &ingress_event::note},
     {"disposition", &ingress_event::disposition},
     {"reason", &ingress_event::reason},
@@ -396,6 +395,14 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   if (key == "text") {
     raw.has_text = true;
     return read_string(value, key, event.text);
+  }
+  if (key == "to_agent") {
+    raw.has_to_agent = true;
+    return read_string(value, key, event.to_agent);
+  }
+  if (key == "to_skill") {
+    raw.has_to_skill = true;
+    return read_string(value, key, event.to_skill);
   }
   for (const auto& field : plain_string_fields) {
     if (key == field.key) {
@@ -595,9 +602,17 @@ std::optional<error> check_required(ingress_event& event, const raw_fields& raw)
       if (auto err = require(raw.has_agent, "agent")) {
         return err;
       }
-      if (event.to_agent.empty() == event.to_skill.empty()) {
+      if (!raw.has_to_agent && !raw.has_to_skill) {
         return field_error(errc::missing_field, "to_agent",
                            "or `to_skill` is required (exactly one of them)");
+      }
+      if (raw.has_to_agent && raw.has_to_skill) {
+        return field_error(errc::bad_value, "to_agent",
+                           "and `to_skill` are exclusive: a transfer names one target");
+      }
+      if (raw.has_to_agent ? event.to_agent.empty() : event.to_skill.empty()) {
+        return field_error(errc::bad_value, raw.has_to_agent ? "to_agent" : "to_skill",
+                           "must not be empty");
       }
       break;
     case event_type::agent_passback:

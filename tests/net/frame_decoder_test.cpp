@@ -101,11 +101,15 @@ TEST(FrameDecoder, RejectsUnknownTypes) {
 }
 
 TEST(FrameDecoder, TransferNeedsExactlyOneTarget) {
-  EXPECT_EQ(code_of(R"({"type":"agent.transfer","id":"t","conv":"c","agent":"a"})"),
-            errc::missing_field);
-  EXPECT_EQ(code_of(R"({"type":"agent.transfer","id":"t","conv":"c","agent":"a",)"
-                    R"("to_agent":"b","to_skill":"s"})"),
-            errc::missing_field);
+  const std::string transfer = R"({"type":"agent.transfer","id":"t","conv":"c","agent":"a")";
+  EXPECT_EQ(code_of(transfer + "}"), errc::missing_field);
+  // Present but wrong is a bad value, not a missing field.
+  EXPECT_EQ(code_of(transfer + R"(,"to_agent":"b","to_skill":"s"})"), errc::bad_value);
+  EXPECT_EQ(code_of(transfer + R"(,"to_agent":"b","to_skill":""})"), errc::bad_value);
+  EXPECT_EQ(code_of(transfer + R"(,"to_skill":""})"), errc::bad_value);
+  EXPECT_EQ(code_of(transfer + R"(,"to_agent":""})"), errc::bad_value);
+  EXPECT_FALSE(decode(transfer + R"(,"to_skill":"billing"})").err.has_value());
+  EXPECT_FALSE(decode(transfer + R"(,"to_agent":"b"})").err.has_value());
 }
 
 TEST(FrameDecoder, ValidatesFieldsItDoesNotUse) {
