@@ -94,6 +94,23 @@ std::string media_type(std::string_view content_type) {
   return lowercase(media);
 }
 
+/// Whether a request's Transfer-Encoding, if any, is exactly `chunked`: the one coding the
+/// router frames. Beast frames any list that ends in `chunked` ("gzip, chunked") and would
+/// hand over a body still in the other codings.
+template <typename Fields>
+bool transfer_coding_supported(const Fields& fields) {
+  const auto codings = fields.equal_range(boost::beast::http::field::transfer_encoding);
+  std::size_t count = 0;
+  for (auto field = codings.first; field != codings.second; ++field) {
+    if (++count > 1
+        || media_type(std::string_view(field->value().data(), field->value().size()))
+               != "chunked") {
+      return false;
+    }
+  }
+  return true;
+}
+
 /// The path of an origin-form or absolute-form target, without its query.
 std::string_view target_path(std::string_view target) {
   if (const auto scheme_end = target.find("://");
@@ -267,7 +284,7 @@ private:
       return;
     }
     const auto& request = parser_->get();
-    if (request.find(http::field::transfer_encoding) != request.end() && !parser_->chunked()) {
+    if (!transfer_coding_supported(request)) {
       // A transfer coding Beast cannot frame would leave the body to be read as the next
       // request; refuse and close instead.
       reply_error(http::status::bad_request, "bad_request",
@@ -373,6 +390,15 @@ private:
                     "body over " + std::to_string(shared_.listener.max_body_bytes) + " bytes",
                     false);
         return;
+      }
+      const auto announced_body = parser_->content_length();
+      if (parser_->chunked() || (announced_body && *announced_body > 0)) {
+        const auto type = request[http::field::content_type];
+        if (media_type(std::string_view(type.data(), type.size())) != "application/json") {
+          reply_error(http::status::unsupported_media_type, "unsupported_media_type",
+                      "an admin request's body is a JSON object: use application/json", false);
+          return;
+        }
       }
       admin_action_ = std::string(path.substr(path.rfind('/') + 1));
       read_body_after_go_ahead();

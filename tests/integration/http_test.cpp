@@ -126,6 +126,19 @@ TEST_F(HttpTest, UnframeableBodiesAreRefusedAndNothingKillsTheServer) {
                                     "Content-Type: application/json\r\n"
                                     "Transfer-Encoding: gzip\r\n\r\nGET /nope HTTP/1.1\r\n\r\n")),
             400);
+  // Codings before `chunked` would leave the body in them (a gzipped body read as JSON).
+  for (const std::string coding : {"gzip, chunked", "foo, chunked", "chunked, identity"}) {
+    const std::string response =
+        http_exchange(port,
+                      "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+                      "Authorization: Bearer gateway-dev-token\r\n"
+                      "Content-Type: application/json\r\nTransfer-Encoding: "
+                          + coding
+                          + "\r\n\r\n30\r\n"
+                            R"({"type":"customer.left","id":"te-1","conv":"te"})"
+                            "\r\n0\r\n\r\n");
+    EXPECT_EQ(status_of(response), 400) << coding << ": " << response;
+  }
   // A chunked trailer field longer than the HTTP library accepts.
   http_exchange(port,
                 "POST /v1/events HTTP/1.1\r\nHost: x\r\n"

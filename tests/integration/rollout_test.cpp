@@ -185,6 +185,13 @@ TEST_F(RolloutTest, PauseResumeAndTheStageSurviveACrash) {
       status_of(admin_request(port, "POST", "/v1/admin/rollout/stage", R"({"stage":"full"})")),
       200);
   EXPECT_EQ(status_of(admin_request(port, "GET", "/v1/admin/rollout/pause")), 405);
+  // A body is a JSON object, announced as one.
+  const std::string as_text =
+      http_exchange(port,
+                    "POST /v1/admin/rollout/resume HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    "Authorization: Bearer admin-dev-token\r\nContent-Type: text/plain\r\n"
+                    "Content-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(status_of(as_text), 415) << as_text;
   // The reason is logged and journaled: no control characters (no forged log lines).
   EXPECT_EQ(status_of(admin_request(port, "POST", "/v1/admin/rollout/pause",
                                     R"({"reason":"a\nforged line"})")),
