@@ -383,12 +383,13 @@ void read_document(reader& r, const toml::table& root, config& cfg) {
     r.read_int(*listen, "listen.", "io_threads", cfg.listener.io_threads);
   }
   if (const auto* auth = r.section(root, "auth")) {
-    r.only(*auth, "auth.", {"gateway", "bot", "agent", "supervisor", "admin"});
+    r.only(*auth, "auth.", {"gateway", "bot", "agent", "supervisor", "admin", "monitoring"});
     r.read(*auth, "auth.", "gateway", cfg.auth.gateway);
     r.read(*auth, "auth.", "bot", cfg.auth.bot);
     r.read(*auth, "auth.", "agent", cfg.auth.agent);
     r.read(*auth, "auth.", "supervisor", cfg.auth.supervisor);
     r.read(*auth, "auth.", "admin", cfg.auth.admin);
+    r.read(*auth, "auth.", "monitoring", cfg.auth.monitoring);
   }
   if (const auto* journal = r.section(root, "journal")) {
     r.only(

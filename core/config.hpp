@@ -154,6 +154,9 @@ struct auth_config {
   std::string agent = "agent-dev-token";
   std::string supervisor = "supervisor-dev-token";
   std::string admin = "admin-dev-token";
+  /// The token `/metrics`, `/healthz` and `/readyz` need, besides the supervisor's and the
+  /// admin's. Empty (the default): they need none, as scrapers and probes usually expect.
+  std::string monitoring;
 
   bool operator==(const auth_config&) const = default;
 };

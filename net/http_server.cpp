@@ -122,8 +122,8 @@ std::string_view target_path(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
-/// The role whose token is presented, if any. Compared in constant time per role.
-std::optional<role> role_of(const auth_config& auth, std::string_view authorization) {
+/// The token of an `Authorization: Bearer` header, or nothing for another scheme.
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
   // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
   constexpr std::string_view scheme = "bearer ";
   if (authorization.size() < scheme.size()
@@ -133,24 +133,58 @@ std::optional<role> role_of(const auth_config& auth, std::string_view authorizat
   std::string_view token = authorization.substr(scheme.size());
   // RFC 6750 §2.1 allows one or more spaces after the scheme.
   token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
+  return token;
+}
+
+/// Whether `presented` is the configured token `expected` (never an empty one), compared in
+/// constant time for tokens of the same length.
+bool token_matches(std::string_view presented, const std::string& expected) {
+  if (expected.empty() || expected.size() != presented.size()) {
+    return false;
+  }
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < presented.size(); ++i) {
+    diff |= static_cast<unsigned char>(expected[i] ^ presented[i]);
+  }
+  return diff == 0;
+}
+
+/// The role whose token is presented, if any. Every role's token is compared.
+std::optional<role> role_of(const auth_config& auth, std::string_view authorization) {
+  const auto token = bearer_token(authorization);
+  if (!token) {
+    return std::nullopt;
+  }
   const std::pair<role, const std::string*> tokens[] = {
       {role::gateway, &auth.gateway},       {role::bot, &auth.bot},     {role::agent, &auth.agent},
       {role::supervisor, &auth.supervisor}, {role::admin, &auth.admin},
   };
   std::optional<role> found;
   for (const auto& [who, expected] : tokens) {
-    if (expected->empty() || expected->size() != token.size()) {
-      continue;
-    }
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < token.size(); ++i) {
-      diff |= static_cast<unsigned char>((*expected)[i] ^ token[i]);
-    }
-    if (diff == 0) {
+    if (token_matches(*token, *expected)) {
       found = who;
     }
   }
   return found;
+}
+
+/// How a request to `/metrics`, `/healthz` or `/readyz` stands with `auth.monitoring`.
+enum class monitoring_access : std::uint8_t { allowed, unauthorized, forbidden };
+
+monitoring_access monitoring_access_of(const auth_config& auth, std::string_view authorization) {
+  if (auth.monitoring.empty()) {
+    return monitoring_access::allowed;
+  }
+  if (const auto token = bearer_token(authorization);
+      token && token_matches(*token, auth.monitoring)) {
+    return monitoring_access::allowed;
+  }
+  const auto who = role_of(auth, authorization);
+  if (!who) {
+    return monitoring_access::unauthorized;
+  }
+  return *who == role::supervisor || *who == role::admin ? monitoring_access::allowed
+                                                         : monitoring_access::forbidden;
 }
 
 struct server_shared {
@@ -299,6 +333,9 @@ private:
     const std::string_view path =
         target_path(std::string_view(request.target().data(), request.target().size()));
     if (path == "/healthz" || path == "/readyz") {
+      if (!admit_monitoring(request, keep)) {
+        return;
+      }
       if (request.method() != http::verb::get) {
         reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
         return;
@@ -324,6 +361,9 @@ private:
       return;
     }
     if (path == "/metrics") {
+      if (!admit_monitoring(request, keep)) {
+        return;
+      }
       if (request.method() != http::verb::get) {
         reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
         return;
@@ -677,6 +717,27 @@ private:
       return std::nullopt;
     }
     return conv;
+  }
+
+  /// Whether a request may read `/metrics`, `/healthz` or `/readyz`; answers it 401 or 403
+  /// when it may not.
+  template <typename Request>
+  bool admit_monitoring(const Request& request, bool keep) {
+    const auto authorization = request[http::field::authorization];
+    switch (monitoring_access_of(shared_.auth,
+                                 std::string_view(authorization.data(), authorization.size()))) {
+      case monitoring_access::allowed:
+        return true;
+      case monitoring_access::unauthorized:
+        reply_error(http::status::unauthorized, "unauthorized",
+                    "a valid bearer token is required (auth.monitoring is set)", keep);
+        return false;
+      case monitoring_access::forbidden:
+        reply_error(http::status::forbidden, "forbidden",
+                    "needs the monitoring, supervisor or admin token", keep);
+        return false;
+    }
+    return false;
   }
 
   /// `GET /metrics`: the router's metrics and the network layer's own.

@@ -390,5 +390,22 @@ TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
       200);
 }
 
+TEST_F(HttpTest, AMonitoringTokenGuardsMetricsAndProbesWhenConfigured) {
+  ASSERT_EQ(server_.stop(), 0) << server_.log();
+  ASSERT_TRUE(server_.start({"--set", "auth.monitoring=probe-token"})) << server_.log();
+  const auto port = server_.http_port();
+  for (const std::string path : {"/metrics", "/healthz", "/readyz"}) {
+    EXPECT_EQ(status_of(http_exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")), 401)
+        << path;
+    EXPECT_EQ(status_of(get(port, "wrong-token", path)), 401) << path;
+    EXPECT_EQ(status_of(get(port, "gateway-dev-token", path)), 403) << path;
+    EXPECT_EQ(status_of(get(port, "probe-token", path)), 200) << path;
+    EXPECT_EQ(status_of(get(port, "supervisor-dev-token", path)), 200) << path;
+    EXPECT_EQ(status_of(get(port, "admin-dev-token", path)), 200) << path;
+  }
+  // The monitoring token is no role: it posts no event and reads no conversation.
+  EXPECT_EQ(status_of(get(port, "probe-token", "/v1/queues")), 401);
+}
+
 }  // namespace
 }  // namespace blendroute::testing
