@@ -248,35 +248,43 @@ void count_sla_kpis(router_context& ctx, const std::string& tier, bool blended,
   }
 }
 
-/// Counts a conversation that just finished, or was reopened, or rated.
+/// How a conversation that is no longer open ended, as the KPIs count it.
+conversation_outcome outcome_of(const conversation& conv) {
+  conversation_outcome outcome;
+  outcome.resolved = conv.state() == conversation_state::resolved;
+  outcome.abandoned = conv.state() == conversation_state::abandoned;
+  outcome.escalated = conv.ever_escalated();
+  outcome.first_contact = conv.reopens() == 0;
+  outcome.transfers = conv.transfers();
+  outcome.handle_time = conv.finished_at() - conv.opened_at();
+  outcome.ended_at = conv.finished_at();
+  return outcome;
+}
+
+/// Counts a conversation that just finished, or was reopened (`resolved_before` is how it had
+/// ended, when it was resolved before this step), or rated.
 void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_open,
-                        conversation_state was, int reopens_before, const conversation_input& input,
-                        time_point now) {
+                        const std::optional<conversation_outcome>& resolved_before,
+                        int reopens_before, const conversation_input& input, time_point now) {
   if (ctx.kpis == nullptr) {
     return;
   }
   const std::string& tier = conv.tier();
   // The rollout judges the blended cohort only: control conversations never meet the bot.
   const bool blended = ctx.rollout != nullptr && !conv.control_cohort();
-  if (was_open && !is_open(conv.state())) {
-    conversation_outcome outcome;
-    outcome.resolved = conv.state() == conversation_state::resolved;
-    outcome.abandoned = conv.state() == conversation_state::abandoned;
-    outcome.escalated = conv.ever_escalated();
-    outcome.transfers = conv.transfers();
-    outcome.handle_time = conv.finished_at() - conv.opened_at();
-    ctx.kpis->record([&](kpi_window& w) { w.record_outcome(tier, outcome, now); });
+  if (resolved_before && conv.reopens() > reopens_before) {
+    // Its earlier ending no longer stands: the conversation counts again when it ends again.
+    ctx.kpis->record([&](kpi_window& w) { w.record_reopen(tier, *resolved_before, now); });
     if (blended) {
-      const bool contained = outcome.resolved && !outcome.escalated;
-      ctx.rollout->record([&](rollout_controller& r) {
-        r.record_finished(contained, outcome.escalated, outcome.resolved, conv.intent());
-      });
+      ctx.rollout->record([&](rollout_controller& r) { r.record_reopened(*resolved_before); });
     }
   }
-  if (was == conversation_state::resolved && conv.reopens() > reopens_before) {
-    ctx.kpis->record([&](kpi_window& w) { w.record_reopen(tier, now); });
+  if (was_open && !is_open(conv.state())) {
+    const conversation_outcome outcome = outcome_of(conv);
+    ctx.kpis->record([&](kpi_window& w) { w.record_outcome(tier, outcome, now); });
     if (blended) {
-      ctx.rollout->record([](rollout_controller& r) { r.record_reopened(); });
+      ctx.rollout->record(
+          [&](rollout_controller& r) { r.record_finished(outcome, conv.intent()); });
     }
   }
   if (const auto* envelope = std::get_if<ingress_envelope>(&input);
@@ -489,6 +497,9 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   const bool was_open = conv.opened() && is_open(conv.state());
   const conversation_state was = conv.state();
   const int reopens_before = conv.reopens();
+  const auto resolved_before = conv.opened() && was == conversation_state::resolved
+                                   ? std::optional(outcome_of(conv))
+                                   : std::nullopt;
   std::vector<effect> effects;
   const auto has = [&effects](effect::kind what, egress_type type) {
     return std::any_of(effects.begin(), effects.end(),
@@ -524,7 +535,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
     st.queued_since = sent_at;
   }
   count_sla_kpis(ctx, conv.tier(), !conv.control_cohort(), effects, now);
-  count_outcome_kpis(ctx, conv, was_open, was, reopens_before, input, now);
+  count_outcome_kpis(ctx, conv, was_open, resolved_before, reopens_before, input, now);
   if (const bool now_open = conv.opened() && is_open(conv.state());
       was_open != now_open || (now_open && was != conv.state())) {
     ctx.stats->move_open_conversation(was_open ? std::optional(was) : std::nullopt,

@@ -49,8 +49,8 @@ void write_intents(json_writer& json,
 
 rollout_board::rollout_board(rollout_config cfg, persist::journal* journal, log_sink* log,
                              std::function<time_point()> clock)
-    : controller_(std::move(cfg)),
-      window_started_(clock()),
+    : controller_(std::move(cfg), clock()),
+      window_started_(controller_.current_window().started_at),
       journal_(journal),
       log_(log),
       clock_(std::move(clock)) {}
@@ -95,8 +95,8 @@ void rollout_board::close_window() {
   if (!controller_.config().enabled) {
     return;
   }
-  const rollout_event event = controller_.close_window();
   window_started_ = clock_();
+  const rollout_event event = controller_.close_window(window_started_);
   announce(event, "gate");
 }
 

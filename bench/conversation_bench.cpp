@@ -9,7 +9,7 @@ namespace {
 ingress_event make_event(event_type type, const std::string& conv, std::string text) {
   ingress_event e;
   e.type = type;
-  e.id = "e";
+  e.id = "bench-event";
   e.conv = conv;
   e.text = std::move(text);
   e.outcome = bot_outcome::continue_turn;

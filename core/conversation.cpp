@@ -273,6 +273,7 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   channel_ = event.channel;
   opened_at_ = now;
   bot_turns_ = 0;
+  reopens_ = 0;
   transfers_ = 0;
   csat_ = 0;
   ever_escalated_ = false;

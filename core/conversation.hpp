@@ -279,7 +279,9 @@ private:
   std::uint8_t transcript_oldest_ = 0;
   std::int16_t bot_turns_ = 0;
   std::int32_t episode_ = 0;  ///< Bumped when a message after the resume window starts anew.
-  std::int32_t reopens_ = 0;  ///< Reopened inside the resume window (counts against FCR).
+  /// Times this episode was reopened inside the resume window (it is then no first-contact
+  /// resolution).
+  std::int32_t reopens_ = 0;
   std::int32_t transfers_ = 0;
   std::string tier_;
   std::string customer_;

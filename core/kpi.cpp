@@ -24,10 +24,7 @@ std::optional<double> kpi_summary::escalation_rate() const {
 }
 
 std::optional<double> kpi_summary::first_contact_resolution() const {
-  if (resolved == 0) {
-    return std::nullopt;
-  }
-  return share(resolved - std::min(reopened, resolved), resolved);
+  return share(std::min(first_contact_resolved, resolved), resolved);
 }
 
 std::optional<double> kpi_summary::average_handle_seconds() const {
@@ -61,6 +58,7 @@ void kpi_summary::add(const kpi_summary& other) {
   abandoned += other.abandoned;
   transfers += other.transfers;
   reopened += other.reopened;
+  first_contact_resolved += other.first_contact_resolved;
   csat_count += other.csat_count;
   csat_sum += other.csat_sum;
   handled += other.handled;
@@ -78,7 +76,7 @@ kpi_summary& kpi_window::current(const std::string& tier, time_point at) {
   auto& slices = tiers_[tier];
   const std::int64_t index = at.time_since_epoch() / slice_;
   if (slices.empty() || slices.back().index < index) {
-    slices.push_back({index, {}});
+    slices.push_back({index, {}, {}});
   }
   // An event stamped a little earlier than the newest slice (another thread's clock
   // reading) counts in the newest one.
@@ -93,13 +91,14 @@ void kpi_window::evict(std::deque<slice>& slices, time_point now) const {
   }
 }
 
-void kpi_window::record_outcome(const std::string& tier, const conversation_outcome& outcome,
-                                time_point at) {
-  kpi_summary& counts = current(tier, at);
+namespace {
+
+void add_outcome(kpi_summary& counts, const conversation_outcome& outcome) {
   ++counts.finished;
   counts.contained += outcome.resolved && !outcome.escalated ? 1 : 0;
   counts.escalated += outcome.escalated ? 1 : 0;
   counts.resolved += outcome.resolved ? 1 : 0;
+  counts.first_contact_resolved += outcome.resolved && outcome.first_contact ? 1 : 0;
   counts.abandoned += outcome.abandoned ? 1 : 0;
   counts.transfers += static_cast<std::uint64_t>(std::max(0, outcome.transfers));
   if (outcome.resolved && outcome.escalated) {
@@ -108,8 +107,45 @@ void kpi_window::record_outcome(const std::string& tier, const conversation_outc
   }
 }
 
-void kpi_window::record_reopen(const std::string& tier, time_point at) {
+/// A slice's counts less the endings in it that a reopen undid.
+void take_off(kpi_summary& counts, const kpi_summary& undone) {
+  const auto less = [](std::uint64_t& count, std::uint64_t taken) {
+    count -= std::min(count, taken);
+  };
+  less(counts.finished, undone.finished);
+  less(counts.contained, undone.contained);
+  less(counts.escalated, undone.escalated);
+  less(counts.resolved, undone.resolved);
+  less(counts.abandoned, undone.abandoned);
+  less(counts.transfers, undone.transfers);
+  less(counts.first_contact_resolved, undone.first_contact_resolved);
+  less(counts.handled, undone.handled);
+  counts.handle_time -= std::min(counts.handle_time, undone.handle_time);
+}
+
+}  // namespace
+
+void kpi_window::record_outcome(const std::string& tier, const conversation_outcome& outcome,
+                                time_point at) {
+  add_outcome(current(tier, at), outcome);
+}
+
+void kpi_window::record_reopen(const std::string& tier, const conversation_outcome& undone,
+                               time_point at) {
   ++current(tier, at).reopened;
+  // The ending is taken off in the slice that counted it, so that both leave the window
+  // together; one that already left it has nothing to take off.
+  const std::int64_t ended = undone.ended_at.time_since_epoch() / slice_;
+  if (ended <= (at - window_).time_since_epoch() / slice_) {
+    return;
+  }
+  auto& slices = tiers_[tier];
+  // An ending stamped a little before the newest slice was counted in it (see current()).
+  const auto counted = std::find_if(slices.begin(), slices.end(),
+                                    [ended](const slice& s) { return s.index >= ended; });
+  if (counted != slices.end()) {
+    add_outcome(counted->undone, undone);
+  }
 }
 
 void kpi_window::record_csat(const std::string& tier, int score, time_point at) {
@@ -134,7 +170,9 @@ std::map<std::string, kpi_summary> kpi_window::by_tier(time_point now) {
     kpi_summary& sum = out[tier];
     for (const auto& s : slices) {
       if (s.index > oldest) {
-        sum.add(s.counts);
+        kpi_summary standing = s.counts;
+        take_off(standing, s.undone);
+        sum.add(standing);
       }
     }
   }

@@ -11,20 +11,13 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/outcome.hpp"
 #include "core/time.hpp"
 
 namespace blendroute {
 
-/// How a conversation ended (reached resolved, abandoned or closed).
-struct conversation_outcome {
-  bool resolved = false;
-  bool abandoned = false;
-  bool escalated = false;  ///< A human was asked for at some point.
-  int transfers = 0;
-  duration handle_time{0};  ///< From opening to the end.
-};
-
-/// The counts of a window, for one tier or all of them, and the ratios made from them.
+/// The counts of a window, for one tier or all of them, and the ratios made from them. A
+/// conversation counts by its latest ending: a reopen withdraws the ending it undid.
 struct kpi_summary {
   std::uint64_t finished = 0;
   std::uint64_t contained = 0;  ///< Resolved without a human ever being asked for.
@@ -33,6 +26,7 @@ struct kpi_summary {
   std::uint64_t abandoned = 0;
   std::uint64_t transfers = 0;
   std::uint64_t reopened = 0;  ///< Resolved ones the customer reopened in the resume window.
+  std::uint64_t first_contact_resolved = 0;  ///< Resolved and never reopened.
   std::uint64_t csat_count = 0;
   std::uint64_t csat_sum = 0;
   std::uint64_t handled = 0;  ///< Escalated and resolved: the ones a human handled.
@@ -60,8 +54,9 @@ public:
 
   void record_outcome(const std::string& tier, const conversation_outcome& outcome, time_point at);
 
-  /// A resolved conversation was reopened inside its resume window.
-  void record_reopen(const std::string& tier, time_point at);
+  /// A resolved conversation was reopened inside its resume window: `undone`, its ending
+  /// recorded before, no longer counts (the conversation counts again when it ends again).
+  void record_reopen(const std::string& tier, const conversation_outcome& undone, time_point at);
 
   void record_csat(const std::string& tier, int score, time_point at);
 
@@ -79,6 +74,8 @@ private:
   struct slice {
     std::int64_t index = 0;  ///< Time since epoch in slice lengths.
     kpi_summary counts;
+    /// Endings counted in this slice that a reopen undid since: taken off its counts.
+    kpi_summary undone;
   };
 
   kpi_summary& current(const std::string& tier, time_point at);

@@ -90,7 +90,7 @@ std::optional<double> rollout_window::escalation_rate() const {
 }
 
 std::optional<double> rollout_window::first_contact_resolution() const {
-  return resolved >= reopened ? ratio(resolved - reopened, finished) : ratio(0, finished);
+  return ratio(std::min(first_contact_resolved, resolved), resolved);
 }
 
 std::optional<double> rollout_window::csat() const {
@@ -104,7 +104,9 @@ std::optional<double> rollout_window::human_response_attainment() const {
   return ratio(human_response_applied - human_response_breached, human_response_applied);
 }
 
-rollout_controller::rollout_controller(rollout_config cfg) : cfg_(std::move(cfg)) {
+rollout_controller::rollout_controller(rollout_config cfg, time_point window_start)
+    : cfg_(std::move(cfg)) {
+  current_.started_at = window_start;
   if (cfg_.stages.empty()) {
     cfg_.stages.push_back({"full", 1.0, {}});
   }
@@ -117,19 +119,31 @@ cohort rollout_controller::cohort_for(std::string_view customer) const {
   return cohort_position(customer) < stage().share ? cohort::blended : cohort::control;
 }
 
-void rollout_controller::record_finished(bool contained, bool escalated, bool resolved,
+void rollout_controller::record_finished(const conversation_outcome& outcome,
                                          std::string_view intent) {
   ++current_.finished;
-  current_.contained += contained ? 1 : 0;
-  current_.resolved += resolved ? 1 : 0;
-  if (escalated) {
+  current_.contained += outcome.resolved && !outcome.escalated ? 1 : 0;
+  current_.resolved += outcome.resolved ? 1 : 0;
+  current_.first_contact_resolved += outcome.resolved && outcome.first_contact ? 1 : 0;
+  if (outcome.escalated) {
     ++current_.escalated;
     ++current_.escalated_intents[intent.empty() ? std::string("(none)") : std::string(intent)];
   }
 }
 
-void rollout_controller::record_reopened() {
+void rollout_controller::record_reopened(const conversation_outcome& undone) {
   ++current_.reopened;
+  if (undone.ended_at < current_.started_at) {
+    return;  // Counted in a window already judged (or before this process started).
+  }
+  const auto less = [](std::uint64_t& count, bool taken) {
+    count -= taken && count > 0 ? 1 : 0;
+  };
+  less(current_.finished, true);
+  less(current_.contained, undone.resolved && !undone.escalated);
+  less(current_.escalated, undone.escalated);
+  less(current_.resolved, undone.resolved);
+  less(current_.first_contact_resolved, undone.resolved && undone.first_contact);
 }
 
 void rollout_controller::record_csat(int score) {
@@ -169,9 +183,10 @@ std::string rollout_controller::gate_failure(const qa_gate& gate,
   return {};
 }
 
-rollout_event rollout_controller::close_window() {
+rollout_event rollout_controller::close_window(time_point next_window_start) {
   rollout_window closed = std::move(current_);
   current_ = {};
+  current_.started_at = next_window_start;
   rollout_event event;
   event.stage = stage().name;
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/outcome.hpp"
 #include "core/time.hpp"
 
 namespace blendroute {
@@ -62,11 +63,13 @@ double cohort_position(std::string_view customer);
 
 /// What the blended cohort did in one window.
 struct rollout_window {
+  time_point started_at{};
   std::uint64_t finished = 0;
   std::uint64_t contained = 0;  ///< Resolved without a human.
   std::uint64_t escalated = 0;
   std::uint64_t resolved = 0;
   std::uint64_t reopened = 0;
+  std::uint64_t first_contact_resolved = 0;  ///< Resolved and never reopened.
   std::uint64_t csat_count = 0;
   std::uint64_t csat_sum = 0;
   std::uint64_t human_response_applied = 0;
@@ -95,15 +98,18 @@ std::string_view name(rollout_event::kind k);
 /// and gives the time.
 class rollout_controller {
 public:
-  explicit rollout_controller(rollout_config cfg);
+  /// `window_start`: when the first window starts (endings before it were never counted).
+  explicit rollout_controller(rollout_config cfg, time_point window_start = {});
 
   /// The cohort of a new conversation of `customer` at the current stage.
   cohort cohort_for(std::string_view customer) const;
 
-  /// Counts one finished blended conversation into the current window.
-  void record_finished(bool contained, bool escalated, bool resolved, std::string_view intent);
+  /// Counts one finished blended conversation into the current window; `intent` is the
+  /// bot's at escalation.
+  void record_finished(const conversation_outcome& outcome, std::string_view intent);
 
-  void record_reopened();
+  /// A resolved blended conversation was reopened: its ending `undone` no longer counts.
+  void record_reopened(const conversation_outcome& undone);
 
   void record_csat(int score);
 
@@ -115,8 +121,8 @@ public:
 
   /// Closes the current window: compares its containment with the previous window's
   /// (pausing on a drop), then judges the stage's gate (advancing when it passes and the
-  /// controller is not paused). Starts a new window.
-  rollout_event close_window();
+  /// controller is not paused). Starts a new window at `next_window_start`.
+  rollout_event close_window(time_point next_window_start = {});
 
   rollout_event pause(const std::string& why);
 

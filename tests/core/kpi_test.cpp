@@ -11,19 +11,23 @@ using std::chrono::seconds;
 
 class KpiWindowTest : public ::testing::Test {
 protected:
-  static conversation_outcome resolved_by_bot() {
+  conversation_outcome resolved_by_bot() const {
     conversation_outcome o;
     o.resolved = true;
+    o.first_contact = true;
     o.handle_time = seconds{30};
+    o.ended_at = now_;
     return o;
   }
 
-  static conversation_outcome resolved_by_agent(int transfers = 0) {
+  conversation_outcome resolved_by_agent(int transfers = 0) const {
     conversation_outcome o;
     o.resolved = true;
     o.escalated = true;
+    o.first_contact = true;
     o.transfers = transfers;
     o.handle_time = minutes{4};
+    o.ended_at = now_;
     return o;
   }
 
@@ -38,7 +42,6 @@ TEST_F(KpiWindowTest, RatiosComeFromTheConversationsThatFinished) {
   conversation_outcome left;
   left.abandoned = true;
   window_.record_outcome("standard", left, now_);
-  window_.record_reopen("standard", now_);
   window_.record_csat("standard", 5, now_);
   window_.record_csat("standard", 2, now_);
 
@@ -46,10 +49,51 @@ TEST_F(KpiWindowTest, RatiosComeFromTheConversationsThatFinished) {
   EXPECT_EQ(s.finished, 4u);
   EXPECT_DOUBLE_EQ(*s.containment(), 0.25);
   EXPECT_DOUBLE_EQ(*s.escalation_rate(), 0.5);
-  EXPECT_DOUBLE_EQ(*s.first_contact_resolution(), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(*s.first_contact_resolution(), 1.0);
   EXPECT_DOUBLE_EQ(*s.average_handle_seconds(), 240.0) << "the ones a human handled";
   EXPECT_DOUBLE_EQ(*s.csat(), 3.5);
   EXPECT_EQ(s.transfers, 1u);
+}
+
+TEST_F(KpiWindowTest, AReopenedConversationCountsOnceByItsLastEndingAndNeverAsFirstContact) {
+  // Resolved by the bot, reopened five minutes later, then resolved by an agent.
+  const conversation_outcome first_ending = resolved_by_bot();
+  window_.record_outcome("standard", first_ending, now_);
+  window_.record_reopen("standard", first_ending, now_ + minutes{5});
+  conversation_outcome last_ending = resolved_by_agent(1);
+  last_ending.first_contact = false;
+  last_ending.ended_at = now_ + minutes{20};
+  window_.record_outcome("standard", last_ending, last_ending.ended_at);
+  // And one resolved at first contact.
+  window_.record_outcome("standard", resolved_by_bot(), now_ + minutes{21});
+
+  const kpi_summary s = window_.by_tier(now_ + minutes{30})["standard"];
+  EXPECT_EQ(s.finished, 2u);
+  EXPECT_EQ(s.resolved, 2u);
+  EXPECT_EQ(s.reopened, 1u);
+  EXPECT_EQ(s.transfers, 1u);
+  EXPECT_DOUBLE_EQ(*s.containment(), 0.5);
+  EXPECT_DOUBLE_EQ(*s.escalation_rate(), 0.5);
+  EXPECT_DOUBLE_EQ(*s.first_contact_resolution(), 0.5);
+  EXPECT_DOUBLE_EQ(*s.average_handle_seconds(), 240.0);
+
+  // Once the first ending leaves the window, its undoing goes with it; the reopen itself
+  // is counted when it happened.
+  const kpi_summary later = window_.by_tier(now_ + minutes{62})["standard"];
+  EXPECT_EQ(later.finished, 2u);
+  EXPECT_EQ(later.reopened, 1u);
+  EXPECT_DOUBLE_EQ(*later.first_contact_resolution(), 0.5);
+}
+
+TEST_F(KpiWindowTest, AReopenOfAnEndingThatLeftTheWindowTakesNothingOff) {
+  const conversation_outcome old_ending = resolved_by_bot();
+  window_.record_outcome("standard", old_ending, now_);
+  window_.record_outcome("standard", resolved_by_bot(), now_ + minutes{61});
+  window_.record_reopen("standard", old_ending, now_ + minutes{61});
+
+  const kpi_summary s = window_.by_tier(now_ + minutes{61})["standard"];
+  EXPECT_EQ(s.finished, 1u) << "another conversation's ending stays counted";
+  EXPECT_EQ(s.reopened, 1u);
 }
 
 TEST_F(KpiWindowTest, SlaAttainmentIsTheShareOfTimesTheSlaWasMet) {

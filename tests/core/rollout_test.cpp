@@ -19,13 +19,22 @@ rollout_config three_stages() {
   return cfg;
 }
 
+/// A conversation resolved at first contact, by the bot or after an escalation.
+conversation_outcome resolved(bool by_bot) {
+  conversation_outcome outcome;
+  outcome.resolved = true;
+  outcome.escalated = !by_bot;
+  outcome.first_contact = true;
+  return outcome;
+}
+
 /// `finished` conversations of which `contained` the bot resolved; the others escalated
 /// with `intent`.
 void finish(rollout_controller& rollout, int finished, int contained,
             const std::string& intent = "billing") {
   for (int i = 0; i < finished; ++i) {
     const bool by_bot = i < contained;
-    rollout.record_finished(by_bot, !by_bot, true, by_bot ? "" : intent);
+    rollout.record_finished(resolved(by_bot), by_bot ? "" : intent);
   }
 }
 
@@ -89,12 +98,12 @@ TEST(Rollout, AContainmentDropOfMoreThanFivePercentPausesAndNamesTheTopIntents) 
 
   // 56 %: a drop of 6.7 % of the previous containment.
   for (int i = 0; i < 14; ++i) {
-    rollout.record_finished(true, false, true, "");
+    rollout.record_finished(resolved(true), "");
   }
   for (const auto& [intent, count] : std::vector<std::pair<std::string, int>>{
            {"refund", 5}, {"card_lost", 3}, {"booking", 2}, {"weather", 1}}) {
     for (int i = 0; i < count; ++i) {
-      rollout.record_finished(false, true, true, intent);
+      rollout.record_finished(resolved(false), intent);
     }
   }
   auto paused = rollout.close_window();
@@ -123,6 +132,34 @@ TEST(Rollout, ADropOfFivePercentOrLessDoesNotPause) {
   finish(rollout, 100, 57);  // 57 %: exactly 5 % lower
   EXPECT_NE(rollout.close_window().what, rollout_event::kind::paused);
   EXPECT_FALSE(rollout.paused());
+}
+
+TEST(Rollout, AReopenedConversationCountsOnceByItsLastEndingAndNeverAsFirstContact) {
+  const time_point start = from_unix_ms(1'700'000'000'000);
+  rollout_controller rollout(three_stages(), start);
+  conversation_outcome by_bot = resolved(true);
+  by_bot.ended_at = start + std::chrono::minutes{1};
+  rollout.record_finished(by_bot, "");
+  rollout.record_reopened(by_bot);
+  conversation_outcome by_agent = resolved(false);
+  by_agent.first_contact = false;
+  by_agent.ended_at = start + std::chrono::minutes{5};
+  rollout.record_finished(by_agent, "refund");
+  rollout.record_finished(resolved(true), "");
+
+  const rollout_window& window = rollout.current_window();
+  EXPECT_EQ(window.finished, 2u);
+  EXPECT_EQ(window.reopened, 1u);
+  EXPECT_DOUBLE_EQ(*window.containment(), 0.5);
+  EXPECT_DOUBLE_EQ(*window.escalation_rate(), 0.5);
+  EXPECT_DOUBLE_EQ(*window.first_contact_resolution(), 0.5);
+
+  // An ending judged in an earlier window stays there: this window loses nothing for it.
+  rollout.close_window(start + std::chrono::hours{1});
+  rollout.record_finished(resolved(true), "");
+  rollout.record_reopened(by_agent);
+  EXPECT_EQ(rollout.current_window().finished, 1u);
+  EXPECT_EQ(rollout.current_window().reopened, 1u);
 }
 
 TEST(Rollout, AnOperatorMayOnlyChooseAStageThatExists) {

@@ -294,6 +294,29 @@ TEST_F(HttpTest, KpisCountWhatTheBotContainedAndWhatWentToHumans) {
   EXPECT_EQ(status_of(get(port, "gateway-dev-token", "/v1/kpis")), 403);
 }
 
+TEST_F(HttpTest, AReopenedConversationCountsOnceAndNotAsAFirstContactResolution) {
+  const auto port = server_.http_port();
+  ASSERT_EQ(
+      status_of(post(port, "gateway-dev-token", "application/json",
+                     R"({"type":"customer.message","id":"r1","conv":"kr","text":"weather?"})")),
+      200);
+  get_until(port, "supervisor-dev-token", "/v1/kpis", R"("overall":{"finished":1,)");
+  // Inside the resume window: the same conversation again, which the bot resolves again.
+  ASSERT_EQ(
+      status_of(post(port, "gateway-dev-token", "application/json",
+                     R"({"type":"customer.message","id":"r2","conv":"kr","text":"weather?"})")),
+      200);
+  // Withdrawn at the reopen, its ending counts again once the bot resolves it again.
+  const std::string counts =
+      R"("overall":{"finished":1,"contained":1,"escalated":0,"resolved":1,"abandoned":0,)"
+      R"("transfers":0,"reopened":1,)";
+  const std::string kpis = get_until(port, "supervisor-dev-token", "/v1/kpis", counts);
+  for (const std::string& field : {counts, std::string(R"("first_contact_resolution":0,)"),
+                                   std::string(R"("containment":1,)")}) {
+    EXPECT_NE(kpis.find(field), std::string::npos) << field << " in " << kpis;
+  }
+}
+
 TEST_F(HttpTest, StaffingReadsTheLiveWorkloadOfATier) {
   wire_client agent;
   wire_client gateway;
