@@ -18,8 +18,36 @@ struct raw_fields {
   bool has_status = false, has_score = false, has_agent = false, has_offer = false;
   bool has_delivery = false, has_role = false, has_token = false, has_id = false;
   bool has_to_agent = false, has_to_skill = false;
+  std::uint32_t seen = 0;  ///< known_field bits of the keys read so far.
   std::string_view type, outcome, status, role;
 };
+
+/// The bit of each key the decoder reads, to find a key given twice.
+namespace known_field {
+enum : unsigned {
+  type,
+  id,
+  conv,
+  text,
+  to_agent,
+  to_skill,
+  ts,
+  attrs,
+  score,
+  outcome,
+  confidence,
+  slots,
+  skills,
+  agent,
+  status,
+  capacity,
+  offer,
+  delivery,
+  role,
+  token,
+  plain_string,  ///< The first of plain_string_fields; the others follow it.
+};
+}  // namespace known_field
 
 error field_error(errc code, std::string_view key, std::string_view what) {
   return {code, "field `" + std::string(key) + "` " + std::string(what)};
@@ -358,6 +386,17 @@ std::optional<error> read_bounded(simdjson::ondemand::value& value, std::string_
   return std::nullopt;
 }
 
+/// A key given twice is refused rather than one of its values picked: JSON parsers disagree
+/// on which one counts, so a gateway that checked the first could have the last applied.
+std::optional<error> first_occurrence(raw_fields& raw, std::size_t field, std::string_view key) {
+  const std::uint32_t bit = std::uint32_t{1} << field;
+  if ((raw.seen & bit) != 0) {
+    return field_error(errc::bad_value, key, "is given more than once");
+  }
+  raw.seen |= bit;
+  return std::nullopt;
+}
+
 /// Optional string fields that are copied as they are.
 struct plain_string_field {
   std::string_view key;
@@ -374,6 +413,8 @@ constexpr plain_string_field plain_string_fields[] = {
     {"disposition", &ingress_event::disposition},
     {"reason", &ingress_event::reason},
 };
+static_assert(known_field::plain_string + std::size(plain_string_fields) <= 32,
+              "raw_fields::seen has a bit per known key");
 
 /// Reads one field of the frame into `event` or `raw`. Unknown fields are skipped, so that
 /// senders may add fields without breaking older routers.
@@ -381,35 +422,59 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
                                 ingress_event& event, raw_fields& raw, hello_frame& hello) {
   // The fields every frame has come first: most keys are found after a comparison or two.
   if (key == "type") {
+    if (auto err = first_occurrence(raw, known_field::type, key)) {
+      return err;
+    }
     raw.has_type = true;
     return read_string_view(value, key, raw.type);
   }
   if (key == "id") {
+    if (auto err = first_occurrence(raw, known_field::id, key)) {
+      return err;
+    }
     raw.has_id = true;
     return read_string(value, key, event.id);
   }
   if (key == "conv") {
+    if (auto err = first_occurrence(raw, known_field::conv, key)) {
+      return err;
+    }
     raw.has_conv = true;
     return read_string(value, key, event.conv);
   }
   if (key == "text") {
+    if (auto err = first_occurrence(raw, known_field::text, key)) {
+      return err;
+    }
     raw.has_text = true;
     return read_string(value, key, event.text);
   }
   if (key == "to_agent") {
+    if (auto err = first_occurrence(raw, known_field::to_agent, key)) {
+      return err;
+    }
     raw.has_to_agent = true;
     return read_string(value, key, event.to_agent);
   }
   if (key == "to_skill") {
+    if (auto err = first_occurrence(raw, known_field::to_skill, key)) {
+      return err;
+    }
     raw.has_to_skill = true;
     return read_string(value, key, event.to_skill);
   }
-  for (const auto& field : plain_string_fields) {
-    if (key == field.key) {
-      return read_string(value, key, event.*field.member);
+  for (std::size_t i = 0; i < std::size(plain_string_fields); ++i) {
+    if (key == plain_string_fields[i].key) {
+      if (auto err = first_occurrence(raw, known_field::plain_string + i, key)) {
+        return err;
+      }
+      return read_string(value, key, event.*plain_string_fields[i].member);
     }
   }
   if (key == "ts") {
+    if (auto err = first_occurrence(raw, known_field::ts, key)) {
+      return err;
+    }
     std::int64_t ts = 0;
     if (auto err = read_integer(value, key, ts)) {
       return err;
@@ -418,6 +483,9 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "attrs") {
+    if (auto err = first_occurrence(raw, known_field::attrs, key)) {
+      return err;
+    }
     simdjson::ondemand::object attrs;
     json_type type;
     if (auto code = value.type().get(type)) {
@@ -448,14 +516,23 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "score") {
+    if (auto err = first_occurrence(raw, known_field::score, key)) {
+      return err;
+    }
     raw.has_score = true;
     return read_bounded(value, key, 1, 5, event.csat_score);
   }
   if (key == "outcome") {
+    if (auto err = first_occurrence(raw, known_field::outcome, key)) {
+      return err;
+    }
     raw.has_outcome = true;
     return read_string_view(value, key, raw.outcome);
   }
   if (key == "confidence") {
+    if (auto err = first_occurrence(raw, known_field::confidence, key)) {
+      return err;
+    }
     json_type type;
     if (auto code = value.type().get(type)) {
       return json_error(code);
@@ -474,6 +551,9 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "slots") {
+    if (auto err = first_occurrence(raw, known_field::slots, key)) {
+      return err;
+    }
     json_type type;
     if (auto code = value.type().get(type)) {
       return json_error(code);
@@ -494,17 +574,29 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "skills") {
+    if (auto err = first_occurrence(raw, known_field::skills, key)) {
+      return err;
+    }
     return read_string_array(value, key, event.skills);
   }
   if (key == "agent") {
+    if (auto err = first_occurrence(raw, known_field::agent, key)) {
+      return err;
+    }
     raw.has_agent = true;
     return read_string(value, key, event.agent);  // Also the agent of a hello.
   }
   if (key == "status") {
+    if (auto err = first_occurrence(raw, known_field::status, key)) {
+      return err;
+    }
     raw.has_status = true;
     return read_string_view(value, key, raw.status);
   }
   if (key == "capacity") {
+    if (auto err = first_occurrence(raw, known_field::capacity, key)) {
+      return err;
+    }
     int capacity = 0;
     if (auto err = read_bounded(value, key, 1, 1000, capacity)) {
       return err;
@@ -513,18 +605,30 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "offer") {
+    if (auto err = first_occurrence(raw, known_field::offer, key)) {
+      return err;
+    }
     raw.has_offer = true;
     return read_string(value, key, event.offer);
   }
   if (key == "delivery") {
+    if (auto err = first_occurrence(raw, known_field::delivery, key)) {
+      return err;
+    }
     raw.has_delivery = true;
     return read_string(value, key, event.delivery);
   }
   if (key == "role") {
+    if (auto err = first_occurrence(raw, known_field::role, key)) {
+      return err;
+    }
     raw.has_role = true;
     return read_string_view(value, key, raw.role);
   }
   if (key == "token") {
+    if (auto err = first_occurrence(raw, known_field::token, key)) {
+      return err;
+    }
     raw.has_token = true;
     return read_string(value, key, hello.token);
   }

@@ -112,6 +112,26 @@ TEST(FrameDecoder, TransferNeedsExactlyOneTarget) {
   EXPECT_FALSE(decode(transfer + R"(,"to_agent":"b"})").err.has_value());
 }
 
+TEST(FrameDecoder, AKeyGivenTwiceIsRefusedNotPicked) {
+  const auto twice = decode(R"({"type":"agent.resolve","id":"r1","conv":"c1","agent":"ana",)"
+                            R"("conv":"c2"})");
+  ASSERT_TRUE(twice.err.has_value());
+  EXPECT_EQ(twice.err->code, errc::bad_value);
+  EXPECT_NE(twice.err->message.find("conv"), std::string::npos) << twice.err->message;
+  EXPECT_EQ(twice.id, "r1") << "the ack names the event";
+  // Written differently, still the same key.
+  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m1","conv":"c1","text":"a",)"
+                    R"("t\u0065xt":"b"})"),
+            errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m1","conv":"c1","text":"a",)"
+                    R"("channel":"web","channel":"sms"})"),
+            errc::bad_value);
+  // Unknown keys are skipped, given once or more.
+  EXPECT_FALSE(decode(R"({"type":"customer.message","id":"m1","conv":"c1","text":"a",)"
+                      R"("x-trace":1,"x-trace":2})")
+                   .err.has_value());
+}
+
 TEST(FrameDecoder, ValidatesFieldsItDoesNotUse) {
   const std::string base = R"({"type":"customer.left","id":"m","conv":"c",)";
   EXPECT_EQ(code_of(base + R"("x":[1 2]})"), errc::bad_json);
