@@ -111,6 +111,11 @@ bool transfer_coding_supported(const Fields& fields) {
   return true;
 }
 
+/// A method that reads a resource: HEAD answers what GET would, without the body.
+bool reads(boost::beast::http::verb method) {
+  return method == boost::beast::http::verb::get || method == boost::beast::http::verb::head;
+}
+
 /// The path of an origin-form or absolute-form target, without its query.
 std::string_view target_path(std::string_view target) {
   if (const auto scheme_end = target.find("://");
@@ -274,6 +279,7 @@ public:
 
 private:
   void read_header() {
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.listener.max_header_bytes));
     parser_->body_limit(shared_.listener.max_body_bytes);
@@ -330,14 +336,15 @@ private:
     const auto announced = parser_->content_length();
     const bool no_body = !parser_->chunked() && (!announced || *announced == 0);
     const bool keep = request.keep_alive() && no_body;
+    head_ = request.method() == http::verb::head;
     const std::string_view path =
         target_path(std::string_view(request.target().data(), request.target().size()));
     if (path == "/healthz" || path == "/readyz") {
       if (!admit_monitoring(request, keep)) {
         return;
       }
-      if (request.method() != http::verb::get) {
-        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+      if (!reads(request.method())) {
+        refuse_method("GET, HEAD", keep);
         return;
       }
       if (path == "/readyz") {
@@ -352,8 +359,8 @@ private:
       return;
     }
     if (path == "/" || path == "/index.html") {
-      if (request.method() != http::verb::get) {
-        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+      if (!reads(request.method())) {
+        refuse_method("GET, HEAD", keep);
         return;
       }
       // The page holds no data: it asks the supervisor API, with the token the user gives.
@@ -364,8 +371,8 @@ private:
       if (!admit_monitoring(request, keep)) {
         return;
       }
-      if (request.method() != http::verb::get) {
-        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+      if (!reads(request.method())) {
+        refuse_method("GET, HEAD", keep);
         return;
       }
       answer_metrics(keep);
@@ -373,7 +380,7 @@ private:
     }
     if (path == "/v1/stream") {
       if (request.method() != http::verb::get) {
-        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+        refuse_method("GET", keep);
         return;
       }
       if (!beast::websocket::is_upgrade(request)) {
@@ -415,9 +422,8 @@ private:
         return;
       }
       const bool status = path == "/v1/admin/rollout";
-      if (request.method() != (status ? http::verb::get : http::verb::post)) {
-        reply_error(http::status::method_not_allowed, "method_not_allowed",
-                    status ? "use GET" : "use POST", keep);
+      if (status ? !reads(request.method()) : request.method() != http::verb::post) {
+        refuse_method(status ? "GET, HEAD" : "POST", keep);
         return;
       }
       if (status) {
@@ -450,8 +456,8 @@ private:
                     keep);
         return;
       }
-      if (request.method() != http::verb::get) {
-        reply_error(http::status::method_not_allowed, "method_not_allowed", "use GET", keep);
+      if (!reads(request.method())) {
+        refuse_method("GET, HEAD", keep);
         return;
       }
       answer_supervisor(path, keep);
@@ -463,7 +469,7 @@ private:
       return;
     }
     if (request.method() != http::verb::post) {
-      reply_error(http::status::method_not_allowed, "method_not_allowed", "use POST", keep);
+      refuse_method("POST", keep);
       return;
     }
     if (const auto length = parser_->content_length();
@@ -864,8 +870,14 @@ private:
         });
   }
 
+  /// 405, naming the methods the path takes (RFC 9110 §15.5.6).
+  void refuse_method(std::string_view allow, bool keep_alive) {
+    reply_error(http::status::method_not_allowed, "method_not_allowed", "use " + std::string(allow),
+                keep_alive, allow);
+  }
+
   void reply_error(http::status status, std::string_view code, const std::string& message,
-                   bool keep_alive) {
+                   bool keep_alive, std::string_view allow = {}) {
     std::string body;
     json_writer(body)
         .begin_object()
@@ -875,19 +887,41 @@ private:
         .end_object()
         .end_object();
     body.push_back('\n');
-    reply(status, "application/json", std::move(body), keep_alive);
+    reply(status, "application/json", std::move(body), keep_alive, allow);
   }
 
-  /// Writes the response; then reads the next request, or closes when the body of this one
-  /// was left unread or the client asked to close.
-  void reply(http::status status, std::string_view content_type, std::string body,
-             bool keep_alive) {
+  /// Writes the response (only its header, with the length the body would have, to a HEAD
+  /// request); then reads the next request, or closes when the body of this one was left
+  /// unread or the client asked to close.
+  void reply(http::status status, std::string_view content_type, std::string body, bool keep_alive,
+             std::string_view allow = {}) {
+    if (head_) {
+      auto response = std::make_shared<http::response<http::empty_body>>(status, 11);
+      describe(*response, content_type, keep_alive, allow);
+      response->content_length(body.size());
+      write_response(std::move(response));
+      return;
+    }
     auto response = std::make_shared<http::response<http::string_body>>(status, 11);
-    response->set(http::field::content_type,
-                  beast::string_view(content_type.data(), content_type.size()));
-    response->keep_alive(keep_alive);
+    describe(*response, content_type, keep_alive, allow);
     response->body() = std::move(body);
     response->prepare_payload();
+    write_response(std::move(response));
+  }
+
+  template <typename Response>
+  static void describe(Response& response, std::string_view content_type, bool keep_alive,
+                       std::string_view allow) {
+    response.set(http::field::content_type,
+                 beast::string_view(content_type.data(), content_type.size()));
+    if (!allow.empty()) {
+      response.set(http::field::allow, beast::string_view(allow.data(), allow.size()));
+    }
+    response.keep_alive(keep_alive);
+  }
+
+  template <typename Response>
+  void write_response(std::shared_ptr<Response> response) {
     beast::get_lowest_layer(stream_).expires_after(shared_.listener.request_timeout);
     http::async_write(
         stream_, *response,
@@ -911,6 +945,7 @@ private:
   std::optional<connection_limit::slot> slot_;
   role role_ = role::gateway;
   bool ndjson_ = false;
+  bool head_ = false;         ///< The request being answered is a HEAD: its answer has no body.
   std::string admin_action_;  ///< The rollout action of an admin POST whose body is read.
 };
 

@@ -413,6 +413,41 @@ TEST_F(HttpTest, HealthAndReadinessNeedNoToken) {
       200);
 }
 
+TEST_F(HttpTest, HeadAnswersWhatGetWouldWithoutTheBodyAnd405NamesTheMethods) {
+  const auto port = server_.http_port();
+  // Pipelined on one connection: the HEAD answer has no body, so the GET's follows it.
+  const std::string both = http_exchange(port,
+                                         "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                                         "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                         "Connection: close\r\n\r\n");
+  const auto second = both.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << both;
+  const std::string head = both.substr(0, second);
+  EXPECT_EQ(status_of(head), 200) << both;
+  EXPECT_NE(head.find("Content-Length: 3\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << "no body after the header: " << head;
+  EXPECT_EQ(both.substr(both.size() - 5), "\r\nok\n") << both;
+
+  const std::string queues = http_exchange(port,
+                                           "HEAD /v1/queues HTTP/1.1\r\nHost: x\r\n"
+                                           "Authorization: Bearer supervisor-dev-token\r\n"
+                                           "Connection: close\r\n\r\n");
+  EXPECT_EQ(status_of(queues), 200) << queues;
+  EXPECT_EQ(queues.substr(queues.size() - 4), "\r\n\r\n") << queues;
+
+  const std::string wrong = http_exchange(port,
+                                          "DELETE /healthz HTTP/1.1\r\nHost: x\r\n"
+                                          "Connection: close\r\n\r\n");
+  EXPECT_EQ(status_of(wrong), 405) << wrong;
+  EXPECT_NE(wrong.find("Allow: GET, HEAD\r\n"), std::string::npos) << wrong;
+  const std::string get_events = http_exchange(port,
+                                               "GET /v1/events HTTP/1.1\r\nHost: x\r\n"
+                                               "Authorization: Bearer gateway-dev-token\r\n"
+                                               "Connection: close\r\n\r\n");
+  EXPECT_EQ(status_of(get_events), 405) << get_events;
+  EXPECT_NE(get_events.find("Allow: POST\r\n"), std::string::npos) << get_events;
+}
+
 TEST_F(HttpTest, AMonitoringTokenGuardsMetricsAndProbesWhenConfigured) {
   ASSERT_EQ(server_.stop(), 0) << server_.log();
   ASSERT_TRUE(server_.start({"--set", "auth.monitoring=probe-token"})) << server_.log();
