@@ -248,19 +248,6 @@ void count_sla_kpis(router_context& ctx, const std::string& tier, bool blended,
   }
 }
 
-/// How a conversation that is no longer open ended, as the KPIs count it.
-conversation_outcome outcome_of(const conversation& conv) {
-  conversation_outcome outcome;
-  outcome.resolved = conv.state() == conversation_state::resolved;
-  outcome.abandoned = conv.state() == conversation_state::abandoned;
-  outcome.escalated = conv.ever_escalated();
-  outcome.first_contact = conv.reopens() == 0;
-  outcome.transfers = conv.transfers();
-  outcome.handle_time = conv.finished_at() - conv.opened_at();
-  outcome.ended_at = conv.finished_at();
-  return outcome;
-}
-
 /// Counts a conversation that just finished, or was reopened (`resolved_before` is how it had
 /// ended, when it was resolved before this step), or rated.
 void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_open,
@@ -276,11 +263,12 @@ void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_
     // Its earlier ending no longer stands: the conversation counts again when it ends again.
     ctx.kpis->record([&](kpi_window& w) { w.record_reopen(tier, *resolved_before, now); });
     if (blended) {
-      ctx.rollout->record([&](rollout_controller& r) { r.record_reopened(*resolved_before); });
+      ctx.rollout->record(
+          [&](rollout_controller& r) { r.record_reopened(*resolved_before, conv.intent()); });
     }
   }
   if (was_open && !is_open(conv.state())) {
-    const conversation_outcome outcome = outcome_of(conv);
+    const conversation_outcome outcome = conv.outcome();
     ctx.kpis->record([&](kpi_window& w) { w.record_outcome(tier, outcome, now); });
     if (blended) {
       ctx.rollout->record(
@@ -498,7 +486,7 @@ void on_committed(actor_type* self, bool written, const std::string& failure) {
   const conversation_state was = conv.state();
   const int reopens_before = conv.reopens();
   const auto resolved_before = conv.opened() && was == conversation_state::resolved
-                                   ? std::optional(outcome_of(conv))
+                                   ? std::optional(conv.outcome())
                                    : std::nullopt;
   std::vector<effect> effects;
   const auto has = [&effects](effect::kind what, egress_type type) {

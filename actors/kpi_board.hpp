@@ -16,7 +16,7 @@ class kpi_board {
 public:
   /// `started` is when recording began: before a full window has passed, the counts cover
   /// only the time since.
-  kpi_board(duration window, time_point started) : window_(window), started_(started) {}
+  kpi_board(duration window, time_point started) : window_(window, started), started_(started) {}
 
   template <class Record>
   void record(Record&& what) {

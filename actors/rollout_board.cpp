@@ -50,7 +50,6 @@ void write_intents(json_writer& json,
 rollout_board::rollout_board(rollout_config cfg, persist::journal* journal, log_sink* log,
                              std::function<time_point()> clock)
     : controller_(std::move(cfg), clock()),
-      window_started_(controller_.current_window().started_at),
       journal_(journal),
       log_(log),
       clock_(std::move(clock)) {}
@@ -95,8 +94,7 @@ void rollout_board::close_window() {
   if (!controller_.config().enabled) {
     return;
   }
-  window_started_ = clock_();
-  const rollout_event event = controller_.close_window(window_started_);
+  const rollout_event event = controller_.close_window(clock_());
   announce(event, "gate");
 }
 
@@ -193,7 +191,7 @@ std::string rollout_board::status_locked() const {
       .field("paused", controller_.paused())
       .field("pause_reason", controller_.pause_reason())
       .field("window_s", static_cast<std::int64_t>(cfg.window.count() / 1000))
-      .field("window_started_at", unix_ms(window_started_));
+      .field("window_started_at", unix_ms(controller_.current_window().started_at));
   json.begin_array("stages");
   for (const auto& stage : cfg.stages) {
     json.begin_object().field("name", stage.name).field("share", stage.share).end_object();

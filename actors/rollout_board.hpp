@@ -65,7 +65,6 @@ private:
   mutable std::mutex mutex_;
   rollout_controller controller_;
   std::optional<rollout_event> last_event_;
-  time_point window_started_;
   persist::journal* journal_;
   log_sink* log_;
   std::function<time_point()> clock_;

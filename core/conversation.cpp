@@ -266,6 +266,18 @@ std::vector<effect> conversation::apply(const ingress_event& event, const tier_p
   return out;
 }
 
+conversation_outcome conversation::outcome() const {
+  conversation_outcome out;
+  out.resolved = state_ == conversation_state::resolved;
+  out.abandoned = state_ == conversation_state::abandoned;
+  out.escalated = ever_escalated_;
+  out.first_contact = reopens_ == 0;
+  out.transfers = transfers_;
+  out.handle_time = finished_at_ - opened_at_;
+  out.ended_at = finished_at_;
+  return out;
+}
+
 void conversation::open(const ingress_event& event, const tier_policy& tier, time_point now) {
   opened_ = true;
   tier_ = tier.name;

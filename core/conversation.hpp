@@ -13,6 +13,7 @@
 #include "core/egress.hpp"
 #include "core/error.hpp"
 #include "core/event.hpp"
+#include "core/outcome.hpp"
 #include "core/time.hpp"
 
 namespace blendroute {
@@ -176,6 +177,9 @@ public:
 
   /// When it reached its final state (resolved, abandoned, closed).
   time_point finished_at() const { return finished_at_; }
+
+  /// How the conversation ended, as the KPIs count it; meaningful once it is not open.
+  conversation_outcome outcome() const;
 
   const std::string& customer() const { return customer_; }
 

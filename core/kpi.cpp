@@ -69,19 +69,23 @@ void kpi_summary::add(const kpi_summary& other) {
   }
 }
 
-kpi_window::kpi_window(duration window)
-    : window_(window), slice_(std::max<duration>(duration{1}, window / 60)) {}
+kpi_window::kpi_window(duration window, time_point started)
+    : window_(window), slice_(std::max<duration>(duration{1}, window / 60)), started_(started) {}
 
 kpi_summary& kpi_window::current(const std::string& tier, time_point at) {
   auto& slices = tiers_[tier];
-  const std::int64_t index = at.time_since_epoch() / slice_;
-  if (slices.empty() || slices.back().index < index) {
-    slices.push_back({index, {}, {}});
-  }
-  // An event stamped a little earlier than the newest slice (another thread's clock
-  // reading) counts in the newest one.
   evict(slices, at);
-  return slices.back().counts;
+  // Each count goes in the slice of its own time, even one stamped a little before the
+  // newest slice (another thread's clock reading): a reopen finds an ending where it counted.
+  const std::int64_t index = at.time_since_epoch() / slice_;
+  auto after = slices.end();
+  while (after != slices.begin() && std::prev(after)->index > index) {
+    --after;
+  }
+  if (after != slices.begin() && std::prev(after)->index == index) {
+    return std::prev(after)->counts;
+  }
+  return slices.insert(after, slice{index, {}, {}})->counts;
 }
 
 void kpi_window::evict(std::deque<slice>& slices, time_point now) const {
@@ -134,15 +138,15 @@ void kpi_window::record_reopen(const std::string& tier, const conversation_outco
                                time_point at) {
   ++current(tier, at).reopened;
   // The ending is taken off in the slice that counted it, so that both leave the window
-  // together; one that already left it has nothing to take off.
+  // together. One that already left the window, or ended before this process counted
+  // anything (before a restart), has nothing to take off.
   const std::int64_t ended = undone.ended_at.time_since_epoch() / slice_;
-  if (ended <= (at - window_).time_since_epoch() / slice_) {
+  if (undone.ended_at < started_ || ended <= (at - window_).time_since_epoch() / slice_) {
     return;
   }
   auto& slices = tiers_[tier];
-  // An ending stamped a little before the newest slice was counted in it (see current()).
   const auto counted = std::find_if(slices.begin(), slices.end(),
-                                    [ended](const slice& s) { return s.index >= ended; });
+                                    [ended](const slice& s) { return s.index == ended; });
   if (counted != slices.end()) {
     add_outcome(counted->undone, undone);
   }

@@ -50,7 +50,8 @@ struct kpi_summary {
 /// between 59/60 and all of the window). Pure and single-threaded; time is passed in.
 class kpi_window {
 public:
-  explicit kpi_window(duration window);
+  /// `started`: when counting began (this process's start); nothing before it was counted.
+  kpi_window(duration window, time_point started);
 
   void record_outcome(const std::string& tier, const conversation_outcome& outcome, time_point at);
 
@@ -78,11 +79,13 @@ private:
     kpi_summary undone;
   };
 
+  /// The counts of the slice `at` falls in.
   kpi_summary& current(const std::string& tier, time_point at);
   void evict(std::deque<slice>& slices, time_point now) const;
 
   duration window_;
   duration slice_;
+  time_point started_;
   std::map<std::string, std::deque<slice>> tiers_;
 };
 

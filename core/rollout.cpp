@@ -131,10 +131,22 @@ void rollout_controller::record_finished(const conversation_outcome& outcome,
   }
 }
 
-void rollout_controller::record_reopened(const conversation_outcome& undone) {
+void rollout_controller::record_reopened(const conversation_outcome& undone,
+                                         std::string_view intent) {
   ++current_.reopened;
+  // TODO(rollout): an ending whose actor read the clock just before a window closed, but
+  // was recorded just after, counts in the new window while its time says the old one; if
+  // it is reopened, it is not taken off. Exact attribution needs the window remembered per
+  // conversation; the error is one conversation at a window boundary.
   if (undone.ended_at < current_.started_at) {
     return;  // Counted in a window already judged (or before this process started).
+  }
+  if (undone.escalated) {
+    const auto counted =
+        current_.escalated_intents.find(intent.empty() ? std::string_view("(none)") : intent);
+    if (counted != current_.escalated_intents.end() && --counted->second == 0) {
+      current_.escalated_intents.erase(counted);
+    }
   }
   const auto less = [](std::uint64_t& count, bool taken) {
     count -= taken && count > 0 ? 1 : 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,7 +75,8 @@ struct rollout_window {
   std::uint64_t csat_sum = 0;
   std::uint64_t human_response_applied = 0;
   std::uint64_t human_response_breached = 0;
-  std::map<std::string, std::uint64_t> escalated_intents;  ///< The bot's intent at escalation.
+  std::map<std::string, std::uint64_t, std::less<>>
+      escalated_intents;  ///< The bot's intent at escalation.
 
   std::optional<double> containment() const;
   std::optional<double> escalation_rate() const;
@@ -99,7 +101,7 @@ std::string_view name(rollout_event::kind k);
 class rollout_controller {
 public:
   /// `window_start`: when the first window starts (endings before it were never counted).
-  explicit rollout_controller(rollout_config cfg, time_point window_start = {});
+  rollout_controller(rollout_config cfg, time_point window_start);
 
   /// The cohort of a new conversation of `customer` at the current stage.
   cohort cohort_for(std::string_view customer) const;
@@ -108,8 +110,9 @@ public:
   /// bot's at escalation.
   void record_finished(const conversation_outcome& outcome, std::string_view intent);
 
-  /// A resolved blended conversation was reopened: its ending `undone` no longer counts.
-  void record_reopened(const conversation_outcome& undone);
+  /// A resolved blended conversation was reopened: its ending `undone` (with the bot's
+  /// `intent` at escalation) no longer counts.
+  void record_reopened(const conversation_outcome& undone, std::string_view intent);
 
   void record_csat(int score);
 
@@ -122,7 +125,7 @@ public:
   /// Closes the current window: compares its containment with the previous window's
   /// (pausing on a drop), then judges the stage's gate (advancing when it passes and the
   /// controller is not paused). Starts a new window at `next_window_start`.
-  rollout_event close_window(time_point next_window_start = {});
+  rollout_event close_window(time_point next_window_start);
 
   rollout_event pause(const std::string& why);
 

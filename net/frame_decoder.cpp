@@ -1,6 +1,7 @@
 // simdjson ondemand decoding of frames, field by field, with the error codes of §5.
 #include "net/frame_decoder.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -386,15 +387,45 @@ std::optional<error> read_bounded(simdjson::ondemand::value& value, std::string_
   return std::nullopt;
 }
 
-/// A key given twice is refused rather than one of its values picked: JSON parsers disagree
-/// on which one counts, so a gateway that checked the first could have the last applied.
-std::optional<error> first_occurrence(raw_fields& raw, std::size_t field, std::string_view key) {
+/// Marks `key` read. A key given twice is refused rather than one of its values picked: JSON
+/// parsers disagree on which one counts, so a gateway that checked the first could have the
+/// last applied. The repeated value is still checked, so that a syntax error in it is
+/// `bad_json` as anywhere else.
+std::optional<error> claim_key(raw_fields& raw, std::size_t field, std::string_view key,
+                               simdjson::ondemand::value& value) {
   const std::uint32_t bit = std::uint32_t{1} << field;
   if ((raw.seen & bit) != 0) {
+    if (auto err = check_value(value, 2)) {
+      return err;
+    }
     return field_error(errc::bad_value, key, "is given more than once");
   }
   raw.seen |= bit;
   return std::nullopt;
+}
+
+/// Whether two attributes have the same name: routing rules match on attributes, so which
+/// value counts must not be left to chance (as for a key given twice).
+bool has_repeated_name(const std::vector<std::pair<std::string, std::string>>& attrs) {
+  constexpr std::size_t compared_in_place = 16;
+  if (attrs.size() <= compared_in_place) {
+    for (std::size_t i = 1; i < attrs.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (attrs[i].first == attrs[j].first) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  // Many attributes: sorted names, so that a frame full of them costs n log n, not n².
+  std::vector<std::string_view> names;
+  names.reserve(attrs.size());
+  for (const auto& [name, value] : attrs) {
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return std::adjacent_find(names.begin(), names.end()) != names.end();
 }
 
 /// Optional string fields that are copied as they are.
@@ -422,42 +453,42 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
                                 ingress_event& event, raw_fields& raw, hello_frame& hello) {
   // The fields every frame has come first: most keys are found after a comparison or two.
   if (key == "type") {
-    if (auto err = first_occurrence(raw, known_field::type, key)) {
+    if (auto err = claim_key(raw, known_field::type, key, value)) {
       return err;
     }
     raw.has_type = true;
     return read_string_view(value, key, raw.type);
   }
   if (key == "id") {
-    if (auto err = first_occurrence(raw, known_field::id, key)) {
+    if (auto err = claim_key(raw, known_field::id, key, value)) {
       return err;
     }
     raw.has_id = true;
     return read_string(value, key, event.id);
   }
   if (key == "conv") {
-    if (auto err = first_occurrence(raw, known_field::conv, key)) {
+    if (auto err = claim_key(raw, known_field::conv, key, value)) {
       return err;
     }
     raw.has_conv = true;
     return read_string(value, key, event.conv);
   }
   if (key == "text") {
-    if (auto err = first_occurrence(raw, known_field::text, key)) {
+    if (auto err = claim_key(raw, known_field::text, key, value)) {
       return err;
     }
     raw.has_text = true;
     return read_string(value, key, event.text);
   }
   if (key == "to_agent") {
-    if (auto err = first_occurrence(raw, known_field::to_agent, key)) {
+    if (auto err = claim_key(raw, known_field::to_agent, key, value)) {
       return err;
     }
     raw.has_to_agent = true;
     return read_string(value, key, event.to_agent);
   }
   if (key == "to_skill") {
-    if (auto err = first_occurrence(raw, known_field::to_skill, key)) {
+    if (auto err = claim_key(raw, known_field::to_skill, key, value)) {
       return err;
     }
     raw.has_to_skill = true;
@@ -465,14 +496,14 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
   }
   for (std::size_t i = 0; i < std::size(plain_string_fields); ++i) {
     if (key == plain_string_fields[i].key) {
-      if (auto err = first_occurrence(raw, known_field::plain_string + i, key)) {
+      if (auto err = claim_key(raw, known_field::plain_string + i, key, value)) {
         return err;
       }
       return read_string(value, key, event.*plain_string_fields[i].member);
     }
   }
   if (key == "ts") {
-    if (auto err = first_occurrence(raw, known_field::ts, key)) {
+    if (auto err = claim_key(raw, known_field::ts, key, value)) {
       return err;
     }
     std::int64_t ts = 0;
@@ -483,7 +514,7 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "attrs") {
-    if (auto err = first_occurrence(raw, known_field::attrs, key)) {
+    if (auto err = claim_key(raw, known_field::attrs, key, value)) {
       return err;
     }
     simdjson::ondemand::object attrs;
@@ -513,24 +544,27 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
       }
       event.attrs.emplace_back(std::move(attr_name), std::move(text));
     }
+    if (has_repeated_name(event.attrs)) {
+      return field_error(errc::bad_value, key, "names an attribute more than once");
+    }
     return std::nullopt;
   }
   if (key == "score") {
-    if (auto err = first_occurrence(raw, known_field::score, key)) {
+    if (auto err = claim_key(raw, known_field::score, key, value)) {
       return err;
     }
     raw.has_score = true;
     return read_bounded(value, key, 1, 5, event.csat_score);
   }
   if (key == "outcome") {
-    if (auto err = first_occurrence(raw, known_field::outcome, key)) {
+    if (auto err = claim_key(raw, known_field::outcome, key, value)) {
       return err;
     }
     raw.has_outcome = true;
     return read_string_view(value, key, raw.outcome);
   }
   if (key == "confidence") {
-    if (auto err = first_occurrence(raw, known_field::confidence, key)) {
+    if (auto err = claim_key(raw, known_field::confidence, key, value)) {
       return err;
     }
     json_type type;
@@ -551,7 +585,7 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "slots") {
-    if (auto err = first_occurrence(raw, known_field::slots, key)) {
+    if (auto err = claim_key(raw, known_field::slots, key, value)) {
       return err;
     }
     json_type type;
@@ -574,27 +608,27 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "skills") {
-    if (auto err = first_occurrence(raw, known_field::skills, key)) {
+    if (auto err = claim_key(raw, known_field::skills, key, value)) {
       return err;
     }
     return read_string_array(value, key, event.skills);
   }
   if (key == "agent") {
-    if (auto err = first_occurrence(raw, known_field::agent, key)) {
+    if (auto err = claim_key(raw, known_field::agent, key, value)) {
       return err;
     }
     raw.has_agent = true;
     return read_string(value, key, event.agent);  // Also the agent of a hello.
   }
   if (key == "status") {
-    if (auto err = first_occurrence(raw, known_field::status, key)) {
+    if (auto err = claim_key(raw, known_field::status, key, value)) {
       return err;
     }
     raw.has_status = true;
     return read_string_view(value, key, raw.status);
   }
   if (key == "capacity") {
-    if (auto err = first_occurrence(raw, known_field::capacity, key)) {
+    if (auto err = claim_key(raw, known_field::capacity, key, value)) {
       return err;
     }
     int capacity = 0;
@@ -605,28 +639,28 @@ std::optional<error> read_field(std::string_view key, simdjson::ondemand::value&
     return std::nullopt;
   }
   if (key == "offer") {
-    if (auto err = first_occurrence(raw, known_field::offer, key)) {
+    if (auto err = claim_key(raw, known_field::offer, key, value)) {
       return err;
     }
     raw.has_offer = true;
     return read_string(value, key, event.offer);
   }
   if (key == "delivery") {
-    if (auto err = first_occurrence(raw, known_field::delivery, key)) {
+    if (auto err = claim_key(raw, known_field::delivery, key, value)) {
       return err;
     }
     raw.has_delivery = true;
     return read_string(value, key, event.delivery);
   }
   if (key == "role") {
-    if (auto err = first_occurrence(raw, known_field::role, key)) {
+    if (auto err = claim_key(raw, known_field::role, key, value)) {
       return err;
     }
     raw.has_role = true;
     return read_string_view(value, key, raw.role);
   }
   if (key == "token") {
-    if (auto err = first_occurrence(raw, known_field::token, key)) {
+    if (auto err = claim_key(raw, known_field::token, key, value)) {
       return err;
     }
     raw.has_token = true;

@@ -176,12 +176,14 @@ std::optional<role> role_of(const auth_config& auth, std::string_view authorizat
 /// How a request to `/metrics`, `/healthz` or `/readyz` stands with `auth.monitoring`.
 enum class monitoring_access : std::uint8_t { allowed, unauthorized, forbidden };
 
+/// Whether `authorization` presents the `auth.monitoring` token (never when none is set).
+bool is_monitoring_token(const auth_config& auth, std::string_view authorization) {
+  const auto token = bearer_token(authorization);
+  return token && token_matches(*token, auth.monitoring);
+}
+
 monitoring_access monitoring_access_of(const auth_config& auth, std::string_view authorization) {
-  if (auth.monitoring.empty()) {
-    return monitoring_access::allowed;
-  }
-  if (const auto token = bearer_token(authorization);
-      token && token_matches(*token, auth.monitoring)) {
+  if (auth.monitoring.empty() || is_monitoring_token(auth, authorization)) {
     return monitoring_access::allowed;
   }
   const auto who = role_of(auth, authorization);
@@ -315,6 +317,7 @@ private:
       return;
     }
 
+    head_ = parser_->get().method() == http::verb::head;
     if (!slot_) {
       reply_error(http::status::service_unavailable, "unavailable",
                   "the router holds listen.max_connections connections ("
@@ -325,8 +328,8 @@ private:
     }
     const auto& request = parser_->get();
     if (!transfer_coding_supported(request)) {
-      // A transfer coding Beast cannot frame would leave the body to be read as the next
-      // request; refuse and close instead.
+      // A coding other than `chunked` would leave the body in that coding (or, one Beast
+      // cannot frame, to be read as the next request); refuse and close instead.
       reply_error(http::status::bad_request, "bad_request",
                   "only the chunked transfer coding is supported", false);
       return;
@@ -336,7 +339,6 @@ private:
     const auto announced = parser_->content_length();
     const bool no_body = !parser_->chunked() && (!announced || *announced == 0);
     const bool keep = request.keep_alive() && no_body;
-    head_ = request.method() == http::verb::head;
     const std::string_view path =
         target_path(std::string_view(request.target().data(), request.target().size()));
     if (path == "/healthz" || path == "/readyz") {
@@ -408,9 +410,14 @@ private:
     }
 
     const auto authorization = request[http::field::authorization];
-    const auto who =
-        role_of(shared_.auth, std::string_view(authorization.data(), authorization.size()));
+    const std::string_view presented(authorization.data(), authorization.size());
+    const auto who = role_of(shared_.auth, presented);
     if (!who) {
+      if (is_monitoring_token(shared_.auth, presented)) {
+        reply_error(http::status::forbidden, "forbidden",
+                    "the monitoring token reads /metrics, /healthz and /readyz only", keep);
+        return;
+      }
       reply_error(http::status::unauthorized, "unauthorized", "a valid bearer token is required",
                   keep);
       return;

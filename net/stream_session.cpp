@@ -141,8 +141,8 @@ void stream_session::handle_frame(const char* data, std::size_t length, std::siz
     authenticate(frame);
     return;
   }
-  // The decoder reports every malformed hello as unauthorized; on a session that has
-  // said hello, any hello is simply one too many.
+  // The decoder reports most malformed hellos as unauthorized; on a session that has said
+  // hello, any hello is simply one too many.
   if (frame.hello || (frame.err && frame.err->code == errc::unauthorized)) {
     reject_frame({errc::bad_value, "this session has already said hello"}, frame.id);
     return;
@@ -202,9 +202,10 @@ void stream_session::handle_frame(const char* data, std::size_t length, std::siz
 
 void stream_session::authenticate(const decoded_frame& frame) {
   if (!frame.hello) {
-    const bool bad_hello = frame.err && frame.err->code == errc::unauthorized;
+    // A frame that failed to decode says why (a hello with a bad field among them); a good
+    // frame of another type is simply not a hello.
     reject_frame(
-        {errc::unauthorized, bad_hello ? frame.err->message : "the first frame must be a hello"},
+        {errc::unauthorized, frame.err ? frame.err->message : "the first frame must be a hello"},
         frame.id);
     close_after_flush();
     return;

@@ -31,8 +31,8 @@ protected:
     return o;
   }
 
-  kpi_window window_{minutes{60}};
   time_point now_ = from_unix_ms(1'700'000'000'000);
+  kpi_window window_{minutes{60}, now_ - minutes{120}};
 };
 
 TEST_F(KpiWindowTest, RatiosComeFromTheConversationsThatFinished) {
@@ -94,6 +94,36 @@ TEST_F(KpiWindowTest, AReopenOfAnEndingThatLeftTheWindowTakesNothingOff) {
   const kpi_summary s = window_.by_tier(now_ + minutes{61})["standard"];
   EXPECT_EQ(s.finished, 1u) << "another conversation's ending stays counted";
   EXPECT_EQ(s.reopened, 1u);
+}
+
+TEST_F(KpiWindowTest, AReopenOfAnEndingFromBeforeTheStartTakesNothingOff) {
+  // The process started at now_; the conversation had been resolved just before (its
+  // ending came back from the journal, uncounted), and is reopened just after.
+  kpi_window restarted(minutes{60}, now_);
+  conversation_outcome before_restart = resolved_by_bot();
+  before_restart.ended_at = now_ - seconds{1};
+  restarted.record_outcome("standard", resolved_by_bot(), now_);
+  restarted.record_reopen("standard", before_restart, now_ + seconds{1});
+
+  const kpi_summary s = restarted.by_tier(now_ + seconds{2})["standard"];
+  EXPECT_EQ(s.finished, 1u) << "another conversation's ending stays counted";
+  EXPECT_EQ(s.reopened, 1u);
+}
+
+TEST_F(KpiWindowTest, AnEndingStampedBeforeTheNewestSliceIsTakenOffWhereItCounted) {
+  window_.record_outcome("standard", resolved_by_bot(), now_);
+  window_.record_outcome("standard", resolved_by_bot(), now_ + minutes{1});
+  // Another thread's clock read a little earlier: this ending belongs to the minute before
+  // the newest one, and is taken off there when the conversation is reopened.
+  conversation_outcome late = resolved_by_agent();
+  late.ended_at = now_ + seconds{30};
+  window_.record_outcome("standard", late, late.ended_at);
+  window_.record_reopen("standard", late, now_ + minutes{2});
+
+  const kpi_summary s = window_.by_tier(now_ + minutes{2})["standard"];
+  EXPECT_EQ(s.finished, 2u);
+  EXPECT_EQ(s.contained, 2u) << "the bot's endings stay; the agent's is taken off";
+  EXPECT_EQ(s.escalated, 0u);
 }
 
 TEST_F(KpiWindowTest, SlaAttainmentIsTheShareOfTimesTheSlaWasMet) {

@@ -8,6 +8,9 @@
 namespace blendroute {
 namespace {
 
+/// When the windows of a test start; only reopens compare times with it.
+const time_point window_start = from_unix_ms(1'700'000'000'000);
+
 rollout_config three_stages() {
   rollout_config cfg;
   cfg.enabled = true;
@@ -39,7 +42,7 @@ void finish(rollout_controller& rollout, int finished, int contained,
 }
 
 TEST(Rollout, ACustomerKeepsItsCohortAndTheShareIsRespected) {
-  rollout_controller rollout(three_stages());
+  rollout_controller rollout(three_stages(), window_start);
   int blended = 0;
   for (int i = 0; i < 20000; ++i) {
     blended += rollout.cohort_for("customer-" + std::to_string(i)) == cohort::blended ? 1 : 0;
@@ -65,36 +68,36 @@ TEST(Rollout, ACustomerKeepsItsCohortAndTheShareIsRespected) {
 TEST(Rollout, DisabledSendsEveryoneToTheBot) {
   rollout_config cfg = three_stages();
   cfg.enabled = false;
-  rollout_controller rollout(cfg);
+  rollout_controller rollout(cfg, window_start);
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(rollout.cohort_for("c" + std::to_string(i)), cohort::blended);
   }
 }
 
 TEST(Rollout, AStageAdvancesOnlyWhenItsGatePasses) {
-  rollout_controller rollout(three_stages());
+  rollout_controller rollout(three_stages(), window_start);
   finish(rollout, 5, 5);
-  auto held = rollout.close_window();
+  auto held = rollout.close_window(window_start);
   EXPECT_EQ(held.what, rollout_event::kind::held);
   EXPECT_NE(held.reason.find("only 5 of 10"), std::string::npos) << held.reason;
 
   finish(rollout, 20, 8);
-  held = rollout.close_window();
+  held = rollout.close_window(window_start);
   EXPECT_EQ(held.what, rollout_event::kind::held);
   EXPECT_NE(held.reason.find("containment 40.0% < 50.0%"), std::string::npos) << held.reason;
   EXPECT_EQ(rollout.stage().name, "pilot");
 
   finish(rollout, 20, 12);
-  auto advanced = rollout.close_window();
+  auto advanced = rollout.close_window(window_start);
   EXPECT_EQ(advanced.what, rollout_event::kind::advanced);
   EXPECT_EQ(advanced.stage, "cohort");
   EXPECT_EQ(rollout.stage().share, 0.25);
 }
 
 TEST(Rollout, AContainmentDropOfMoreThanFivePercentPausesAndNamesTheTopIntents) {
-  rollout_controller rollout(three_stages());
+  rollout_controller rollout(three_stages(), window_start);
   finish(rollout, 20, 12);  // 60 %
-  ASSERT_EQ(rollout.close_window().what, rollout_event::kind::advanced);
+  ASSERT_EQ(rollout.close_window(window_start).what, rollout_event::kind::advanced);
 
   // 56 %: a drop of 6.7 % of the previous containment.
   for (int i = 0; i < 14; ++i) {
@@ -106,7 +109,7 @@ TEST(Rollout, AContainmentDropOfMoreThanFivePercentPausesAndNamesTheTopIntents) 
       rollout.record_finished(resolved(false), intent);
     }
   }
-  auto paused = rollout.close_window();
+  auto paused = rollout.close_window(window_start);
   ASSERT_EQ(paused.what, rollout_event::kind::paused);
   EXPECT_TRUE(rollout.paused());
   EXPECT_NE(paused.reason.find("from 60.0% to 56.0%"), std::string::npos) << paused.reason;
@@ -117,30 +120,30 @@ TEST(Rollout, AContainmentDropOfMoreThanFivePercentPausesAndNamesTheTopIntents) 
 
   // Paused: even a passing window does not advance, until an operator resumes.
   finish(rollout, 20, 15);
-  EXPECT_EQ(rollout.close_window().what, rollout_event::kind::held);
+  EXPECT_EQ(rollout.close_window(window_start).what, rollout_event::kind::held);
   EXPECT_EQ(rollout.stage().name, "cohort");
   rollout.resume("admin");
   finish(rollout, 20, 15);
-  EXPECT_EQ(rollout.close_window().what, rollout_event::kind::advanced);
+  EXPECT_EQ(rollout.close_window(window_start).what, rollout_event::kind::advanced);
   EXPECT_EQ(rollout.stage().name, "full");
 }
 
 TEST(Rollout, ADropOfFivePercentOrLessDoesNotPause) {
-  rollout_controller rollout(three_stages());
+  rollout_controller rollout(three_stages(), window_start);
   finish(rollout, 20, 12);  // 60 %
-  rollout.close_window();
+  rollout.close_window(window_start);
   finish(rollout, 100, 57);  // 57 %: exactly 5 % lower
-  EXPECT_NE(rollout.close_window().what, rollout_event::kind::paused);
+  EXPECT_NE(rollout.close_window(window_start).what, rollout_event::kind::paused);
   EXPECT_FALSE(rollout.paused());
 }
 
 TEST(Rollout, AReopenedConversationCountsOnceByItsLastEndingAndNeverAsFirstContact) {
-  const time_point start = from_unix_ms(1'700'000'000'000);
+  const time_point start = window_start;
   rollout_controller rollout(three_stages(), start);
   conversation_outcome by_bot = resolved(true);
   by_bot.ended_at = start + std::chrono::minutes{1};
   rollout.record_finished(by_bot, "");
-  rollout.record_reopened(by_bot);
+  rollout.record_reopened(by_bot, "");
   conversation_outcome by_agent = resolved(false);
   by_agent.first_contact = false;
   by_agent.ended_at = start + std::chrono::minutes{5};
@@ -153,17 +156,24 @@ TEST(Rollout, AReopenedConversationCountsOnceByItsLastEndingAndNeverAsFirstConta
   EXPECT_DOUBLE_EQ(*window.containment(), 0.5);
   EXPECT_DOUBLE_EQ(*window.escalation_rate(), 0.5);
   EXPECT_DOUBLE_EQ(*window.first_contact_resolution(), 0.5);
+  EXPECT_EQ(window.escalated_intents.at("refund"), 1u);
+
+  // Reopened again, its escalation no longer counts among the intents that escalated.
+  rollout.record_reopened(by_agent, "refund");
+  EXPECT_EQ(window.escalated_intents.count("refund"), 0u);
+  EXPECT_EQ(window.escalated, 0u);
+  rollout.record_finished(by_agent, "refund");
 
   // An ending judged in an earlier window stays there: this window loses nothing for it.
   rollout.close_window(start + std::chrono::hours{1});
   rollout.record_finished(resolved(true), "");
-  rollout.record_reopened(by_agent);
+  rollout.record_reopened(by_agent, "refund");
   EXPECT_EQ(rollout.current_window().finished, 1u);
   EXPECT_EQ(rollout.current_window().reopened, 1u);
 }
 
 TEST(Rollout, AnOperatorMayOnlyChooseAStageThatExists) {
-  rollout_controller rollout(three_stages());
+  rollout_controller rollout(three_stages(), window_start);
   EXPECT_FALSE(rollout.set_stage("everyone", "admin").has_value());
   auto set = rollout.set_stage("full", "admin");
   ASSERT_TRUE(set.has_value());

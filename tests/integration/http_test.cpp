@@ -462,7 +462,12 @@ TEST_F(HttpTest, AMonitoringTokenGuardsMetricsAndProbesWhenConfigured) {
     EXPECT_EQ(status_of(get(port, "admin-dev-token", path)), 200) << path;
   }
   // The monitoring token is no role: it posts no event and reads no conversation.
-  EXPECT_EQ(status_of(get(port, "probe-token", "/v1/queues")), 401);
+  EXPECT_EQ(status_of(get(port, "probe-token", "/v1/queues")), 403);
+  const std::string refused_head = http_exchange(port,
+                                                 "HEAD /metrics HTTP/1.1\r\nHost: x\r\n"
+                                                 "Connection: close\r\n\r\n");
+  EXPECT_EQ(status_of(refused_head), 401) << refused_head;
+  EXPECT_EQ(refused_head.substr(refused_head.size() - 4), "\r\n\r\n") << "no body to a HEAD";
 }
 
 }  // namespace

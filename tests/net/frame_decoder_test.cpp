@@ -126,6 +126,20 @@ TEST(FrameDecoder, AKeyGivenTwiceIsRefusedNotPicked) {
   EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m1","conv":"c1","text":"a",)"
                     R"("channel":"web","channel":"sms"})"),
             errc::bad_value);
+  EXPECT_EQ(code_of(R"({"type":"hello","role":"gateway","role":"admin","token":"t"})"),
+            errc::bad_value);
+  // The repeated value is still read: a syntax error in it is bad_json, as anywhere.
+  EXPECT_EQ(code_of(R"({"type":"customer.left","id":"l1","conv":"c1","conv":tru})"),
+            errc::bad_json);
+  // Attributes are matched by routing rules: one named twice is refused too.
+  const std::string message = R"({"type":"customer.message","id":"m1","conv":"c1","text":"a",)";
+  EXPECT_EQ(code_of(message + R"("attrs":{"plan":"free","plan":"gold"}})"), errc::bad_value);
+  std::string many_attrs = message + R"("attrs":{)";
+  for (int i = 0; i < 40; ++i) {
+    many_attrs += "\"a" + std::to_string(i) + "\":\"v\",";
+  }
+  EXPECT_FALSE(decode(many_attrs + R"("a40":"v"}})").err.has_value());
+  EXPECT_EQ(code_of(many_attrs + R"("a7":"v"}})"), errc::bad_value);
   // Unknown keys are skipped, given once or more.
   EXPECT_FALSE(decode(R"({"type":"customer.message","id":"m1","conv":"c1","text":"a",)"
                       R"("x-trace":1,"x-trace":2})")
