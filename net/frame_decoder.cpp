@@ -428,6 +428,84 @@ bool has_repeated_name(const std::vector<std::pair<std::string, std::string>>& a
   return std::adjacent_find(names.begin(), names.end()) != names.end();
 }
 
+/// The length of the valid UTF-8 sequence at `text[0]`, or 0 when it is not one (a stray
+/// continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
+std::size_t utf8_sequence_length(std::string_view text) {
+  const auto byte = [&](std::size_t i) {
+    return static_cast<unsigned char>(text[i]);
+  };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) {
+    return 1;
+  }
+  std::size_t length = 0;
+  unsigned char second_min = 0x80;
+  unsigned char second_max = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    second_min = lead == 0xE0 ? 0xA0 : 0x80;  // No overlong forms,
+    second_max = lead == 0xED ? 0x9F : 0xBF;  // no surrogates.
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    second_min = lead == 0xF0 ? 0x90 : 0x80;
+    second_max = lead == 0xF4 ? 0x8F : 0xBF;  // Nothing past U+10FFFF.
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < second_min || byte(1) > second_max) {
+    return 0;
+  }
+  for (std::size_t i = 2; i < length; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) {
+      return 0;
+    }
+  }
+  return length;
+}
+
+/// The `id` of a frame that is not valid UTF-8, when the id itself is, so that the
+/// `bad_utf8` ack names the event it answers. The frame is read once more with each invalid
+/// byte replaced by `?`; the id is kept only if none of its own bytes were replaced. Runs
+/// only for such frames, never on the hot path.
+std::string id_of_frame_with_invalid_utf8(simdjson::ondemand::parser& parser,
+                                          std::string_view frame) {
+  std::string repaired(frame);
+  for (std::size_t i = 0; i < repaired.size();) {
+    const std::size_t length = utf8_sequence_length(std::string_view(repaired).substr(i));
+    if (length == 0) {
+      repaired[i++] = '?';
+    } else {
+      i += length;
+    }
+  }
+  repaired.resize(frame.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object object;
+  if (parser.iterate(repaired.data(), frame.size(), repaired.size()).get(doc)
+      || doc.get_object().get(object)) {
+    return {};
+  }
+  for (auto field_or_error : object) {
+    simdjson::ondemand::field field;
+    if (std::move(field_or_error).get(field)) {
+      return {};
+    }
+    if (key_token(field.key()) != "id") {
+      continue;
+    }
+    const std::string_view token = field.value().raw_json_token();
+    std::string_view id;
+    if (field.value().get_string().get(id)) {
+      return {};
+    }
+    const auto offset = static_cast<std::size_t>(token.data() - repaired.data());
+    return frame.substr(offset, token.size()) == token ? std::string(id) : std::string();
+  }
+  return {};
+}
+
 /// Optional string fields that are copied as they are.
 struct plain_string_field {
   std::string_view key;
@@ -797,6 +875,9 @@ void frame_decoder::decode_into(decoded_frame& out, const char* data, std::size_
   simdjson::ondemand::document doc;
   if (auto code = impl_->parser.iterate(data, size, capacity).get(doc)) {
     out.err = json_error(code);
+    if (out.err->code == errc::bad_utf8) {
+      out.id = id_of_frame_with_invalid_utf8(impl_->parser, std::string_view(data, size));
+    }
     return;
   }
   simdjson::ondemand::object object;

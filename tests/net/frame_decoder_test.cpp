@@ -66,6 +66,25 @@ TEST(FrameDecoder, RejectsInvalidUtf8AndLoneSurrogates) {
   EXPECT_EQ(
       code_of("{\"type\":\"customer.message\",\"id\":\"m\",\"conv\":\"c\",\"text\":\"\xff\"}"),
       errc::bad_utf8);
+  // The ack names the event when its id is readable, before or after the bad bytes.
+  for (const std::string& text : {std::string("\xff"), std::string("\xed\xa0\x80"),
+                                  std::string("caf\xc3"), std::string("\xc0\xaf")}) {
+    const auto before =
+        decode(R"({"type":"customer.message","id":"u-1","conv":"c","text":")" + text + R"("})");
+    ASSERT_TRUE(before.err.has_value());
+    EXPECT_EQ(before.err->code, errc::bad_utf8);
+    EXPECT_EQ(before.id, "u-1");
+    const auto after =
+        decode(R"({"type":"customer.message","text":")" + text + R"(","conv":"c","id":"u-2"})");
+    EXPECT_EQ(after.id, "u-2");
+  }
+  // An id that is itself not UTF-8 is not reported.
+  const auto bad_id = decode("{\"type\":\"customer.left\",\"id\":\"u\xff\",\"conv\":\"c\"}");
+  ASSERT_TRUE(bad_id.err.has_value());
+  EXPECT_EQ(bad_id.err->code, errc::bad_utf8);
+  EXPECT_EQ(bad_id.id, "");
+  // Valid multi-byte text next to the bad byte is left alone: the id after it is found.
+  EXPECT_EQ(decode("{\"text\":\"\xc3\xa9\xf0\x9f\x98\x80\xff\",\"id\":\"u-3\"}").id, "u-3");
   EXPECT_EQ(code_of(R"({"type":"customer.message","id":"m","conv":"c","text":"\ud800"})"),
             errc::bad_utf8);
 }
