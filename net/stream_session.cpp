@@ -202,10 +202,14 @@ void stream_session::handle_frame(const char* data, std::size_t length, std::siz
 
 void stream_session::authenticate(const decoded_frame& frame) {
   if (!frame.hello) {
-    // A frame that failed to decode says why (a hello with a bad field among them); a good
-    // frame of another type is simply not a hello.
+    // A malformed hello says what is wrong with it; any other frame is simply not a hello
+    // (with the reason it would have been refused anyway, for the client's log).
+    const bool bad_hello = frame.err && frame.err->code == errc::unauthorized;
     reject_frame(
-        {errc::unauthorized, frame.err ? frame.err->message : "the first frame must be a hello"},
+        {errc::unauthorized,
+         bad_hello   ? frame.err->message
+         : frame.err ? "the first frame must be a hello (and this one: " + frame.err->message + ")"
+                     : std::string("the first frame must be a hello")},
         frame.id);
     close_after_flush();
     return;
