@@ -263,8 +263,9 @@ void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_
     // Its earlier ending no longer stands: the conversation counts again when it ends again.
     ctx.kpis->record([&](kpi_window& w) { w.record_reopen(tier, *resolved_before, now); });
     if (blended) {
-      ctx.rollout->record(
-          [&](rollout_controller& r) { r.record_reopened(*resolved_before, conv.intent()); });
+      ctx.rollout->record([&](rollout_controller& r) {
+        r.record_reopened(conv.id(), *resolved_before, conv.intent());
+      });
     }
   }
   if (was_open && !is_open(conv.state())) {
@@ -272,7 +273,7 @@ void count_outcome_kpis(router_context& ctx, const conversation& conv, bool was_
     ctx.kpis->record([&](kpi_window& w) { w.record_outcome(tier, outcome, now); });
     if (blended) {
       ctx.rollout->record(
-          [&](rollout_controller& r) { r.record_finished(outcome, conv.intent()); });
+          [&](rollout_controller& r) { r.record_finished(conv.id(), outcome, conv.intent()); });
     }
   }
   if (const auto* envelope = std::get_if<ingress_envelope>(&input);

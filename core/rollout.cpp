@@ -119,8 +119,9 @@ cohort rollout_controller::cohort_for(std::string_view customer) const {
   return cohort_position(customer) < stage().share ? cohort::blended : cohort::control;
 }
 
-void rollout_controller::record_finished(const conversation_outcome& outcome,
+void rollout_controller::record_finished(std::string_view conv, const conversation_outcome& outcome,
                                          std::string_view intent) {
+  ended_in_current_.insert(std::hash<std::string_view>{}(conv));
   ++current_.finished;
   current_.contained += outcome.resolved && !outcome.escalated ? 1 : 0;
   current_.resolved += outcome.resolved ? 1 : 0;
@@ -131,14 +132,10 @@ void rollout_controller::record_finished(const conversation_outcome& outcome,
   }
 }
 
-void rollout_controller::record_reopened(const conversation_outcome& undone,
+void rollout_controller::record_reopened(std::string_view conv, const conversation_outcome& undone,
                                          std::string_view intent) {
   ++current_.reopened;
-  // TODO(rollout): an ending whose actor read the clock just before a window closed, but
-  // was recorded just after, counts in the new window while its time says the old one; if
-  // it is reopened, it is not taken off. Exact attribution needs the window remembered per
-  // conversation; the error is one conversation at a window boundary.
-  if (undone.ended_at < current_.started_at) {
+  if (ended_in_current_.erase(std::hash<std::string_view>{}(conv)) == 0) {
     return;  // Counted in a window already judged (or before this process started).
   }
   if (undone.escalated) {
@@ -198,6 +195,7 @@ std::string rollout_controller::gate_failure(const qa_gate& gate,
 rollout_event rollout_controller::close_window(time_point next_window_start) {
   rollout_window closed = std::move(current_);
   current_ = {};
+  ended_in_current_.clear();
   current_.started_at = next_window_start;
   rollout_event event;
   event.stage = stage().name;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/outcome.hpp"
@@ -106,13 +107,15 @@ public:
   /// The cohort of a new conversation of `customer` at the current stage.
   cohort cohort_for(std::string_view customer) const;
 
-  /// Counts one finished blended conversation into the current window; `intent` is the
-  /// bot's at escalation.
-  void record_finished(const conversation_outcome& outcome, std::string_view intent);
+  /// Counts one finished blended conversation, `conv`, into the current window; `intent` is
+  /// the bot's at escalation.
+  void record_finished(std::string_view conv, const conversation_outcome& outcome,
+                       std::string_view intent);
 
   /// A resolved blended conversation was reopened: its ending `undone` (with the bot's
-  /// `intent` at escalation) no longer counts.
-  void record_reopened(const conversation_outcome& undone, std::string_view intent);
+  /// `intent` at escalation) no longer counts, if the current window counted it.
+  void record_reopened(std::string_view conv, const conversation_outcome& undone,
+                       std::string_view intent);
 
   void record_csat(int score);
 
@@ -162,6 +165,10 @@ private:
   bool paused_ = false;
   std::string pause_reason_;
   rollout_window current_;
+  /// The conversations whose endings the current window counted (hashes of their ids), so
+  /// that a reopen takes off only an ending counted here, never one an earlier window
+  /// already judged, whatever the clocks of the threads that recorded them said.
+  std::unordered_set<std::size_t> ended_in_current_;
   std::optional<rollout_window> previous_;
 };
 

@@ -37,7 +37,7 @@ void finish(rollout_controller& rollout, int finished, int contained,
             const std::string& intent = "billing") {
   for (int i = 0; i < finished; ++i) {
     const bool by_bot = i < contained;
-    rollout.record_finished(resolved(by_bot), by_bot ? "" : intent);
+    rollout.record_finished("c-" + std::to_string(i), resolved(by_bot), by_bot ? "" : intent);
   }
 }
 
@@ -101,12 +101,12 @@ TEST(Rollout, AContainmentDropOfMoreThanFivePercentPausesAndNamesTheTopIntents) 
 
   // 56 %: a drop of 6.7 % of the previous containment.
   for (int i = 0; i < 14; ++i) {
-    rollout.record_finished(resolved(true), "");
+    rollout.record_finished("bot-" + std::to_string(i), resolved(true), "");
   }
   for (const auto& [intent, count] : std::vector<std::pair<std::string, int>>{
            {"refund", 5}, {"card_lost", 3}, {"booking", 2}, {"weather", 1}}) {
     for (int i = 0; i < count; ++i) {
-      rollout.record_finished(resolved(false), intent);
+      rollout.record_finished(intent + std::to_string(i), resolved(false), intent);
     }
   }
   auto paused = rollout.close_window(window_start);
@@ -138,17 +138,14 @@ TEST(Rollout, ADropOfFivePercentOrLessDoesNotPause) {
 }
 
 TEST(Rollout, AReopenedConversationCountsOnceByItsLastEndingAndNeverAsFirstContact) {
-  const time_point start = window_start;
-  rollout_controller rollout(three_stages(), start);
-  conversation_outcome by_bot = resolved(true);
-  by_bot.ended_at = start + std::chrono::minutes{1};
-  rollout.record_finished(by_bot, "");
-  rollout.record_reopened(by_bot, "");
+  rollout_controller rollout(three_stages(), window_start);
+  const conversation_outcome by_bot = resolved(true);
+  rollout.record_finished("c-bot", by_bot, "");
+  rollout.record_reopened("c-bot", by_bot, "");
   conversation_outcome by_agent = resolved(false);
   by_agent.first_contact = false;
-  by_agent.ended_at = start + std::chrono::minutes{5};
-  rollout.record_finished(by_agent, "refund");
-  rollout.record_finished(resolved(true), "");
+  rollout.record_finished("c-bot", by_agent, "refund");
+  rollout.record_finished("c-other", resolved(true), "");
 
   const rollout_window& window = rollout.current_window();
   EXPECT_EQ(window.finished, 2u);
@@ -159,17 +156,26 @@ TEST(Rollout, AReopenedConversationCountsOnceByItsLastEndingAndNeverAsFirstConta
   EXPECT_EQ(window.escalated_intents.at("refund"), 1u);
 
   // Reopened again, its escalation no longer counts among the intents that escalated.
-  rollout.record_reopened(by_agent, "refund");
+  rollout.record_reopened("c-bot", by_agent, "refund");
   EXPECT_EQ(window.escalated_intents.count("refund"), 0u);
   EXPECT_EQ(window.escalated, 0u);
-  rollout.record_finished(by_agent, "refund");
+  rollout.record_finished("c-bot", by_agent, "refund");
 
   // An ending judged in an earlier window stays there: this window loses nothing for it.
-  rollout.close_window(start + std::chrono::hours{1});
-  rollout.record_finished(resolved(true), "");
-  rollout.record_reopened(by_agent, "refund");
+  rollout.close_window(window_start + std::chrono::hours{1});
+  rollout.record_finished("c-new", resolved(true), "");
+  rollout.record_reopened("c-bot", by_agent, "refund");
   EXPECT_EQ(rollout.current_window().finished, 1u);
   EXPECT_EQ(rollout.current_window().reopened, 1u);
+
+  // Counted in this window, it is taken off here, whatever time its actor read before the
+  // window opened.
+  conversation_outcome stamped_earlier = resolved(true);
+  stamped_earlier.ended_at = window_start;
+  rollout.record_finished("c-late", stamped_earlier, "");
+  rollout.record_reopened("c-late", stamped_earlier, "");
+  EXPECT_EQ(rollout.current_window().finished, 1u);
+  EXPECT_EQ(rollout.current_window().contained, 1u);
 }
 
 TEST(Rollout, AnOperatorMayOnlyChooseAStageThatExists) {
