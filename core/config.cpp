@@ -23,15 +23,7 @@ tier_policy make_tier(std::string name, int priority, duration bot_attempt, int 
   tier.bot_max_turns = max_turns;
   tier.human_response = human_response;
   tier.offer_accept = offer_accept;
-  // The matrix every tier starts from: a slow bot hands over, an unanswered offer moves on,
-  // a slow human response tells the supervisors and then jumps the queue.
-  tier.escalation = {
-      {sla_kind::bot_attempt, duration{0}, escalation_action::escalate, ""},
-      {sla_kind::bot_max_turns, duration{0}, escalation_action::escalate, ""},
-      {sla_kind::offer_accept, duration{0}, escalation_action::reoffer, ""},
-      {sla_kind::human_response, duration{0}, escalation_action::notify, "supervisors"},
-      {sla_kind::human_response, human_response / 2, escalation_action::priority, ""},
-  };
+  tier.escalation = builtin_escalation(human_response);
   return tier;
 }
 
@@ -40,6 +32,18 @@ void add(std::vector<config_problem>& problems, std::string key, std::string mes
 }
 
 }  // namespace
+
+std::vector<escalation_step> builtin_escalation(duration human_response) {
+  // A slow bot hands over, an unanswered offer moves on, a slow human response tells the
+  // supervisors and then jumps the queue.
+  return {
+      {sla_kind::bot_attempt, duration{0}, escalation_action::escalate, ""},
+      {sla_kind::bot_max_turns, duration{0}, escalation_action::escalate, ""},
+      {sla_kind::offer_accept, duration{0}, escalation_action::reoffer, ""},
+      {sla_kind::human_response, duration{0}, escalation_action::notify, "supervisors"},
+      {sla_kind::human_response, human_response / 2, escalation_action::priority, ""},
+  };
+}
 
 std::string_view name(sla_kind k) {
   return sla_names[static_cast<std::size_t>(k)];

@@ -91,6 +91,20 @@ TEST_F(ConfigFileTest, SetOverridesTheFile) {
   EXPECT_EQ(cfg->find_tier("gold")->bot_attempt, std::chrono::seconds{1});
 }
 
+TEST_F(ConfigFileTest, TheBuiltInMatrixFollowsTheTiersOwnHumanResponse) {
+  auto cfg = load_config(write("[tiers.gold]\nhuman_response = \"10s\"\n"
+                               "[tiers.standard]\nhuman_response = \"2s\"\n"),
+                         {});
+  ASSERT_TRUE(cfg.ok()) << cfg.err().message;
+  for (const auto& [tier, expected] :
+       {std::pair<std::string, duration>{"gold", std::chrono::seconds{10}},
+        {"standard", std::chrono::seconds{2}}}) {
+    ASSERT_NE(cfg->find_tier(tier), nullptr) << tier;
+    EXPECT_EQ(cfg->find_tier(tier)->escalation, builtin_escalation(expected)) << tier;
+    EXPECT_EQ(cfg->find_tier(tier)->escalation.back().after, expected / 2) << tier;
+  }
+}
+
 TEST_F(ConfigFileTest, ValidationProblemsCarryTheirLine) {
   auto cfg = load_config(write("[runtime]\n"
                                "scheduler_threads = 0\n"
