@@ -787,6 +787,11 @@ private:
                  "Sessions closed after listen.idle_timeout without receiving anything.");
       net.sample("blendroute_idle_sessions_closed_total", {},
                  static_cast<double>(counters.idle_sessions_closed.load()));
+      net.family("blendroute_supervisor_frames_dropped_total", "counter",
+                 "Supervisor frames dropped from the backlog kept while no supervisor was "
+                 "connected (the oldest beyond its size).");
+      net.sample("blendroute_supervisor_frames_dropped_total", {},
+                 static_cast<double>(counters.supervisor_frames_dropped.load()));
       text += net.text();
       asio::post(self->stream_.get_executor(), [self, keep, text = std::move(text)]() mutable {
         self->reply(http::status::ok, "text/plain; version=0.0.4", std::move(text), keep);

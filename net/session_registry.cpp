@@ -40,6 +40,11 @@ void session_registry::add(const std::shared_ptr<session>& s, role who, const st
       case role::supervisor:
       case role::admin:
         supervisors_.push_back(s);
+        // Under the lock, so that what was missed goes out before anything sent after.
+        for (const auto& line : supervisor_backlog_) {
+          s->deliver(line);
+        }
+        supervisor_backlog_.clear();
         break;
       case role::gateway:
         gateways_.push_back(s);
@@ -266,15 +271,20 @@ bool session_registry::send_tracked(const delivery_receiver& to, const egress_fr
 }
 
 void session_registry::send_to_supervisors(const egress_frame& frame) {
+  auto line = encode(frame);
   std::vector<std::shared_ptr<session>> targets;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (supervisors_.empty()) {
+      supervisor_backlog_.push_back(std::move(line));
+      if (supervisor_backlog_.size() > supervisor_backlog_lines) {
+        supervisor_backlog_.pop_front();
+        counters_.supervisor_frames_dropped.fetch_add(1, std::memory_order_relaxed);
+      }
       return;
     }
     targets = supervisors_;
   }
-  auto line = encode(frame);
   for (auto& target : targets) {
     target->deliver(line);
   }

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,8 @@ struct listener_counters {
   connection_limit http_connections;  ///< With the WebSocket streams upgraded from them.
   std::atomic<std::uint64_t> slow_consumers_disconnected{0};
   std::atomic<std::uint64_t> idle_sessions_closed{0};
+  /// Supervisor frames dropped from a full backlog while no supervisor was connected.
+  std::atomic<std::uint64_t> supervisor_frames_dropped{0};
 };
 
 /// Tracks who is connected and sends egress frames to the right sessions, keeping every
@@ -106,6 +109,9 @@ public:
   /// Connection counts of every listener. Thread-safe.
   listener_counters& counters() { return counters_; }
 
+  /// How many supervisor frames wait for the next supervisor while none is connected.
+  static constexpr std::size_t supervisor_backlog_lines = 10'000;
+
   bool send_to_bot(const egress_frame& frame) override;
   bool send_to_agent(const std::string& agent, const egress_frame& frame) override;
   bool send_to_gateway(const egress_frame& frame) override;
@@ -145,6 +151,10 @@ private:
   std::mutex mutex_;
   std::vector<std::shared_ptr<session>> bots_;
   std::vector<std::shared_ptr<session>> supervisors_;
+  /// Supervisor frames sent while no supervisor was connected (a breach that fired at
+  /// start-up, before anyone could reconnect), for the next one to connect: the newest
+  /// `supervisor_backlog_lines` of them.
+  std::deque<std::shared_ptr<const std::string>> supervisor_backlog_;
   std::vector<std::shared_ptr<session>> gateways_;
   std::atomic<std::size_t> next_gateway_{0};
   std::unordered_map<std::string, std::vector<std::shared_ptr<session>>> agents_;

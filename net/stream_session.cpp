@@ -228,8 +228,6 @@ void stream_session::authenticate(const decoded_frame& frame) {
   role_ = hello.who;
   agent_ = hello.agent;
   session_id_ = "s" + std::to_string(next_session_number.fetch_add(1));
-  listener_.sessions.add(shared_from_this(), role_, agent_);
-  registered_ = true;
   listener_.log_line(log_level::debug, "session_opened peer=" + peer_ + " session=" + session_id_
                                            + " role=" + std::string(name(role_))
                                            + (agent_.empty() ? "" : " agent=" + agent_));
@@ -237,6 +235,10 @@ void stream_session::authenticate(const decoded_frame& frame) {
   std::string line;
   encode_welcome(line, role_, session_id_);
   complete_ack(reserve_ack(), std::move(line));
+  // Registered after its welcome is queued, so that what waited for this receiver (a
+  // supervisor's backlog, an agent's offers) follows the welcome.
+  listener_.sessions.add(shared_from_this(), role_, agent_);
+  registered_ = true;
 }
 
 void stream_session::reject_frame(const error& err, const std::string& id) {

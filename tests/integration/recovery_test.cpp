@@ -323,6 +323,15 @@ TEST(Recovery, ADeadlineThatPassedWhileTheServerWasDownFiresAtStart) {
   }
   EXPECT_NE(server.log().find("sla_breach conv=late sla=human_response level=1"), std::string::npos)
       << server.log();
+  // It fired before any supervisor could reconnect: the first one to connect still gets it.
+  wire_client supervisor;
+  ASSERT_TRUE(supervisor.connect(server.port()));
+  ASSERT_TRUE(supervisor.hello("supervisor", "supervisor-dev-token"));
+  const auto breach = supervisor.wait_for([](const frame& f) {
+    return f.get("type") == "sla.breach" && f.get("conv") == "late"
+           && f.get("sla") == "human_response";
+  });
+  EXPECT_TRUE(breach.has_value()) << server.log();
   EXPECT_EQ(server.stop(), 0);
 }
 

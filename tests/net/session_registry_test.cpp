@@ -61,6 +61,47 @@ TEST(SessionRegistry, AForgottenConversationLosesItsCarrierAndAnyGatewayTakesIts
   EXPECT_EQ(first->lines.size(), 1U);
 }
 
+egress_frame state_of(const std::string& conv) {
+  egress_frame frame;
+  frame.type = egress_type::conversation_state;
+  frame.conv = conv;
+  frame.state = "queued";
+  return frame;
+}
+
+TEST(SessionRegistry, WhatSupervisorsMissedWhileNoneWasConnectedGoesToTheNextOne) {
+  session_registry registry;
+  // At start-up, before any supervisor is back: breaches that fired at once, say.
+  registry.send_to_supervisors(state_of("c1"));
+  registry.send_to_supervisors(state_of("c2"));
+
+  auto supervisor = std::make_shared<recording_session>();
+  registry.add(supervisor, role::supervisor, {});
+  registry.send_to_supervisors(state_of("c3"));
+  ASSERT_EQ(supervisor->lines.size(), 3U);
+  EXPECT_NE(supervisor->lines[0].find(R"("conv":"c1")"), std::string::npos) << supervisor->lines[0];
+  EXPECT_NE(supervisor->lines[1].find(R"("conv":"c2")"), std::string::npos);
+  EXPECT_NE(supervisor->lines[2].find(R"("conv":"c3")"), std::string::npos);
+
+  // Given once: a second supervisor gets only what is sent from now on.
+  auto another = std::make_shared<recording_session>();
+  registry.add(another, role::admin, {});
+  EXPECT_TRUE(another->lines.empty());
+}
+
+TEST(SessionRegistry, TheSupervisorBacklogKeepsTheNewestAndCountsWhatItDrops) {
+  session_registry registry;
+  const std::size_t sent = session_registry::supervisor_backlog_lines + 5;
+  for (std::size_t i = 0; i < sent; ++i) {
+    registry.send_to_supervisors(state_of("c" + std::to_string(i)));
+  }
+  auto supervisor = std::make_shared<recording_session>();
+  registry.add(supervisor, role::supervisor, {});
+  ASSERT_EQ(supervisor->lines.size(), session_registry::supervisor_backlog_lines);
+  EXPECT_NE(supervisor->lines.front().find(R"("conv":"c5")"), std::string::npos);
+  EXPECT_EQ(registry.counters().supervisor_frames_dropped.load(), 5U);
+}
+
 /// A receiver as fast as an I/O thread can be: it acknowledges each delivery while the
 /// router is still sending it.
 class acknowledging_session final : public session {
