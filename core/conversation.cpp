@@ -281,8 +281,14 @@ conversation_outcome conversation::outcome() const {
 void conversation::open(const ingress_event& event, const tier_policy& tier, time_point now) {
   opened_ = true;
   tier_ = tier.name;
-  customer_ = event.customer;
-  channel_ = event.channel;
+  // A follow-up episode is the same customer on the same conversation: a message that does
+  // not name them again keeps the ones the conversation already has.
+  if (!event.customer.empty()) {
+    customer_ = event.customer;
+  }
+  if (!event.channel.empty()) {
+    channel_ = event.channel;
+  }
   opened_at_ = now;
   bot_turns_ = 0;
   reopens_ = 0;

@@ -499,6 +499,20 @@ TEST_F(ConversationTest, MessageAfterTheResumeWindowStartsALinkedEpisode) {
   EXPECT_EQ(conv_.opened_at(), now_);
 }
 
+TEST_F(ConversationTest, AFollowUpThatDoesNotNameTheCustomerKeepsTheOneItHad) {
+  step(customer("weather?"));
+  step(bot(bot_outcome::resolved));
+  now_ += standard_.resume_window + milliseconds{1};
+  ingress_event anonymous = customer("new question");
+  anonymous.customer.clear();
+  anonymous.channel.clear();
+  step(anonymous);
+
+  EXPECT_EQ(conv_.episode(), 1);
+  EXPECT_EQ(conv_.customer(), "cust-1");
+  EXPECT_EQ(conv_.channel(), "webchat");
+}
+
 /// The delivery id of the last bot request among `effects`.
 std::string bot_request_delivery(const std::vector<effect>& effects) {
   for (auto e = effects.rbegin(); e != effects.rend(); ++e) {
