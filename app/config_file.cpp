@@ -269,12 +269,11 @@ void read_tier(reader& r, const toml::table& table, const std::string& tier_name
     read_hours(r, node, prefix + "hours.", tier);
   }
 
-  if (table.get("escalation") == nullptr) {
+  if (const toml::node* node = table.get("escalation"); node == nullptr) {
     // The built-in matrix times its steps from this tier's own human-response SLA, not from
     // the tier it was copied from.
     tier.escalation = builtin_escalation(tier.human_response);
-  }
-  if (const toml::node* node = table.get("escalation")) {
+  } else {
     const toml::array* steps = node->as_array();
     if (steps == nullptr) {
       r.problem(node, prefix + "escalation", "must be an array of tables");

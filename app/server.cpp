@@ -102,6 +102,7 @@ int serve(const config& cfg, const serve_options& options, log_sink& log) {
   sessions.watch_agents([&router = *router](const std::string& agent, bool connected) {
     router.agent_connection(agent, connected);
   });
+  sessions.limit_supervisor_backlog(cfg.listener.max_send_queue_bytes / 2);
   sessions.hand_over_bot_requests(
       [&router = *router](const egress_frame& request) { router.ask_embedded_bot(request); });
   // Before the listeners open: no event may reach a conversation that is not restored yet.

@@ -258,12 +258,12 @@ struct config {
   const tier_policy& tier_or_default(std::string_view name) const;
 };
 
-/// The built-in defaults: the `standard` and `priority` tiers of DESIGN.md §3 and their
-/// escalation matrices.
 /// The escalation matrix of a tier whose configuration gives none, for its human-response
 /// SLA: its second human-response step comes half that SLA after the deadline.
 std::vector<escalation_step> builtin_escalation(duration human_response);
 
+/// The built-in defaults: the `standard` and `priority` tiers of DESIGN.md §3 and their
+/// escalation matrices.
 config default_config();
 
 /// What a reload (SIGHUP) of `next` over the `running` configuration would change that

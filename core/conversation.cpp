@@ -295,7 +295,11 @@ void conversation::open(const ingress_event& event, const tier_policy& tier, tim
   transfers_ = 0;
   csat_ = 0;
   ever_escalated_ = false;
-  control_cohort_ = event.control_cohort;
+  if (episode_ == 0) {
+    // The router chooses the cohort for a conversation's first message only; a customer
+    // stays in it for the follow-ups (DESIGN.md §7).
+    control_cohort_ = event.control_cohort;
+  }
   agent_replied_ = false;
   overflowed_ = false;
   human_.reset();

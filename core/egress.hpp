@@ -89,7 +89,8 @@ public:
   /// To the gateway that carries `frame.conv`. Returns false when none is connected.
   virtual bool send_to_gateway(const egress_frame& frame) = 0;
 
-  /// To every supervisor and admin connection.
+  /// To every supervisor and admin connection; kept for the next one while none is
+  /// connected (a bounded backlog).
   virtual void send_to_supervisors(const egress_frame& frame) = 0;
 
   /// The retention of these finished conversations is over (their journal is deleted):

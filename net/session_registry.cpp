@@ -40,11 +40,14 @@ void session_registry::add(const std::shared_ptr<session>& s, role who, const st
       case role::supervisor:
       case role::admin:
         supervisors_.push_back(s);
-        // Under the lock, so that what was missed goes out before anything sent after.
+        // Under the lock, so that what was missed goes out before anything sent after. One
+        // post per frame (a WebSocket message holds one): at most 10,000, once, when a
+        // supervisor comes back after none was connected.
         for (const auto& line : supervisor_backlog_) {
           s->deliver(line);
         }
         supervisor_backlog_.clear();
+        supervisor_backlog_bytes_ = 0;
         break;
       case role::gateway:
         gateways_.push_back(s);
@@ -276,8 +279,11 @@ void session_registry::send_to_supervisors(const egress_frame& frame) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (supervisors_.empty()) {
+      supervisor_backlog_bytes_ += line->size();
       supervisor_backlog_.push_back(std::move(line));
-      if (supervisor_backlog_.size() > supervisor_backlog_lines) {
+      while (supervisor_backlog_.size() > supervisor_backlog_lines
+             || supervisor_backlog_bytes_ > supervisor_backlog_limit_) {
+        supervisor_backlog_bytes_ -= supervisor_backlog_.front()->size();
         supervisor_backlog_.pop_front();
         counters_.supervisor_frames_dropped.fetch_add(1, std::memory_order_relaxed);
       }

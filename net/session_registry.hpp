@@ -24,6 +24,8 @@ public:
   virtual ~session() = default;
 
   /// Queues one encoded line (ending in a newline) for sending; never blocks.
+  /// May be called with the registry's lock held: it must not call back into the registry
+  /// (the connections post the write to their own thread).
   virtual void deliver(std::shared_ptr<const std::string> line) = 0;
 };
 
@@ -109,8 +111,14 @@ public:
   /// Connection counts of every listener. Thread-safe.
   listener_counters& counters() { return counters_; }
 
-  /// How many supervisor frames wait for the next supervisor while none is connected.
+  /// How many supervisor frames wait for the next supervisor while none is connected, at
+  /// most (see also limit_supervisor_backlog()).
   static constexpr std::size_t supervisor_backlog_lines = 10'000;
+
+  /// Caps the supervisor backlog at `bytes` (half of listen.max_send_queue_bytes, so that
+  /// handing it over never makes the new supervisor a slow consumer). Set once, before the
+  /// listeners start; 1 MiB until then.
+  void limit_supervisor_backlog(std::size_t bytes) { supervisor_backlog_limit_ = bytes; }
 
   bool send_to_bot(const egress_frame& frame) override;
   bool send_to_agent(const std::string& agent, const egress_frame& frame) override;
@@ -155,6 +163,8 @@ private:
   /// start-up, before anyone could reconnect), for the next one to connect: the newest
   /// `supervisor_backlog_lines` of them.
   std::deque<std::shared_ptr<const std::string>> supervisor_backlog_;
+  std::size_t supervisor_backlog_bytes_ = 0;
+  std::size_t supervisor_backlog_limit_ = 1u << 20;
   std::vector<std::shared_ptr<session>> gateways_;
   std::atomic<std::size_t> next_gateway_{0};
   std::unordered_map<std::string, std::vector<std::shared_ptr<session>>> agents_;

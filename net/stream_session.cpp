@@ -235,8 +235,9 @@ void stream_session::authenticate(const decoded_frame& frame) {
   std::string line;
   encode_welcome(line, role_, session_id_);
   complete_ack(reserve_ack(), std::move(line));
-  // Registered after its welcome is queued, so that what waited for this receiver (a
-  // supervisor's backlog, an agent's offers) follows the welcome.
+  if (closed_) {
+    return;  // Writing the welcome gave up on the connection: nothing to register.
+  }
   listener_.sessions.add(shared_from_this(), role_, agent_);
   registered_ = true;
 }

@@ -499,6 +499,23 @@ TEST_F(ConversationTest, MessageAfterTheResumeWindowStartsALinkedEpisode) {
   EXPECT_EQ(conv_.opened_at(), now_);
 }
 
+TEST_F(ConversationTest, AFollowUpStaysInTheCohortItsConversationWasIn) {
+  ingress_event first = customer("weather?");
+  first.control_cohort = true;
+  step(first);
+  ASSERT_TRUE(conv_.control_cohort());
+  ingress_event left;
+  left.type = event_type::customer_left;
+  left.id = "left-1";
+  left.conv = "c1";
+  step(left);
+  ASSERT_EQ(conv_.state(), conversation_state::abandoned);
+  step(customer("new question"));  // The router marks only a brand-new conversation.
+
+  EXPECT_EQ(conv_.episode(), 1);
+  EXPECT_TRUE(conv_.control_cohort());
+}
+
 TEST_F(ConversationTest, AFollowUpThatDoesNotNameTheCustomerKeepsTheOneItHad) {
   step(customer("weather?"));
   step(bot(bot_outcome::resolved));

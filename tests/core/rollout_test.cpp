@@ -167,15 +167,22 @@ TEST(Rollout, AReopenedConversationCountsOnceByItsLastEndingAndNeverAsFirstConta
   rollout.record_reopened("c-bot", by_agent, "refund");
   EXPECT_EQ(rollout.current_window().finished, 1u);
   EXPECT_EQ(rollout.current_window().reopened, 1u);
+}
 
-  // Counted in this window, it is taken off here, whatever time its actor read before the
-  // window opened.
+TEST(Rollout, AnEndingCountedInAWindowIsTakenOffThereWhateverTimeItsActorRead) {
+  rollout_controller rollout(three_stages(), window_start);
+  rollout.close_window(window_start + std::chrono::hours{1});
+  // The actor read the clock before the window closed; the ending reached the controller
+  // after, and counted in the new window.
   conversation_outcome stamped_earlier = resolved(true);
-  stamped_earlier.ended_at = window_start;
+  stamped_earlier.ended_at = window_start + std::chrono::minutes{59};
   rollout.record_finished("c-late", stamped_earlier, "");
+  rollout.record_finished("c-other", resolved(true), "");
   rollout.record_reopened("c-late", stamped_earlier, "");
+
   EXPECT_EQ(rollout.current_window().finished, 1u);
   EXPECT_EQ(rollout.current_window().contained, 1u);
+  EXPECT_EQ(rollout.current_window().reopened, 1u);
 }
 
 TEST(Rollout, AnOperatorMayOnlyChooseAStageThatExists) {

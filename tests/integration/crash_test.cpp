@@ -256,8 +256,14 @@ private:
 /// How much longer a round runs when the server is built with ThreadSanitizer, which slows
 /// it several times: the deadlines that passed while it was down must have fired (and been
 /// journaled) before the round's kill, and a round's 100–400 ms are not enough for that.
-#if defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__)  // GCC
 constexpr int round_stretch = 8;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)  // Clang
+constexpr int round_stretch = 8;
+#else
+constexpr int round_stretch = 1;
+#endif
 #else
 constexpr int round_stretch = 1;
 #endif

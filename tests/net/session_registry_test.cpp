@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/frame_encoder.hpp"
+
 namespace blendroute::net {
 namespace {
 
@@ -100,6 +102,22 @@ TEST(SessionRegistry, TheSupervisorBacklogKeepsTheNewestAndCountsWhatItDrops) {
   ASSERT_EQ(supervisor->lines.size(), session_registry::supervisor_backlog_lines);
   EXPECT_NE(supervisor->lines.front().find(R"("conv":"c5")"), std::string::npos);
   EXPECT_EQ(registry.counters().supervisor_frames_dropped.load(), 5U);
+}
+
+TEST(SessionRegistry, TheSupervisorBacklogFitsInWhatASupervisorMayLeaveUnread) {
+  session_registry registry;
+  std::string one_frame;
+  encode_egress(one_frame, state_of("c-10"));
+  const std::size_t frame_bytes = one_frame.size();  // Every c-NN frame is as long.
+  registry.limit_supervisor_backlog(frame_bytes * 10);
+  for (int i = 10; i < 30; ++i) {
+    registry.send_to_supervisors(state_of("c-" + std::to_string(i)));
+  }
+  auto supervisor = std::make_shared<recording_session>();
+  registry.add(supervisor, role::supervisor, {});
+  ASSERT_EQ(supervisor->lines.size(), 10U);
+  EXPECT_NE(supervisor->lines.front().find(R"("conv":"c-20")"), std::string::npos);
+  EXPECT_EQ(registry.counters().supervisor_frames_dropped.load(), 10U);
 }
 
 /// A receiver as fast as an I/O thread can be: it acknowledges each delivery while the
