@@ -26,6 +26,7 @@
 #include "net/dashboard_page.hpp"
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
+#include "net/role_tokens.hpp"
 #include "net/session_registry.hpp"
 #include "net/tls.hpp"
 #include "net/websocket_session.hpp"
@@ -141,57 +142,25 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   return token;
 }
 
-/// Whether `presented` is the configured token `expected` (never an empty one), compared in
-/// constant time for tokens of the same length.
-bool token_matches(std::string_view presented, const std::string& expected) {
-  if (expected.empty() || expected.size() != presented.size()) {
-    return false;
-  }
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < presented.size(); ++i) {
-    diff |= static_cast<unsigned char>(expected[i] ^ presented[i]);
-  }
-  return diff == 0;
-}
-
 /// The role whose token is presented, if any. Every role's token is compared.
 std::optional<role> role_of(const auth_config& auth, std::string_view authorization) {
   const auto token = bearer_token(authorization);
   if (!token) {
     return std::nullopt;
   }
-  const std::pair<role, const std::string*> tokens[] = {
-      {role::gateway, &auth.gateway},       {role::bot, &auth.bot},     {role::agent, &auth.agent},
-      {role::supervisor, &auth.supervisor}, {role::admin, &auth.admin},
-  };
   std::optional<role> found;
-  for (const auto& [who, expected] : tokens) {
-    if (token_matches(*token, *expected)) {
+  for (const role who : {role::gateway, role::bot, role::agent, role::supervisor, role::admin}) {
+    if (tokens_match(token_for(auth, who), *token)) {
       found = who;
     }
   }
   return found;
 }
 
-/// How a request to `/metrics`, `/healthz` or `/readyz` stands with `auth.monitoring`.
-enum class monitoring_access : std::uint8_t { allowed, unauthorized, forbidden };
-
 /// Whether `authorization` presents the `auth.monitoring` token (never when none is set).
 bool is_monitoring_token(const auth_config& auth, std::string_view authorization) {
   const auto token = bearer_token(authorization);
-  return token && token_matches(*token, auth.monitoring);
-}
-
-monitoring_access monitoring_access_of(const auth_config& auth, std::string_view authorization) {
-  if (auth.monitoring.empty() || is_monitoring_token(auth, authorization)) {
-    return monitoring_access::allowed;
-  }
-  const auto who = role_of(auth, authorization);
-  if (!who) {
-    return monitoring_access::unauthorized;
-  }
-  return *who == role::supervisor || *who == role::admin ? monitoring_access::allowed
-                                                         : monitoring_access::forbidden;
+  return token && tokens_match(auth.monitoring, *token);
 }
 
 struct server_shared {
@@ -732,23 +701,26 @@ private:
     return conv;
   }
 
-  /// Whether a request may read `/metrics`, `/healthz` or `/readyz`; answers it 401 or 403
-  /// when it may not.
+  /// Whether a request may read `/metrics`, `/healthz` or `/readyz`: always while
+  /// `auth.monitoring` is empty, else with that token, the supervisor's or the admin's.
+  /// Answers it 401 or 403 when it may not.
   template <typename Request>
   bool admit_monitoring(const Request& request, bool keep) {
     const auto authorization = request[http::field::authorization];
-    switch (monitoring_access_of(shared_.auth,
-                                 std::string_view(authorization.data(), authorization.size()))) {
-      case monitoring_access::allowed:
-        return true;
-      case monitoring_access::unauthorized:
-        reply_error(http::status::unauthorized, "unauthorized",
-                    "a valid bearer token is required (auth.monitoring is set)", keep);
-        return false;
-      case monitoring_access::forbidden:
-        reply_error(http::status::forbidden, "forbidden",
-                    "needs the monitoring, supervisor or admin token", keep);
-        return false;
+    const std::string_view presented(authorization.data(), authorization.size());
+    if (shared_.auth.monitoring.empty() || is_monitoring_token(shared_.auth, presented)) {
+      return true;
+    }
+    const auto who = role_of(shared_.auth, presented);
+    if (who == role::supervisor || who == role::admin) {
+      return true;
+    }
+    if (who) {
+      reply_error(http::status::forbidden, "forbidden",
+                  "needs the monitoring, supervisor or admin token", keep);
+    } else {
+      reply_error(http::status::unauthorized, "unauthorized",
+                  "a valid bearer token is required (auth.monitoring is set)", keep);
     }
     return false;
   }

@@ -9,6 +9,7 @@
 
 #include "net/frame_decoder.hpp"
 #include "net/frame_encoder.hpp"
+#include "net/role_tokens.hpp"
 
 namespace blendroute::net {
 namespace {
@@ -16,34 +17,6 @@ namespace {
 /// Session ids are unique across listeners: a supervisor reading the logs cannot tell a
 /// TCP session from a WebSocket one by its id alone.
 std::atomic<std::uint64_t> next_session_number{1};
-
-std::string token_for(const auth_config& auth, role who) {
-  switch (who) {
-    case role::gateway:
-      return auth.gateway;
-    case role::bot:
-      return auth.bot;
-    case role::agent:
-      return auth.agent;
-    case role::supervisor:
-      return auth.supervisor;
-    case role::admin:
-      return auth.admin;
-  }
-  return {};
-}
-
-/// Constant-time comparison, so that a token cannot be guessed byte by byte from timing.
-bool tokens_match(const std::string& expected, const std::string& given) {
-  if (expected.empty() || expected.size() != given.size()) {
-    return false;
-  }
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    diff |= static_cast<unsigned char>(expected[i] ^ given[i]);
-  }
-  return diff == 0;
-}
 
 bool is_customer_event(event_type t) {
   return t == event_type::customer_message || t == event_type::customer_csat
